@@ -1,0 +1,43 @@
+# Credit Desk — `make demo` runs the dashboard on the built-in Wix sandbox; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8000
+DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast bench lint browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# A local key for the demo and tests; production sets SECRET_KEY and CREDENTIALS_KEYS itself.
+.env:
+	$(PYTHON) -c "import secrets,base64; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('CREDENTIALS_KEYS=k1:' + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())" > .env
+	@echo "Wrote a local .env with a fresh SECRET_KEY and CREDENTIALS_KEYS (not tracked by git)."
+
+setup: $(STAMP) .env
+
+demo: setup
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
+
+# Chromium from Debian's packages for the browser tests (no browser download at run time).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: setup browser
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) demo.sqlite3 db.sqlite3 staticfiles

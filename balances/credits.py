@@ -1,0 +1,252 @@
+"""Members with their credits, assembled live from Wix with a fixed number of calls per page.
+
+A member page costs: one Query Members call, then — at the same time — one Query Balances call per
+chunk of members (each chunk sized to fit Wix's 100-item page) and, if the studio sells plans without
+credits, one Query Pools call for those. No call is made per member or per pool (DESIGN.md §2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .catalog import Catalog, get_catalog
+from .wix.client import MAX_PAGE, WixClient
+from .wix.records import ZERO, Balance, Member, Pool, Transaction
+
+# Members per Query Balances call. Studios average 2-3 pools a member; 40 keeps a chunk's balances
+# within one 100-item page nearly always, so chunks run side by side instead of cursor after cursor.
+MEMBERS_PER_BALANCE_QUERY = 40
+PAGE_SIZES = (25, 50, 100)
+POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
+USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
+
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wix")
+
+
+def run_together(*calls: Callable):
+    """Run independent upstream calls concurrently; re-raise the first failure."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    futures = [_pool.submit(call) for call in calls]
+    return [f.result() for f in futures]
+
+
+@dataclass(frozen=True)
+class PoolCredits:
+    pool_id: str
+    member_id: str
+    plan_name: str
+    status: str
+    unit: str
+    pack_size: Decimal | None
+    available: Decimal | None  # None when the plan grants unlimited access
+    reserved: Decimal | None
+    rollover_enabled: bool
+    rollover_cap: Decimal | None
+    revision: str = ""
+    updated: datetime | None = None
+    last_transaction_id: str = ""
+
+    @property
+    def unlimited(self) -> bool:
+        return self.available is None
+
+    @property
+    def usable(self) -> bool:
+        return self.status in USABLE_STATUSES
+
+    @classmethod
+    def from_balance(cls, balance: Balance, catalog: Catalog, pool: Pool | None = None) -> PoolCredits:
+        plan = catalog.plan(pool.pool_definition_id if pool else "")
+        return cls(
+            pool_id=balance.pool_id,
+            member_id=balance.member_id,
+            plan_name=pool.plan_name if pool else plan.name,
+            status=pool.status if pool else balance.status,
+            unit=pool.unit if pool else plan.unit,
+            pack_size=balance.credit_amount if balance.credit_amount is not None else plan.pack_size,
+            available=balance.available,
+            reserved=balance.reserved,
+            rollover_enabled=balance.rollover_enabled,
+            rollover_cap=balance.rollover_cap if balance.rollover_enabled else None,
+            revision=balance.revision,
+            updated=balance.updated,
+            last_transaction_id=balance.last_transaction_id,
+        )
+
+    @classmethod
+    def without_balance(cls, pool: Pool) -> PoolCredits:
+        return cls(
+            pool_id=pool.id, member_id=pool.member_id, plan_name=pool.plan_name, status=pool.status,
+            unit=pool.unit, pack_size=pool.pack_size, available=None, reserved=None,
+            rollover_enabled=pool.rollover_enabled,
+            rollover_cap=pool.rollover_cap if pool.rollover_enabled else None, updated=pool.updated,
+        )
+
+
+_STATUS_ORDER = {s: i for i, s in enumerate(("ACTIVE", "RENEWING", "PAUSED", "PENDING", "PROVISIONING", "ENDED"))}
+
+
+def _sorted_pools(pools: Iterable[PoolCredits]) -> tuple[PoolCredits, ...]:
+    return tuple(sorted(pools, key=lambda p: (_STATUS_ORDER.get(p.status, 9), p.plan_name)))
+
+
+@dataclass(frozen=True)
+class MemberCredits:
+    member: Member
+    pools: tuple[PoolCredits, ...]
+
+    @property
+    def total_available(self) -> Decimal:
+        """Credits free to book now: active plans only (paused or ended credits can't be booked)."""
+        return sum((p.available for p in self.pools if p.usable and not p.unlimited), ZERO)
+
+    @property
+    def total_reserved(self) -> Decimal:
+        return sum((p.reserved for p in self.pools if p.usable and not p.unlimited), ZERO)
+
+    @property
+    def has_unlimited(self) -> bool:
+        return any(p.unlimited and p.usable for p in self.pools)
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    rows: tuple[MemberCredits, ...]
+    limit: int
+    offset: int = 0
+    total: int | None = None
+    next_cursor: str | None = None  # status-filtered pages walk pools by cursor instead of offsets
+    prev_cursor: str | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def has_next(self) -> bool:
+        if self.total is None:
+            return bool(self.next_cursor)
+        return self.offset + self.limit < self.total
+
+    @property
+    def has_prev(self) -> bool:
+        return bool(self.prev_cursor) if self.total is None else self.offset > 0
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + self.limit
+
+    @property
+    def prev_offset(self) -> int:
+        return max(self.offset - self.limit, 0)
+
+    @property
+    def first_row(self) -> int:
+        return self.offset + 1 if self.rows else 0
+
+    @property
+    def last_row(self) -> int:
+        return self.offset + len(self.rows)
+
+
+@dataclass(frozen=True)
+class MemberDetail:
+    member: Member
+    pools: tuple[PoolCredits, ...]
+    transactions: tuple[Transaction, ...]
+    plan_names: dict[str, str]
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def credits(self) -> MemberCredits:
+        return MemberCredits(self.member, self.pools)
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
+    """Every pool of these members with its live balance, in a fixed number of concurrent calls."""
+    if not member_ids:
+        return {}
+    calls = [
+        (lambda chunk=chunk: list(client.iterate(
+            client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)))
+        for chunk in _chunks(member_ids, MEMBERS_PER_BALANCE_QUERY)
+    ]
+    unlimited = catalog.unlimited_ids
+    if unlimited:
+        # Plans without credits have no balance record, so only Query Pools can show them.
+        calls.append(lambda: list(client.iterate(client.query_pools, filter={"$and": [
+            {"beneficiary.memberId": {"$in": member_ids}},
+            {"poolDefinitionId": {"$in": unlimited}},
+        ]}, limit=MAX_PAGE)))
+    results = run_together(*calls)
+    by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
+    for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
+        by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
+    if unlimited:
+        for pool in results[-1]:
+            by_member.setdefault(pool.member_id, []).append(PoolCredits.without_balance(pool))
+    return by_member
+
+
+def member_page(client: WixClient, cache_key: str, *, search: str = "", status: str = "", offset: int = 0,
+                limit: int = 25, cursor: str | None = None) -> MemberPage:
+    catalog = get_catalog(client, cache_key)
+    if status:
+        return _members_with_pool_status(client, catalog, status=status, search=search, limit=limit,
+                                         cursor=cursor)
+    results = client.query_members(search=search, offset=offset, limit=limit)
+    ids = [m.id for m in results.members]
+    pools = credits_for(client, catalog, ids)
+    rows = tuple(MemberCredits(m, _sorted_pools(pools.get(m.id, []))) for m in results.members)
+    return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
+
+
+def _members_with_pool_status(client: WixClient, catalog: Catalog, *, status: str, search: str, limit: int,
+                              cursor: str | None) -> MemberPage:
+    """Filtering on pool data has to start from pools, then resolve their members by ID."""
+    page = client.query_pools(
+        filter={"status": status}, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=limit,
+        cursor=cursor,
+    )
+    ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
+    if not ids:
+        return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+    found, pools = run_together(
+        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
+        lambda: credits_for(client, catalog, ids),
+    )
+    by_id = {m.id: m for m in found.members}
+    rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
+    return MemberPage(rows=rows, limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+
+
+def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) -> MemberDetail:
+    """One member: every pool with full balance details and the recent transactions, in one round trip."""
+    by_member = {"beneficiary.memberId": member_id}
+    member, pools, balances, recent = run_together(
+        lambda: client.get_member(member_id),
+        lambda: list(client.iterate(client.query_pools, filter=by_member)),
+        lambda: list(client.iterate(client.query_balances, filter=by_member)),
+        lambda: client.query_transactions(
+            filter=by_member, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=transactions
+        ).items,
+    )
+    balance_by_pool = {b.pool_id: b for b in balances}
+    empty = Catalog({})
+    credits = [
+        PoolCredits.from_balance(balance_by_pool[p.id], empty, pool=p) if p.id in balance_by_pool
+        else PoolCredits.without_balance(p)
+        for p in pools
+    ]
+    return MemberDetail(
+        member=member,
+        pools=_sorted_pools(credits),
+        transactions=tuple(recent),
+        plan_names={p.id: p.plan_name for p in pools},
+    )

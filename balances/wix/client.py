@@ -1,0 +1,269 @@
+"""WixClient: the one place Credit Desk talks HTTP to Wix (or to the sandbox standing in for it).
+
+Every call goes through `_send`, which adds auth, applies the timeout, and turns Wix's status codes
+and error bodies into the exceptions of errors.py. Methods return typed records (records.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+
+from . import errors
+from .auth import ApiKeyAuth, AppAuth
+from .records import Balance, Member, Pool, Transaction
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 100  # Wix's hard limit for every list and query call
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CursorPage(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+@dataclass(frozen=True)
+class MemberResults:
+    members: list[Member]
+    offset: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    balance: Balance
+    transaction_id: str
+
+
+class WixClient:
+    def __init__(self, base_url: str, auth: ApiKeyAuth | AppAuth, *, timeout: float = 8.0,
+                 transport: httpx.BaseTransport | None = None):
+        self.auth = auth
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            follow_redirects=False,
+            headers={"User-Agent": "CreditDesk/1.0", "Accept": "application/json"},
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<WixClient {self.http.base_url} auth={self.auth.kind}>"
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- transport ---------------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
+        started = time.monotonic()
+        for attempt in (1, 2):
+            headers = self.auth.headers(self.http)
+            try:
+                response = self.http.request(method, path, params=params, json=json, headers=headers)
+            except httpx.TimeoutException as exc:
+                raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
+                    "Wix did not answer in time." if not write else errors.WixUnknownOutcome.default_message
+                ) from exc
+            except httpx.ConnectError as exc:
+                raise errors.WixUnavailable("Could not connect to Wix.") from exc
+            except httpx.HTTPError as exc:
+                raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
+                    "The connection to Wix broke off." if not write else errors.WixUnknownOutcome.default_message
+                ) from exc
+            # An app token can expire early (revoked, clock skew): fetch a new one once.
+            if response.status_code == 401 and isinstance(self.auth, AppAuth) and attempt == 1:
+                self.auth.forget_token()
+                continue
+            break
+        log.debug("wix %s %s -> %s in %.0f ms", method, path, response.status_code,
+                  (time.monotonic() - started) * 1000)
+        if response.status_code != 200:
+            raise error_from_response(response, write=write)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
+                "Wix sent an unreadable answer."
+            ) from exc
+        if not isinstance(data, dict):
+            raise errors.WixUnavailable("Wix sent an unexpected answer.")
+        return data
+
+    # --- members -----------------------------------------------------------------------------------
+
+    def query_members(self, *, filter: dict | None = None, search: str = "", offset: int = 0,
+                      limit: int = 50, sorting: list[dict] | None = None) -> MemberResults:
+        query: dict = {"paging": {"limit": min(limit, MAX_PAGE), "offset": offset}}
+        if filter:
+            query["filter"] = filter
+        if sorting:
+            query["sorting"] = sorting
+        body: dict = {"query": query, "fieldsets": ["FULL"]}
+        if search:
+            body["search"] = {
+                "expression": search[:100],
+                "fields": ["contact.firstName", "contact.lastName", "loginEmail", "profile.nickname"],
+            }
+        data = self._send("POST", "/members/v1/members/query", json=body)
+        meta = data.get("metadata") or {}
+        members = [Member.from_wire(m) for m in data.get("members") or []]
+        return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
+
+    def get_member(self, member_id: str) -> Member:
+        data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
+        return Member.from_wire(data.get("member") or {})
+
+    def count_members(self) -> int:
+        return self.query_members(limit=1).total
+
+    # --- benefit programs --------------------------------------------------------------------------
+
+    def _cursor_query(self, path: str, key: str, parse, *, filter=None, sort=None, limit=MAX_PAGE,
+                      cursor: str | None = None) -> CursorPage:
+        paging = {"limit": min(limit, MAX_PAGE)}
+        if cursor:
+            # Wix: later pages carry only the cursor; filter and sort live inside it.
+            query: dict = {"cursorPaging": {**paging, "cursor": cursor}}
+        else:
+            query = {"cursorPaging": paging}
+            if filter:
+                query["filter"] = filter
+            if sort:
+                query["sort"] = sort
+        data = self._send("POST", path, json={"query": query})
+        cursors = (data.get("metadata") or {}).get("cursors") or {}
+        has_next = (data.get("metadata") or {}).get("hasNext")
+        next_cursor = cursors.get("next") if has_next is not False else None
+        return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
+
+    def query_pools(self, **kwargs) -> CursorPage[Pool]:
+        return self._cursor_query("/benefit-programs/v1/pools/query", "pools", Pool.from_wire, **kwargs)
+
+    def query_balances(self, **kwargs) -> CursorPage[Balance]:
+        return self._cursor_query("/benefit-programs/v1/balances/query", "balances", Balance.from_wire, **kwargs)
+
+    def query_transactions(self, **kwargs) -> CursorPage[Transaction]:
+        return self._cursor_query(
+            "/benefit-programs/v1/transactions/query", "transactions", Transaction.from_wire, **kwargs
+        )
+
+    def iterate(self, query, **kwargs) -> Iterator:
+        """Every item of a cursor query, following `cursors.next` page by page."""
+        page = query(**kwargs)
+        yield from page.items
+        while page.next_cursor:
+            page = query(cursor=page.next_cursor, limit=kwargs.get("limit", MAX_PAGE))
+            yield from page.items
+
+    def get_pool(self, pool_id: str) -> Pool:
+        return Pool.from_wire(self._send("GET", f"/benefit-programs/v1/pools/{pool_id}").get("pool") or {})
+
+    def get_balance(self, pool_id: str) -> Balance:
+        data = self._send("GET", f"/benefit-programs/v1/balances/{pool_id}")
+        return Balance.from_wire(data.get("balance") or {})
+
+    def change_balance(self, pool_id: str, *, idempotency_key: str, value: str, set_exact: bool = False,
+                       reason: str = "", member_id: str = "") -> BalanceChange:
+        body: dict = {"poolId": pool_id, "idempotencyKey": idempotency_key}
+        if set_exact:
+            body.update(type="SET", setOptions={"value": value})
+        else:
+            body.update(type="ADJUST", adjustOptions={"value": value})
+        if member_id:
+            body["setOptions" if set_exact else "adjustOptions"]["beneficiary"] = {"memberId": member_id}
+        if reason:
+            body["transactionDetails"] = {"reason": reason[:256]}
+        data = self._send("POST", f"/benefit-programs/v1/balances/{pool_id}/change", json=body, write=True)
+        return BalanceChange(Balance.from_wire(data.get("balance") or {}), data.get("transactionId") or "")
+
+    def revert_change(self, transaction_id: str, *, idempotency_key: str) -> str:
+        data = self._send(
+            "POST",
+            f"/benefit-programs/v1/balances/changes/{transaction_id}/revert",
+            json={"transactionId": transaction_id, "idempotencyKey": idempotency_key},
+            write=True,
+        )
+        return data.get("transactionId") or ""
+
+    def query_pool_definitions(self, **kwargs) -> CursorPage[dict]:
+        return self._cursor_query(
+            "/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs
+        )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def error_from_response(response: httpx.Response, *, write: bool = False) -> errors.WixError:
+    """Map a non-200 Wix answer to an exception carrying a plain-words message."""
+    status = response.status_code
+    request_id = response.headers.get("x-wix-request-id", "")
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    details = body.get("details") or {}
+    app_error = details.get("applicationError") or {}
+    code = app_error.get("code", "")
+    wix_message = str(body.get("message") or app_error.get("description") or "")[:300]
+    violations = (details.get("validationError") or {}).get("fieldViolations") or []
+    kwargs = {"status": status, "code": code, "request_id": request_id, "data": app_error.get("data") or {}}
+
+    if status == 401:
+        return errors.WixAuthError(**kwargs)
+    if status == 403:
+        lowered = wix_message.lower()
+        if "site" in lowered:
+            return errors.WixPermissionError(
+                "Wix refused the site ID: check that it belongs to the account that made the API key.", **kwargs
+            )
+        return errors.WixPermissionError(
+            "The Wix credentials lack a permission this needs"
+            + (f" ({wix_message})" if wix_message else "") + ".", **kwargs
+        )
+    if status == 404:
+        return errors.WixNotFound(wix_message or errors.WixNotFound.default_message, **kwargs)
+    if status == 400:
+        if violations:
+            first = violations[0]
+            text = f"{first.get('field', 'request')}: {first.get('description', 'invalid')}"
+            return errors.WixBadRequest(f"Wix did not accept the request ({text}).", **kwargs)
+        return errors.WixBadRequest(f"Wix did not accept the request ({wix_message or 'invalid'}).", **kwargs)
+    if status == 409:
+        return errors.WixConflict(**kwargs)
+    if status == 428:
+        return errors.WixPreconditionFailed(wix_message or errors.WixPreconditionFailed.default_message, **kwargs)
+    if status == 429:
+        return errors.WixRateLimited(retry_after=_retry_after(response), **kwargs)
+    if status >= 500 and write:
+        return errors.WixUnknownOutcome(**kwargs)
+    if status >= 500:
+        return errors.WixUnavailable(f"Wix is having trouble (HTTP {status}).", **kwargs)
+    return errors.WixError(f"Wix answered HTTP {status}.", **kwargs)

@@ -1,0 +1,59 @@
+"""Which Wix credentials are in force, and the client built from them.
+
+For now the environment (WIX_API_KEY + WIX_SITE_ID, or WIX_APP_ID + WIX_APP_SECRET + WIX_INSTANCE_ID)
+is the source; the Settings page adds stored credentials on top of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from django.conf import settings
+
+from .auth import ApiKeyAuth, AppAuth
+from .client import WixClient
+from .errors import WixNotConfigured
+
+_clients: dict[tuple, WixClient] = {}
+_lock = threading.Lock()
+
+
+def auth_from_environment() -> ApiKeyAuth | AppAuth | None:
+    if settings.WIX_API_KEY and settings.WIX_SITE_ID:
+        return ApiKeyAuth(settings.WIX_API_KEY, settings.WIX_SITE_ID)
+    if settings.WIX_APP_ID and settings.WIX_APP_SECRET and settings.WIX_INSTANCE_ID:
+        return AppAuth(settings.WIX_APP_ID, settings.WIX_APP_SECRET, settings.WIX_INSTANCE_ID)
+    return None
+
+
+def current_auth() -> ApiKeyAuth | AppAuth:
+    auth = auth_from_environment()
+    if auth is None:
+        raise WixNotConfigured()
+    return auth
+
+
+def connection_fingerprint(auth: ApiKeyAuth | AppAuth) -> str:
+    """A short, non-reversible name for a connection: cache keys must change when credentials do."""
+    raw = repr((settings.WIX_API_BASE_URL, type(auth).__name__, *vars(auth).values()))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def get_client() -> WixClient:
+    """One client (and so one connection pool) per process and set of credentials."""
+    auth = current_auth()
+    key = (settings.WIX_API_BASE_URL, auth, settings.WIX_TIMEOUT_SECONDS)
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = WixClient(settings.WIX_API_BASE_URL, auth, timeout=settings.WIX_TIMEOUT_SECONDS)
+            _clients[key] = client
+        return client
+
+
+def reset_clients() -> None:
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()

@@ -1,0 +1,75 @@
+"""Wix failures as exceptions with a message a front-desk person can act on.
+
+Wix error bodies look like {"message": ..., "details": {"applicationError": {"code": ...}}} or
+{"details": {"validationError": {"fieldViolations": [...]}}} (see shared/wix-api.md §11).
+"""
+
+from __future__ import annotations
+
+
+class WixError(Exception):
+    """Base class. `message` is safe to show in the page; it never contains credentials."""
+
+    default_message = "Wix returned an error."
+
+    def __init__(self, message: str = "", *, status: int | None = None, code: str = "",
+                 request_id: str = "", data: dict | None = None):
+        self.message = message or self.default_message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.data = data or {}
+        super().__init__(self.message)
+
+
+class WixAuthError(WixError):
+    default_message = "Wix refused our credentials. Check the API key and site ID in Settings."
+
+
+class WixPermissionError(WixAuthError):
+    default_message = "The Wix credentials lack a permission this needs."
+
+
+class WixNotFound(WixError):
+    default_message = "Wix has no such record."
+
+
+class WixBadRequest(WixError):
+    default_message = "Wix did not accept the request."
+
+
+class WixConflict(WixError):
+    """409: for Change Balance, the idempotency key was already used (the change was applied)."""
+
+    default_message = "Wix says this change was already made."
+
+
+class WixPreconditionFailed(WixError):
+    """428: a business rule refused the change (e.g. it would leave a negative balance)."""
+
+    default_message = "Wix refused the change."
+
+
+class WixRateLimited(WixError):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+        self.retry_after = retry_after
+        if not message:
+            wait = f" — retry in {int(retry_after + 0.999)} s" if retry_after else ""
+            message = f"Wix is rate limiting{wait}."
+        super().__init__(message, **kwargs)
+
+
+class WixUnavailable(WixError):
+    """5xx, timeouts, refused connections, unreadable bodies: Wix could not be reached properly."""
+
+    default_message = "Wix is not reachable right now."
+
+
+class WixUnknownOutcome(WixUnavailable):
+    """A write whose result we never saw: it may or may not have been applied."""
+
+    default_message = "Wix did not confirm the change; it may or may not have been applied."
+
+
+class WixNotConfigured(WixError):
+    default_message = "No Wix connection is configured. An owner can add one in Settings."

@@ -1,0 +1,101 @@
+"""Shared fixtures: a real loopback Wix sandbox, the dashboard pointed at it, and staff accounts."""
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection
+from sandbox import SandboxServer, build_studio
+from sandbox import credentials as sandbox_credentials
+
+from balances.roles import FRONT_DESK, OWNER
+from balances.wix.connection import reset_clients
+
+
+def pytest_report_header(config):
+    url = os.environ.get("DATABASE_URL", "sqlite (default)")
+    return f"database: {url.split('@')[-1]}"
+
+
+@pytest.fixture(scope="session")
+def sandbox_session():
+    server = SandboxServer(build_studio(members=300, seed=7), host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_session):
+    """The shared read-mostly sandbox, with faults and the request log reset around each test."""
+    sandbox_session.faults.reset()
+    sandbox_session.log.clear()
+    yield sandbox_session
+    sandbox_session.faults.reset()
+
+
+@pytest.fixture
+def fresh_sandbox():
+    """A sandbox of its own, for tests that change balances."""
+    server = SandboxServer(build_studio(members=60, seed=11), host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+def _point_at(settings, server):
+    settings.WIX_API_BASE_URL = server.url
+    settings.WIX_API_KEY = sandbox_credentials.API_KEY
+    settings.WIX_SITE_ID = sandbox_credentials.SITE_ID
+    settings.WIX_APP_ID = settings.WIX_APP_SECRET = settings.WIX_INSTANCE_ID = ""
+    settings.WIX_TIMEOUT_SECONDS = 2.0
+    reset_clients()
+    cache.clear()
+
+
+@pytest.fixture
+def wix(settings, sandbox):
+    """The dashboard configured for the shared sandbox through its settings, as in production."""
+    _point_at(settings, sandbox)
+    yield sandbox
+    reset_clients()
+
+
+@pytest.fixture
+def fresh_wix(settings, fresh_sandbox):
+    _point_at(settings, fresh_sandbox)
+    yield fresh_sandbox
+    reset_clients()
+
+
+def make_user(username, role, password="correct horse battery"):
+    user = get_user_model().objects.create_user(username=username, password=password)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("olivia", OWNER)
+
+
+@pytest.fixture
+def frontdesk(db):
+    return make_user("frank", FRONT_DESK)
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def frontdesk_client(client, frontdesk):
+    client.force_login(frontdesk)
+    return client
+
+
+@pytest.fixture
+def db_vendor(db):
+    return connection.vendor

@@ -1,0 +1,9 @@
+"""Django app config for the sandbox (only used to expose ``manage.py runsandbox``)."""
+
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    name = "sandbox"
+    verbose_name = "Wix API sandbox"
+    default_auto_field = "django.db.models.BigAutoField"

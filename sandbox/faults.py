@@ -1,0 +1,165 @@
+"""Fault injection: latency, random errors, rate limiting and scripted one-shot faults."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import random
+import threading
+import time
+
+FAULT_KINDS = ("status", "timeout", "malformed", "truncated", "reset", "apply_then_fail")
+IDEMPOTENCY_MODES = ("conflict", "replay")
+
+_DEFAULTS = {
+    "latency": 0.0,
+    "jitter": 0.0,
+    "error_rate": 0.0,
+    "error_status": 503,
+    "rate_limit_per_minute": None,
+    "allow_negative": False,
+    "token_ttl": 14400,
+    "idempotency_mode": "conflict",
+}
+
+
+@dataclasses.dataclass
+class ScriptedFault:
+    kind: str
+    times: int = 1
+    path_prefix: str | None = None
+    status: int = 503
+    retry_after: float | int | str | None = None
+    hang: float = 30.0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class Faults:
+    """Fault settings of a running sandbox. Plain attributes, mutable at run time.
+
+    Fields (defaults = no faults):
+
+    - ``latency``: seconds added to every Wix call; ``jitter``: extra uniform 0..jitter seconds.
+    - ``error_rate`` (0..1): chance that a Wix call answers ``error_status`` (default 503).
+    - ``rate_limit_per_minute``: None = off; else a sliding 60 s window over all authenticated
+      Wix calls; past it the call answers 429 with a Wix error body and ``Retry-After`` (seconds).
+    - ``allow_negative``: False = a change making ``available`` < 0 answers 428 BALANCE_EXCEEDED_LIMITS.
+    - ``token_ttl``: lifetime in seconds of OAuth tokens issued from now on (default 14400).
+    - ``idempotency_mode``: ``"conflict"`` (a reused idempotencyKey answers 409 ALREADY_EXECUTED with
+      ``data.transactionId``) or ``"replay"`` (the original 200 body is returned again).
+
+    Scripted one-shot faults: :meth:`script`.
+    """
+
+    def __init__(self, seed: int = 0):
+        self._lock = threading.Lock()
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._script: list[ScriptedFault] = []
+        self._window: collections.deque[float] = collections.deque()
+        for k, v in _DEFAULTS.items():
+            setattr(self, k, v)
+
+    # -- configuration ---------------------------------------------------------------------
+    def reset(self) -> None:
+        """Restore defaults, drop the script and the rate-limit window, reseed the RNG."""
+        with self._lock:
+            for k, v in _DEFAULTS.items():
+                setattr(self, k, v)
+            self._script.clear()
+            self._window.clear()
+            self._rng = random.Random(self._seed)
+
+    def update(self, **fields) -> None:
+        """Set several fields at once (unknown names raise ``ValueError``)."""
+        for k, v in fields.items():
+            if k not in _DEFAULTS:
+                raise ValueError(f"unknown fault field {k!r}")
+            if k == "idempotency_mode" and v not in IDEMPOTENCY_MODES:
+                raise ValueError(f"idempotency_mode must be one of {IDEMPOTENCY_MODES}")
+            if k == "rate_limit_per_minute" and v is not None:
+                v = int(v) or None
+            setattr(self, k, v)
+
+    def to_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in _DEFAULTS}
+        with self._lock:
+            d["script"] = [f.to_dict() for f in self._script]
+        return d
+
+    def script(self, kind: str, times: int = 1, path_prefix: str | None = None, status: int = 503,
+               retry_after: float | int | str | None = None, hang: float = 30.0) -> ScriptedFault:
+        """Queue a one-shot fault for the next ``times`` Wix calls whose path starts with ``path_prefix``.
+
+        kinds: ``status`` (answer ``status`` with a Wix error body, plus ``Retry-After`` when given:
+        a number = seconds, a str is sent verbatim, e.g. an HTTP-date), ``timeout`` (sleep ``hang``
+        seconds, then answer normally), ``malformed`` (200 with invalid JSON), ``truncated`` (declare a
+        Content-Length larger than the body sent, then close), ``reset`` (close the connection with no
+        response), ``apply_then_fail`` (Change Balance / Revert only: apply the change, then answer 503).
+        Entries match in order and are consumed.
+        """
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        fault = ScriptedFault(kind, int(times), path_prefix, int(status), retry_after, float(hang))
+        with self._lock:
+            self._script.append(fault)
+        return fault
+
+    def pending(self) -> list[ScriptedFault]:
+        with self._lock:
+            return [dataclasses.replace(f) for f in self._script]
+
+    # -- used by the server -------------------------------------------------------------------
+    def take(self, path: str, mutation: bool) -> ScriptedFault | None:
+        """Consume and return the first scripted fault matching ``path`` (None if none).
+
+        ``apply_then_fail`` entries only match mutations (Change Balance / Revert); other
+        requests skip over them.
+        """
+        with self._lock:
+            for i, f in enumerate(self._script):
+                if f.path_prefix and not path.startswith(f.path_prefix):
+                    continue
+                if f.kind == "apply_then_fail" and not mutation:
+                    continue
+                f.times -= 1
+                taken = dataclasses.replace(f, times=1)
+                if f.times <= 0:
+                    del self._script[i]
+                return taken
+        return None
+
+    def delay(self) -> float:
+        latency = float(self.latency or 0)
+        jitter = float(self.jitter or 0)
+        if jitter > 0:
+            with self._lock:
+                latency += self._rng.uniform(0, jitter)
+        return latency
+
+    def roll_error(self) -> bool:
+        rate = float(self.error_rate or 0)
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+    def check_rate_limit(self, now: float | None = None) -> int | None:
+        """Count one authenticated call. Returns None if allowed, else Retry-After seconds."""
+        limit = self.rate_limit_per_minute
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            window = self._window
+            while window and window[0] <= now - 60.0:
+                window.popleft()
+            if not limit:
+                return None
+            if len(window) >= limit:
+                return max(1, math.ceil(window[0] + 60.0 - now))
+            window.append(now)
+            return None

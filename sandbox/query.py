@@ -1,0 +1,335 @@
+"""The Wix query language (wix-api.md §10): filters, sorting, cursors and paging helpers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+
+from .errors import validation_error
+
+MISSING = object()
+_CURSOR_KEY = b"credit-desk-sandbox-cursor-v1"
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+def is_guid(value) -> bool:
+    return isinstance(value, str) and bool(GUID_RE.match(value))
+
+
+# -- field access ------------------------------------------------------------------------------
+
+def resolve(obj, path: str):
+    """Value at a dotted path. Lists along the way are mapped and flattened. MISSING if absent."""
+    cur = obj
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if isinstance(cur, dict):
+            cur = cur.get(part, MISSING)
+            if cur is MISSING:
+                return MISSING
+        elif isinstance(cur, list):
+            rest = ".".join(parts[i:])
+            out = []
+            for item in cur:
+                v = resolve(item, rest)
+                if v is MISSING:
+                    continue
+                if isinstance(v, list):
+                    out.extend(v)
+                else:
+                    out.append(v)
+            return out
+        else:
+            return MISSING
+    return cur
+
+
+# -- filter evaluation -------------------------------------------------------------------------
+
+def _num(v):
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    return None
+
+
+def _cmp(a, b, op):
+    if a is MISSING or a is None or b is None:
+        return False
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        a, b = na, nb
+    elif not (isinstance(a, str) and isinstance(b, str)):
+        return False
+    if op == "$lt":
+        return a < b
+    if op == "$lte":
+        return a <= b
+    if op == "$gt":
+        return a > b
+    return a >= b
+
+
+def _eq(value, expected) -> bool:
+    if expected is None:
+        return value is MISSING or value is None or value == []
+    if value is MISSING:
+        return False
+    if isinstance(value, list) and not isinstance(expected, list):
+        return expected in value
+    return value == expected
+
+
+def _as_list(value):
+    if value is MISSING or value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _apply_op(value, op: str, arg, field: str) -> bool:
+    if op == "$eq":
+        return _eq(value, arg)
+    if op == "$ne":
+        return not _eq(value, arg)
+    if op in ("$lt", "$lte", "$gt", "$gte"):
+        if isinstance(value, list):
+            return any(_cmp(v, arg, op) for v in value)
+        return _cmp(value, arg, op)
+    if op in ("$in", "$any"):
+        if not isinstance(arg, list):
+            raise validation_error(f"filter.{field}", f"{op} expects a list", "FORMAT")
+        return any(v in arg for v in _as_list(value))
+    if op == "$nin":
+        if not isinstance(arg, list):
+            raise validation_error(f"filter.{field}", "$nin expects a list", "FORMAT")
+        return not any(v in arg for v in _as_list(value))
+    if op == "$hasSome":
+        if not isinstance(arg, list):
+            raise validation_error(f"filter.{field}", "$hasSome expects a list", "FORMAT")
+        return any(v in arg for v in _as_list(value))
+    if op == "$hasAll":
+        if not isinstance(arg, list):
+            raise validation_error(f"filter.{field}", "$hasAll expects a list", "FORMAT")
+        have = _as_list(value)
+        return all(a in have for a in arg)
+    if op in ("$startsWith", "$begins"):
+        if not isinstance(arg, str):
+            raise validation_error(f"filter.{field}", f"{op} expects a string", "FORMAT")
+        a = arg.casefold()
+        return any(isinstance(v, str) and v.casefold().startswith(a) for v in _as_list(value))
+    if op == "$endsWith":
+        return any(isinstance(v, str) and v.endswith(str(arg)) for v in _as_list(value))
+    if op == "$contains":
+        return any(isinstance(v, str) and str(arg) in v for v in _as_list(value))
+    if op == "$exists":
+        present = value is not MISSING and value is not None
+        return present if arg else not present
+    raise validation_error(f"filter.{field}", f"unsupported operator {op}", "OTHER")
+
+
+def matches(obj, flt) -> bool:
+    """True if ``obj`` (a wire dict) satisfies the Wix filter ``flt``."""
+    if not flt:
+        return True
+    if not isinstance(flt, dict):
+        raise validation_error("filter", "must be an object", "FORMAT")
+    for key, cond in flt.items():
+        if key == "$and":
+            if not isinstance(cond, list):
+                raise validation_error("filter.$and", "expects a list", "FORMAT")
+            if not all(matches(obj, c) for c in cond):
+                return False
+        elif key == "$or":
+            if not isinstance(cond, list):
+                raise validation_error("filter.$or", "expects a list", "FORMAT")
+            if not any(matches(obj, c) for c in cond):
+                return False
+        elif key == "$not":
+            if matches(obj, cond):
+                return False
+        elif key.startswith("$"):
+            raise validation_error("filter", f"unsupported operator {key}", "OTHER")
+        else:
+            value = resolve(obj, key)
+            if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+                for op, arg in cond.items():
+                    if not _apply_op(value, op, arg, key):
+                        return False
+            elif not _eq(value, cond):
+                return False
+    return True
+
+
+def validate_filter(flt) -> None:
+    """Raise a 400 for structurally invalid filters even when there is nothing to match."""
+    if flt is None:
+        return
+    if not isinstance(flt, dict):
+        raise validation_error("filter", "must be an object", "FORMAT")
+    matches({}, flt)
+
+
+def equality_values(flt, field: str):
+    """Values that ``field`` is narrowed to by ``flt`` (equality or $in, top level or inside $and).
+
+    Returns a set of values, or None if the filter does not narrow ``field``. Used to pick
+    candidates through an index; the full filter is still evaluated afterwards.
+    """
+    if not isinstance(flt, dict):
+        return None
+    result = None
+
+    def narrow(vals):
+        nonlocal result
+        vals = {v for v in vals if isinstance(v, (str, int))}
+        result = vals if result is None else (result & vals)
+
+    for key, cond in flt.items():
+        if key == field:
+            if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+                if "$eq" in cond:
+                    narrow([cond["$eq"]])
+                if isinstance(cond.get("$in"), list):
+                    narrow(cond["$in"])
+                if isinstance(cond.get("$hasSome"), list):
+                    narrow(cond["$hasSome"])
+            elif isinstance(cond, (str, int)) and not isinstance(cond, bool):
+                narrow([cond])
+        elif key == "$and" and isinstance(cond, list):
+            for sub in cond:
+                vals = equality_values(sub, field)
+                if vals is not None:
+                    narrow(vals)
+    return result
+
+
+# -- sorting -------------------------------------------------------------------------------------
+
+def _sort_key(value, fold: bool):
+    if value is MISSING or value is None:
+        return (0, "")
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (2, value)
+    if isinstance(value, str):
+        return (3, value.casefold() if fold else value)
+    return (4, json.dumps(value, sort_keys=True))
+
+
+def validate_sort(sort, key: str = "query.sort") -> list[dict]:
+    if sort is None:
+        return []
+    if not isinstance(sort, list):
+        raise validation_error(key, "must be a list", "FORMAT")
+    if len(sort) > 5:
+        raise validation_error(key, "must contain at most 5 items", "MAX_SIZE")
+    out = []
+    for s in sort:
+        if not isinstance(s, dict) or not isinstance(s.get("fieldName"), str) or not s["fieldName"]:
+            raise validation_error(f"{key}.fieldName", "must not be empty", "REQUIRED_FIELD")
+        order = (s.get("order") or "ASC").upper()
+        if order not in ("ASC", "DESC"):
+            raise validation_error(f"{key}.order", "must be ASC or DESC", "FORMAT")
+        out.append({"fieldName": s["fieldName"], "order": order})
+    return out
+
+
+def sort_items(items: list, sort: list[dict], fold: bool = False, tiebreak: str | None = "id") -> list:
+    """Stable multi-key sort of wire dicts (later keys applied first)."""
+    items = list(items)
+    if tiebreak:
+        items.sort(key=lambda o: _sort_key(resolve(o, tiebreak), False))
+    for s in reversed(sort):
+        field = s["fieldName"]
+        items.sort(key=lambda o: _sort_key(resolve(o, field), fold), reverse=s["order"] == "DESC")
+    return items
+
+
+# -- cursors -------------------------------------------------------------------------------------
+
+def _b64e(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(kind: str, state: dict) -> str:
+    payload = json.dumps({"k": kind, **state}, separators=(",", ":"), sort_keys=True).encode()
+    sig = hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]
+    return _b64e(payload) + "." + _b64e(sig)
+
+
+def decode_cursor(kind: str, cursor) -> dict:
+    invalid = validation_error("cursorPaging.cursor", "invalid cursor", "FORMAT")
+    if not isinstance(cursor, str) or len(cursor) > 16000 or "." not in cursor:
+        raise invalid
+    p, s = cursor.rsplit(".", 1)
+    try:
+        payload, sig = _b64d(p), _b64d(s)
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if not hmac.compare_digest(sig, hmac.new(_CURSOR_KEY, payload, hashlib.sha256).digest()[:12]):
+        raise invalid
+    try:
+        state = json.loads(payload)
+    except ValueError:
+        raise invalid from None
+    if not isinstance(state, dict) or state.get("k") != kind:
+        raise invalid
+    return state
+
+
+def parse_limit(value, field: str, default: int = DEFAULT_LIMIT) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        raise validation_error(field, "must be an integer", "FORMAT") from None
+    if isinstance(value, float) and value != limit:
+        raise validation_error(field, "must be an integer", "FORMAT")
+    if limit > MAX_LIMIT:
+        raise validation_error(field, f"must be at most {MAX_LIMIT}", "MAX", {"max": MAX_LIMIT})
+    if limit < 0:
+        raise validation_error(field, "must be at least 0", "MIN", {"min": 0})
+    return limit or default
+
+
+def cursor_query(kind: str, query: dict | None, default_sort: list[dict]):
+    """Parse a CursorQuery. Returns (filter, sort, offset, limit)."""
+    query = query or {}
+    if not isinstance(query, dict):
+        raise validation_error("query", "must be an object", "FORMAT")
+    paging = query.get("cursorPaging") or {}
+    if not isinstance(paging, dict):
+        raise validation_error("query.cursorPaging", "must be an object", "FORMAT")
+    limit = parse_limit(paging.get("limit"), "query.cursorPaging.limit")
+    cursor = paging.get("cursor")
+    if cursor:
+        state = decode_cursor(kind, cursor)
+        return state.get("f") or {}, state.get("s") or default_sort, int(state.get("o", 0)), limit
+    flt = query.get("filter") or {}
+    validate_filter(flt)
+    sort = validate_sort(query.get("sort")) or default_sort
+    return flt, sort, 0, limit
+
+
+def cursor_page(kind: str, items: list, flt, sort, offset: int, limit: int, extra: dict | None = None):
+    """Slice ``items`` (already filtered and sorted). Returns (page, metadata)."""
+    page = items[offset:offset + limit]
+    end = offset + len(page)
+    has_next = end < len(items)
+    state = {"f": flt, "s": sort, **(extra or {})}
+    nxt = encode_cursor(kind, {**state, "o": end}) if has_next else None
+    prv = encode_cursor(kind, {**state, "o": max(0, offset - limit)}) if offset > 0 else None
+    return page, {"count": len(page), "cursors": {"next": nxt, "prev": prv}, "hasNext": has_next}

@@ -1,0 +1,662 @@
+"""The sandbox's store: members, pools, balances, lazily generated transaction histories.
+
+Everything is stored exactly as it goes on the wire (string decimals, ISO dates, GUIDs). All access
+goes through ``Studio.lock`` (one ``threading.RLock``).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import random
+import threading
+import time
+from decimal import Decimal, InvalidOperation
+
+from . import plans as plans_mod
+from .plans import NAMESPACE, PLANS, Plan
+
+#: The fixed reference "now" of the seed: 2026-11-23T09:00:00Z (epoch ms).
+REF_NOW_MS = 1795424400 * 1000
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+CYCLE_MS = 30 * DAY_MS
+
+STAFF_USER_IDS = (
+    "2f6c1e9a-8b4d-4a7e-9c3f-1d5b7e9a2c4f",  # studio owner
+    "8e3a5c7d-1f2b-4e6a-b9c8-7d6e5f4a3b2c",  # front desk
+)
+BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
+
+CLASS_NAMES = (
+    "Vinyasa Flow", "Reformer Pilates", "Hip-Hop Beginners", "Yin Yoga", "Power Yoga", "Mat Pilates",
+    "Barre Sculpt", "Contemporary Dance", "Salsa Basics", "Ashtanga Led", "Hatha Yoga",
+    "Stretch & Release", "Prenatal Yoga", "HIIT Circuit", "Jazz Funk", "Aerial Yoga", "Restorative Yoga",
+    "Ballet Foundations",
+)
+ADJUST_UP_REASONS = (
+    "Goodwill credit", "Class canceled by studio - credit returned", "Correction: double booking refund",
+    "Referral bonus", "Instructor no-show",
+)
+ADJUST_DOWN_REASONS = (
+    "Late cancellation fee", "No-show fee", "Correction: manual count", "Expired credit removed",
+)
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds -> ``2026-11-23T09:00:00.000Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dec(value) -> Decimal:
+    """Parse a wire decimal (str/int). Raises ValueError when it is not a finite decimal."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("not a decimal")
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError("not a decimal") from None
+    if not d.is_finite():
+        raise ValueError("not a decimal")
+    return d
+
+
+def fmt(d: Decimal) -> str:
+    """Decimal -> wire string: ``"7"``, ``"1.5"``, ``"-2"`` (no exponent, no trailing zeros)."""
+    if d == 0:
+        return "0"
+    s = format(d.normalize(), "f")
+    return s
+
+
+def guid_from_rng(rng: random.Random) -> str:
+    h = "%032x" % rng.getrandbits(128)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class HistorySpec:
+    """Everything needed to regenerate a pool's seeded history deterministically."""
+
+    ordinal: int
+    hseed: int
+    plan_key: str
+    cycles: int
+    available: Decimal
+    reserved: Decimal
+    start_ms: int
+    end_ms: int
+
+
+def history_skeleton(spec: HistorySpec) -> list[tuple[int, str, Decimal]]:
+    """The seeded event list ``[(ms, kind, amount)]`` of a pool, ending at its seeded balance.
+
+    kinds: grant, renewal, redeem (AVAILABLE->EXTERNAL), reserve (AVAILABLE->RESERVED),
+    consume (RESERVED->EXTERNAL), forfeit (rollover cap at renewal), adjust_up, adjust_down.
+    Invariant: replaying the events from zero gives exactly ``available`` and ``reserved``.
+    """
+    plan = PLANS[spec.plan_key]
+    if plan.credits is None:
+        return []
+    rng = random.Random(spec.hseed)
+    n = Decimal(plan.credits)
+    cap = Decimal(plan.balance_cap) if plan.rollover else None
+    out: list[tuple[int, str, Decimal]] = []
+    avail = Decimal(0)
+    one = Decimal(1)
+    cycles = max(1, spec.cycles)
+    for c in range(cycles):
+        last = c == cycles - 1
+        cstart = spec.start_ms + c * CYCLE_MS
+        cend = spec.end_ms if last else min(spec.start_ms + (c + 1) * CYCLE_MS, spec.end_ms) - 1000
+        cend = max(cend, cstart + 60_000)
+        seq: list[tuple[str, Decimal]] = []
+        avail += n
+        head = ("grant" if c == 0 else "renewal", n)
+        if not last:
+            if rng.random() < 0.08:
+                seq.append(("adjust_up", one))
+                avail += one
+            end_avail = Decimal(rng.randint(0, int(avail)))
+            used = avail - end_avail
+            _redemptions(rng, int(used), seq)
+            if rng.random() < 0.05 and end_avail >= 1:
+                seq.append(("adjust_down", one))
+                end_avail -= one
+            avail = end_avail
+            tail = None
+            if cap is not None and avail > cap:
+                tail = ("forfeit", avail - cap)
+                avail = cap
+            elif cap is None:
+                tail = ("forfeit", avail) if avail > 0 else None
+                avail = Decimal(0)
+        else:
+            used = avail - spec.available - spec.reserved
+            if used < 0:
+                seq.append(("adjust_up", -used))
+                used = Decimal(0)
+            whole = int(used)
+            frac = used - whole
+            if frac:
+                seq.append(("adjust_down", frac))
+            _redemptions(rng, whole, seq)
+            r = spec.reserved
+            while r > 0:
+                step = one if r >= one else r
+                seq.append(("reserve", step))
+                r -= step
+            tail = None
+        # times: the head at the cycle start, the rest sorted in (cstart, cend]
+        out.append((cstart, head[0], head[1]))
+        k = len(seq)
+        if k:
+            span = cend - cstart
+            times = sorted(cstart + 1 + int(rng.random() * span) for _ in range(k))
+            prev = cstart
+            for (kind, amount), t in zip(seq, times):
+                t = max(t, prev + 1)
+                out.append((t, kind, amount))
+                prev = t
+        if tail is not None:
+            out.append((max(cend, out[-1][0] + 1), tail[0], tail[1]))
+    return out
+
+
+def _redemptions(rng: random.Random, count: int, seq: list) -> None:
+    one = Decimal(1)
+    for _ in range(count):
+        if rng.random() < 0.2:
+            seq.append(("reserve", one))
+            seq.append(("consume", one))
+        else:
+            seq.append(("redeem", one))
+
+
+# direction of each event kind: (source, target)
+_DIRECTION = {
+    "grant": ("EXTERNAL", "AVAILABLE"),
+    "renewal": ("EXTERNAL", "AVAILABLE"),
+    "adjust_up": ("EXTERNAL", "AVAILABLE"),
+    "redeem": ("AVAILABLE", "EXTERNAL"),
+    "adjust_down": ("AVAILABLE", "EXTERNAL"),
+    "forfeit": ("AVAILABLE", "EXTERNAL"),
+    "reserve": ("AVAILABLE", "RESERVED"),
+    "consume": ("RESERVED", "EXTERNAL"),
+}
+
+
+class Studio:
+    """The live data of one emulated Wix site. Use :func:`sandbox.build_studio` to make one."""
+
+    def __init__(self, seed: int = 7):
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.members: list[dict] = []
+        self.pools: list[dict] = []  # creation order; index = ordinal
+        self.pool_definitions: list[dict] = []
+        self.ai_credits: dict = {}
+        self._members_by_id: dict[str, dict] = {}
+        self._member_pos: dict[str, int] = {}
+        self._pools_by_id: dict[str, dict] = {}
+        self._pools_by_member: dict[str, list[str]] = {}
+        self._pool_by_program: dict[str, str] = {}
+        self._balances: dict[str, dict] = {}
+        self._specs: dict[str, HistorySpec] = {}
+        self._histories: dict[str, list[dict]] = {}
+        self._tx_by_id: dict[str, dict] = {}
+        self._reverted: dict[str, str] = {}  # original tx id -> reverting tx id
+        self._idempotency: dict[str, dict] = {}
+        self._pool_definitions_by_id: dict[str, dict] = {}
+        self._rng = random.Random(seed * 1_000_003 + 17)  # ids made after the seed
+        self._tx_mask = random.Random(seed + 99).getrandbits(48)
+        self._emails: set[str] = set()
+        self._slugs: set[str] = set()
+        plans_mod.install_definitions(self)
+
+    # ------------------------------------------------------------------ ids
+    def new_id(self) -> str:
+        with self.lock:
+            return guid_from_rng(self._rng)
+
+    def _tx_id(self, ordinal: int, idx: int) -> str:
+        h = hashlib.blake2b(f"{self.seed}:{ordinal}:{idx}".encode(), digest_size=9).hexdigest()
+        node = ((ordinal << 16) | idx) ^ self._tx_mask
+        return f"{h[:8]}-{h[8:12]}-4{h[12:15]}-{'89ab'[int(h[15], 16) & 3]}{h[16:18]}{h[0]}-{node:012x}"
+
+    # ------------------------------------------------------------------ members
+    def _insert_member(self, member: dict) -> dict:
+        self._member_pos[member["id"]] = len(self.members)
+        self.members.append(member)
+        self._members_by_id[member["id"]] = member
+        self._pools_by_member.setdefault(member["id"], [])
+        return member
+
+    def get_member(self, member_id: str) -> dict | None:
+        with self.lock:
+            return self._members_by_id.get(member_id)
+
+    def unique_email(self, local: str) -> str:
+        base = local
+        n = 1
+        email = f"{base}@example.com"
+        while email in self._emails:
+            n += 1
+            email = f"{base}{n}@example.com"
+        self._emails.add(email)
+        return email
+
+    def unique_slug(self, base: str) -> str:
+        slug = base or "member"
+        n = 1
+        while slug in self._slugs:
+            n += 1
+            slug = f"{base}{n}"
+        self._slugs.add(slug)
+        return slug
+
+    def add_member(self, first: str, last: str | None = None, email: str | None = None, *,
+                   status: str = "APPROVED") -> dict:
+        """Create a member now (real clock) and return its wire dict."""
+        with self.lock:
+            mid = self.new_id()
+            if email is None:
+                local = ".".join(p for p in (first, last) if p).lower().replace(" ", "")
+                email = self.unique_email(local or "member")
+            else:
+                self._emails.add(email)
+            ts = iso(now_ms())
+            nickname = " ".join(p for p in (first, last) if p)
+            contact = {"firstName": first, "phones": [], "emails": [email], "addresses": []}
+            if last:
+                contact["lastName"] = last
+            member = {
+                "id": mid, "loginEmail": email, "loginEmailVerified": status == "APPROVED", "status": status,
+                "contactId": mid, "contact": contact,
+                "profile": {"nickname": nickname, "slug": self.unique_slug(_slugify(nickname))},
+                "privacyStatus": "PRIVATE", "activityStatus": "ACTIVE",
+                "createdDate": ts, "updatedDate": ts, "lastLoginDate": ts,
+            }
+            return self._insert_member(member)
+
+    # ------------------------------------------------------------------ pools / balances
+    def pools_for(self, member_id: str) -> list[dict]:
+        with self.lock:
+            return [self._pools_by_id[p] for p in self._pools_by_member.get(member_id, ())]
+
+    def pool_ids_for(self, member_id: str) -> list[str]:
+        return self._pools_by_member.get(member_id, [])
+
+    def get_pool(self, pool_id: str) -> dict | None:
+        with self.lock:
+            return self._pools_by_id.get(pool_id)
+
+    def balance(self, pool_id: str) -> dict | None:
+        with self.lock:
+            return self._balances.get(pool_id)
+
+    def get_pool_definition(self, pid: str) -> dict | None:
+        return self._pool_definitions_by_id.get(pid)
+
+    def make_pool(self, *, member_id: str, plan: Plan, status: str, pool_id: str, program_id: str,
+                  program_external_id: str, created_ms: int, updated_ms: int, renewal_count: int,
+                  available: Decimal, reserved: Decimal, start_ms: int, end_ms: int, hseed: int,
+                  beneficiary: dict | None = None) -> dict:
+        """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed."""
+        ordinal = len(self.pools)
+        beneficiary = beneficiary or {"memberId": member_id}
+        pool = {
+            "id": pool_id,
+            "revision": str(1 + renewal_count + (1 if status in ("PAUSED", "ENDED") else 0)),
+            "createdDate": iso(created_ms),
+            "updatedDate": iso(updated_ms),
+            "poolDefinitionId": plan.pool_definition_id,
+            "programDefinitionId": plan.program_definition_id,
+            "programId": program_id,
+            "status": status,
+            "beneficiary": beneficiary,
+            "details": plan.details,
+            "displayName": plan.name,
+            "namespace": NAMESPACE,
+            "programDefinition": plan.program_definition,
+            "program": {"id": program_id, "externalId": program_external_id, "displayName": plan.name},
+            "poolDefinitionRevision": "1",
+            "renewalCount": renewal_count,
+        }
+        self.pools.append(pool)
+        self._pools_by_id[pool_id] = pool
+        self._pools_by_member.setdefault(member_id, []).append(pool_id)
+        self._pool_by_program[program_id] = pool_id
+        if plan.credits is None:
+            return pool
+        spec = HistorySpec(ordinal, hseed, plan.key, renewal_count + 1, available, reserved, start_ms, end_ms)
+        self._specs[pool_id] = spec
+        skel = history_skeleton(spec)
+        rollover = {"enabled": plan.rollover}
+        if plan.rollover:
+            rollover["balanceCap"] = plan.balance_cap
+        self._balances[pool_id] = {
+            "id": pool_id,
+            "revision": str(len(skel)),
+            "createdDate": pool["createdDate"],
+            "updatedDate": iso(skel[-1][0]) if skel else pool["createdDate"],
+            "beneficiary": beneficiary,
+            "amount": {"available": fmt(available), "reserved": fmt(reserved)},
+            "poolInfo": {
+                "id": pool_id,
+                "poolDefinitionId": plan.pool_definition_id,
+                "programDefinitionId": plan.program_definition_id,
+                "programId": program_id,
+                "creditAmount": plan.credits,
+                "namespace": NAMESPACE,
+                "externalProgramDefinitionId": plan.external_id,
+                "externalProgramId": program_external_id,
+                "creditRolloverConfiguration": rollover,
+                "status": status,
+            },
+            **({"lastTransactionId": self._tx_id(ordinal, len(skel) - 1)} if skel else {}),
+        }
+        return pool
+
+    def add_pool(self, member_id: str, plan_key: str, available="5", reserved="0", status: str = "ACTIVE") -> dict:
+        """Give a member a new pool of plan ``plan_key`` (see ``sandbox.plans.PLANS``) and return it.
+
+        Its balance (unless the plan is unlimited) holds ``available``/``reserved``; a consistent
+        history (grant, redemptions, reservations) is generated lazily like the seed's.
+        """
+        if plan_key not in PLANS:
+            raise KeyError(f"unknown plan {plan_key!r}; expected one of {sorted(PLANS)}")
+        with self.lock:
+            if member_id not in self._members_by_id:
+                raise KeyError(f"unknown member {member_id}")
+            now = now_ms()
+            return self.make_pool(
+                member_id=member_id, plan=PLANS[plan_key], status=status, pool_id=self.new_id(),
+                program_id=self.new_id(), program_external_id=self.new_id(), created_ms=now - HOUR_MS,
+                updated_ms=now - HOUR_MS, renewal_count=0, available=dec(available), reserved=dec(reserved),
+                start_ms=now - HOUR_MS, end_ms=now - 1000, hseed=self._rng.getrandbits(48),
+            )
+
+    def set_pool_status(self, pool_id: str, status: str) -> None:
+        """Change a pool's status (mirrored on its balance's ``poolInfo.status``)."""
+        with self.lock:
+            pool = self._pools_by_id[pool_id]
+            pool["status"] = status
+            pool["revision"] = str(int(pool["revision"]) + 1)
+            pool["updatedDate"] = iso(now_ms())
+            bal = self._balances.get(pool_id)
+            if bal is not None:
+                bal["poolInfo"]["status"] = status
+
+    # ------------------------------------------------------------------ programs
+    def program_for_pool(self, pool: dict) -> dict:
+        status = {"RENEWING": "ACTIVE", "PENDING": "PROVISIONING"}.get(pool["status"], pool["status"])
+        pd = pool["programDefinition"]
+        return {
+            "id": pool["programId"], "revision": pool["revision"], "createdDate": pool["createdDate"],
+            "updatedDate": pool["updatedDate"], "programDefinitionId": pool["programDefinitionId"],
+            "status": status, "beneficiary": pool["beneficiary"], "displayName": pool["displayName"],
+            "namespace": pool["namespace"], "externalId": pool["program"]["externalId"],
+            "programDefinition": {"id": pd["id"], "externalId": pd["externalId"]},
+        }
+
+    def pool_for_program(self, program_id: str) -> dict | None:
+        pid = self._pool_by_program.get(program_id)
+        return self._pools_by_id.get(pid) if pid else None
+
+    # ------------------------------------------------------------------ transactions
+    def transactions_for(self, pool_id: str) -> list[dict]:
+        """The pool's transactions, oldest first (generated on first access)."""
+        with self.lock:
+            return list(self._history(pool_id))
+
+    def _history(self, pool_id: str) -> list[dict]:
+        hist = self._histories.get(pool_id)
+        if hist is not None:
+            return hist
+        spec = self._specs.get(pool_id)
+        hist = []
+        if spec is not None:
+            hist = self._materialize(self._pools_by_id[pool_id], spec)
+        self._histories[pool_id] = hist
+        for tx in hist:
+            self._tx_by_id[tx["id"]] = tx
+        return hist
+
+    def all_histories(self) -> list[dict]:
+        out = []
+        for pool in self.pools:
+            out.extend(self._history(pool["id"]))
+        return out
+
+    def find_transaction(self, tx_id: str) -> dict | None:
+        with self.lock:
+            tx = self._tx_by_id.get(tx_id)
+            if tx is not None:
+                return tx
+            try:
+                node = int(tx_id[-12:], 16) ^ self._tx_mask
+            except ValueError:
+                return None
+            ordinal = node >> 16
+            if ordinal < len(self.pools):
+                pid = self.pools[ordinal]["id"]
+                if pid not in self._histories:
+                    self._history(pid)
+                    return self._tx_by_id.get(tx_id)
+            return None
+
+    def _pool_ref(self, pool: dict) -> dict:
+        bal = self._balances.get(pool["id"])
+        info = bal["poolInfo"] if bal else {}
+        benefits = pool["details"].get("benefits") or [{}]
+        return {
+            "id": pool["id"], "poolDefinitionId": pool["poolDefinitionId"],
+            "programDefinitionId": pool["programDefinitionId"],
+            "externalProgramDefinitionId": info.get("externalProgramDefinitionId", ""),
+            "programId": pool["programId"], "externalProgramId": pool["program"]["externalId"],
+            "creditAmount": info.get("creditAmount", "0"), "namespace": pool["namespace"],
+            "displayName": pool["displayName"], "benefitDisplayName": benefits[0].get("displayName", ""),
+        }
+
+    def _materialize(self, pool: dict, spec: HistorySpec) -> list[dict]:
+        skel = history_skeleton(spec)
+        rng = random.Random(spec.hseed ^ 0x5EED5EED)
+        ref = self._pool_ref(pool)
+        member = pool["beneficiary"]
+        benefit = (pool["details"].get("benefits") or [{}])[0]
+        out = []
+        open_reservations: list[dict] = []
+        for idx, (ms, kind, amount) in enumerate(skel):
+            source, target = _DIRECTION[kind]
+            ts = iso(ms)
+            details: dict = {"effectiveDate": ts}
+            instructing = None
+            key = None
+            if kind == "grant":
+                details["reason"] = "Plan purchase"
+                key = f"provision-{pool['programId'][:8]}"
+            elif kind == "renewal":
+                details["reason"] = "Renewal"
+                key = f"renewal-{pool['programId'][:8]}-{idx}"
+            elif kind == "forfeit":
+                details["reason"] = ("Rollover cap at renewal" if PLANS[spec.plan_key].rollover
+                                     else "Unused credits expired")
+                key = f"rollover-{pool['programId'][:8]}-{idx}"
+            elif kind in ("redeem", "reserve"):
+                cls = rng.choice(CLASS_NAMES)
+                class_ms = ms + rng.randint(2, 96) * HOUR_MS if kind == "reserve" else ms
+                details = {
+                    "item": {
+                        "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
+                        "itemSetId": benefit.get("itemSetId", ""), "displayName": cls,
+                        "providerAppId": BOOKINGS_APP_ID,
+                    },
+                    "itemCount": 1, "effectiveDate": iso(class_ms),
+                    "reason": "Redemption" if kind == "redeem" else "Reservation",
+                    "benefitKey": benefit.get("benefitKey", ""),
+                }
+                instructing = dict(member) if rng.random() < 0.8 else {"wixUserId": STAFF_USER_IDS[1]}
+                key = f"booking-{rng.getrandbits(64):016x}"
+            elif kind == "consume":
+                res = open_reservations.pop(0) if open_reservations else None
+                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1}
+                if res is not None:
+                    details["item"] = res["details"]["item"]
+                    details["benefitKey"] = res["details"].get("benefitKey", "")
+                key = f"attend-{rng.getrandbits(64):016x}"
+            else:  # manual adjustments
+                reasons = ADJUST_UP_REASONS if kind == "adjust_up" else ADJUST_DOWN_REASONS
+                details["reason"] = rng.choice(reasons)
+                instructing = {"wixUserId": rng.choice(STAFF_USER_IDS)}
+                key = f"adjust-{rng.getrandbits(64):016x}"
+            tx = {
+                "id": self._tx_id(spec.ordinal, idx),
+                "revision": "1",
+                "createdDate": ts,
+                "updatedDate": ts,
+                "pool": ref,
+                "amount": fmt(amount),
+                "source": source,
+                "target": target,
+                "idempotencyKey": key,
+                "beneficiary": member,
+                "status": "COMPLETED",
+                "details": details,
+            }
+            if instructing:
+                tx["instructingParty"] = instructing
+            if kind == "consume" and res is not None:
+                tx["relatedTransactionId"] = res["id"]
+            if kind == "reserve":
+                open_reservations.append(tx)
+            out.append(tx)
+        return out
+
+    # ------------------------------------------------------------------ mutations
+    def _apply(self, pool: dict, bal: dict, source: str, target: str, amount: Decimal, *, key,
+               details: dict, instructing, related: str | None = None) -> dict:
+        hist = self._history(pool["id"])
+        a = dec(bal["amount"]["available"])
+        r = dec(bal["amount"]["reserved"])
+        if source == "AVAILABLE":
+            a -= amount
+        elif source == "RESERVED":
+            r -= amount
+        if target == "AVAILABLE":
+            a += amount
+        elif target == "RESERVED":
+            r += amount
+        ts = iso(now_ms())
+        tx = {
+            "id": self.new_id(), "revision": "1", "createdDate": ts, "updatedDate": ts,
+            "pool": self._pool_ref(pool), "amount": fmt(amount), "source": source, "target": target,
+            "beneficiary": pool["beneficiary"], "status": "COMPLETED", "details": details,
+        }
+        if key:
+            tx["idempotencyKey"] = key
+        if instructing:
+            tx["instructingParty"] = instructing
+        if related:
+            tx["relatedTransactionId"] = related
+        hist.append(tx)
+        self._tx_by_id[tx["id"]] = tx
+        bal["amount"] = {"available": fmt(a), "reserved": fmt(r)}
+        bal["revision"] = str(int(bal["revision"]) + 1)
+        bal["updatedDate"] = ts
+        bal["lastTransactionId"] = tx["id"]
+        return tx
+
+    def change_balance(self, pool_id: str, *, op: str, value: Decimal, idempotency_key: str,
+                       reason: str | None = None, instructing_party: dict | None = None,
+                       transaction_details: dict | None = None, allow_negative: bool = False,
+                       idempotency_mode: str = "conflict") -> dict:
+        """Apply ADJUST/SET. Returns the response body. Raises WixError on business errors."""
+        from .errors import application_error
+
+        with self.lock:
+            prior = self._idempotency.get(idempotency_key)
+            if prior is not None:
+                if idempotency_mode == "replay":
+                    return json.loads(prior["response"])
+                raise application_error(
+                    409, "ALREADY_EXECUTED",
+                    "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
+                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]})
+            pool = self._pools_by_id.get(pool_id)
+            if pool is None:
+                raise application_error(404, "POOL_NOT_FOUND", f"Pool {pool_id} not found", {"poolId": pool_id})
+            bal = self._balances.get(pool_id)
+            if bal is None:
+                raise application_error(404, "BALANCE_NOT_FOUND", f"Balance {pool_id} not found",
+                                        {"poolId": pool_id})
+            current = dec(bal["amount"]["available"])
+            delta = value if op == "ADJUST" else value - current
+            if delta == 0:
+                body = {"balance": copy.deepcopy(bal)}
+                self._idempotency[idempotency_key] = {
+                    "poolId": pool_id, "transactionId": None, "response": json.dumps(body)}
+                return body
+            if current + delta < 0 and not allow_negative:
+                raise application_error(
+                    428, "BALANCE_EXCEEDED_LIMITS",
+                    "BALANCE_EXCEEDED_LIMITS: the change would make the available balance negative",
+                    {"balance": dict(bal["amount"]), "requested": fmt(value), "lowerLimit": "0",
+                     "sourceBalanceType": "AVAILABLE" if delta < 0 else "EXTERNAL",
+                     "targetBalanceType": "EXTERNAL" if delta < 0 else "AVAILABLE"})
+            details = {}
+            td = transaction_details or {}
+            for k in ("item", "itemCount", "benefitKey"):
+                if k in td:
+                    details[k] = td[k]
+            details["effectiveDate"] = td.get("effectiveDate") or iso(now_ms())
+            if reason:
+                details["reason"] = reason
+            src, tgt = ("EXTERNAL", "AVAILABLE") if delta > 0 else ("AVAILABLE", "EXTERNAL")
+            tx = self._apply(pool, bal, src, tgt, abs(delta), key=idempotency_key, details=details,
+                             instructing=instructing_party)
+            body = {"balance": copy.deepcopy(bal), "transactionId": tx["id"]}
+            self._idempotency[idempotency_key] = {
+                "poolId": pool_id, "transactionId": tx["id"], "response": json.dumps(body)}
+            return body
+
+    def revert_change(self, tx_id: str, *, idempotency_key: str | None = None,
+                      instructing_party: dict | None = None) -> dict:
+        from .errors import application_error
+
+        with self.lock:
+            orig = self.find_transaction(tx_id)
+            if orig is None:
+                raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tx_id} not found",
+                                        {"transactionId": tx_id})
+            if tx_id in self._reverted:
+                raise application_error(
+                    428, "CHANGE_ALREADY_REVERTED", "CHANGE_ALREADY_REVERTED: this change was already reverted",
+                    {"originalTransactionId": tx_id, "revertedTransactionId": self._reverted[tx_id]})
+            pool = self._pools_by_id[orig["pool"]["id"]]
+            bal = self._balances[pool["id"]]
+            amount = dec(orig["amount"])
+            src, tgt = orig["target"], orig["source"]
+            have = {"AVAILABLE": dec(bal["amount"]["available"]),
+                    "RESERVED": dec(bal["amount"]["reserved"])}.get(src)
+            if have is not None and have < amount:
+                raise application_error(
+                    428, "NOT_ENOUGH_BALANCE", "NOT_ENOUGH_BALANCE: not enough balance to revert this change",
+                    {"balance": dict(bal["amount"]), "requested": fmt(amount)})
+            reason = orig.get("details", {}).get("reason")
+            details = {"effectiveDate": iso(now_ms()),
+                       "reason": f"Revert: {reason}" if reason else "Revert"}
+            tx = self._apply(pool, bal, src, tgt, amount, key=idempotency_key, details=details,
+                             instructing=instructing_party, related=tx_id)
+            self._reverted[tx_id] = tx["id"]
+            return {"transactionId": tx["id"]}
+
+
+def _slugify(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())

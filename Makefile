@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	@echo "Wrote a local .env with a fresh SECRET_KEY and CREDENTIALS_KEYS (not tracked by git)."
 
 setup: $(STAMP) .env
+	@mkdir -p staticfiles
 
 demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0

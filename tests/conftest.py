@@ -19,6 +19,20 @@ def pytest_report_header(config):
     return f"database: {url.split('@')[-1]}"
 
 
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """The test client speaks plain HTTP; production's redirect to HTTPS is tested on its own."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Tokens, catalogs and cached reads must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def sandbox_session():
     server = SandboxServer(build_studio(members=300, seed=7), host="127.0.0.1", port=0).start()

@@ -73,7 +73,7 @@ def test_a_garbage_cursor_is_a_bad_request(sandbox):
 
 def test_an_unknown_balance_is_not_found(sandbox):
     with pytest.raises(WixNotFound):
-        api_client(sandbox).get_balance("5b1c8d2e-0f44-4b6e-9a51-2d7e0c3f9a10")
+        api_client(sandbox).get_balance("0b7e2a51-93c4-4d8e-a1f6-7c2d9e4b5a38")
 
 
 def test_client_repr_hides_credentials(sandbox):

@@ -44,7 +44,7 @@ def test_a_member_with_no_pools(frontdesk_client, wix):
 
 
 def test_an_unknown_member_is_a_404_with_a_message(frontdesk_client, wix):
-    response = frontdesk_client.get(detail_url("5b1c8d2e-0f44-4b6e-9a51-2d7e0c3f9a10"))
+    response = frontdesk_client.get(detail_url("0b7e2a51-93c4-4d8e-a1f6-7c2d9e4b5a38"))
     assert response.status_code == 404
     assert "No member with this ID" in response.content.decode()
 

@@ -6,6 +6,7 @@ from members.attention import home
 urlpatterns = [
     path("", home, name="home"),
     path("members/", include("members.urls")),
+    path("", include("balances.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

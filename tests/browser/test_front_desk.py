@@ -122,3 +122,18 @@ def test_expired_session_during_htmx_request_goes_to_login_and_back(page, site):
     page.fill("input[name=password]", "correct horse battery")
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(r"/members/\?q=Maya"))
+
+
+def test_owner_exports_the_filtered_view_with_progress(page, tmp_path):
+    log_in(page, "Owner")
+    page.goto("/members/")
+    page.locator("#q").fill("Maya")
+    expect(page).to_have_url(re.compile(r"q=Maya"))
+    with page.expect_download() as download:
+        page.click("a[data-export]")
+    path = tmp_path / "members.csv"
+    download.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert lines[0].startswith("member_id,name,email")
+    assert len(lines) > 1 and all("Maya" in line or "maya" in line for line in lines[1:])
+    expect(page.locator(".export-status")).to_have_text(f"Exported {len(lines) - 1} members.")

@@ -1,9 +1,9 @@
 """A Brevo sandbox seeded from the shared Wix sandbox's members, and the dashboard connected to it."""
 
 import pytest
-from sandbox.brevo import API_KEY, PROGRAM_ID, BrevoSandboxServer, build_loyalty
 
 from balances.brevo.models import BrevoConnection
+from sandbox.brevo import API_KEY, PROGRAM_ID, BrevoSandboxServer, build_loyalty
 
 
 @pytest.fixture(scope="session")

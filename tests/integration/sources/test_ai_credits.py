@@ -1,10 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from sandbox import credentials as sandbox_credentials
 
 from balances.wix.connection import get_client, reset_clients
 from balances.wix.errors import WixPermissionError
+from sandbox import credentials as sandbox_credentials
 from tests.helpers import wix_calls
 
 AI_PATH = "/appmarket/credittransactions/v1/credit-transactions/balance"
@@ -28,7 +28,8 @@ def test_owner_sees_the_panel_with_meter_breakdown_and_total(owner_client, wix):
     html = response.content.decode()
     total = truth["periodicCredits"]["balance"] + truth["topUpCredits"]["balance"]
     assert f"<strong>{total}</strong> AI credits available" in html
-    assert f'<meter min="0" max="{truth["periodicCredits"]["cap"]}" value="{truth["periodicCredits"]["balance"]}"' in html
+    periodic = truth["periodicCredits"]
+    assert f'<meter min="0" max="{periodic["cap"]}" value="{periodic["balance"]}"' in html
     assert "Monthly" in html and "One-time" in html and "1 Dec 2026" in html
     assert truth["creditBalanceBreakdown"][0]["subscriptionId"] in html
     assert "style=" not in html

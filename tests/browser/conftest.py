@@ -39,6 +39,22 @@ def browser():
         browser.close()
 
 
+def ensure_roles():
+    """The groups the roles migration made; a transactional test's flush removes them."""
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(content_type__app_label="balances", codename__in=codenames))
+
+
+@pytest.fixture(autouse=True)
+def _roles_back_after_flush(django_db_blocker):
+    """Set up before the database fixtures, so torn down after their flush: later (non-transactional)
+    tests in this process — xdist hands out whole files — find the groups as migrated."""
+    yield
+    with django_db_blocker.unblock():
+        ensure_roles()
+
+
 @pytest.fixture
 def site(live_server, wix, settings, transactional_db):
     """The dashboard over plain HTTP on 127.0.0.1, pointed at the sandbox, with both roles in place."""
@@ -49,10 +65,7 @@ def site(live_server, wix, settings, transactional_db):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.WIX_CALLS_PER_MINUTE = 100_000  # background scans finish in a blink
     _reload_middleware(live_server)
-    # A transactional test flushes the tables, and with them the groups the migration made.
-    for name, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(Permission.objects.filter(content_type__app_label="balances", codename__in=codenames))
+    ensure_roles()
     yield live_server.url
     settings.SECURE_SSL_REDIRECT = True  # put back before rebuilding, so the next user sees the real chain
     _reload_middleware(live_server)

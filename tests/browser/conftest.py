@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from pytest_django.plugin import blocking_manager_key
 
 from balances.roles import ROLE_PERMISSIONS
 from tests.conftest import make_user
@@ -46,12 +47,12 @@ def ensure_roles():
         group.permissions.set(Permission.objects.filter(content_type__app_label="balances", codename__in=codenames))
 
 
-@pytest.fixture(autouse=True)
-def _roles_back_after_flush(django_db_blocker):
-    """Set up before the database fixtures, so torn down after their flush: later (non-transactional)
-    tests in this process — xdist hands out whole files — find the groups as migrated."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the live-server test's flush, put the groups back: xdist hands out whole files, so
+    non-transactional tests may run after these in the same process and expect the migrated roles."""
     yield
-    with django_db_blocker.unblock():
+    with item.config.stash[blocking_manager_key].unblock():
         ensure_roles()
 
 

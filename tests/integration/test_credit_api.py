@@ -37,8 +37,8 @@ def test_lookup_by_member_id_and_by_email_match_wix(wix, client, token):
 
 
 @pytest.mark.django_db
-def test_member_out_of_credits_cannot_book(wix, client, token):
-    studio = wix.studio
+def test_member_out_of_credits_cannot_book(fresh_wix, client, token):
+    studio = fresh_wix.studio
     member = studio.add_member("Zero", "Credits")
     studio.add_pool(member["id"], "pack5", available="0")
     body = client.get(URL, {"memberId": member["id"]}, **bearer(token)).json()

@@ -24,7 +24,7 @@ def test_export_has_every_member_across_pages(wix, owner_client):
     assert response["Content-Type"].startswith("text/csv")
     assert response["X-Export-Rows"] == str(len(wix.studio.members))
     rows = read_csv(response)
-    assert len(rows) == len(wix.studio.members) == 300
+    assert len(rows) == len(wix.studio.members)
     assert len({r["member_id"] for r in rows}) == 300
     # 3 pages of 100, each a fixed handful of calls: never one call per member.
     assert len(wix_calls(wix, "/members/v1/members/query")) == 3
@@ -58,7 +58,7 @@ def test_bad_filter_is_400_and_wix_down_is_503(wix, owner_client):
 
 
 @pytest.mark.django_db
-def test_formula_like_names_stay_text(wix, owner_client):
-    wix.studio.add_member("=HYPERLINK(1)", "Evil")
+def test_formula_like_names_stay_text(fresh_wix, owner_client):
+    fresh_wix.studio.add_member("=HYPERLINK(1)", "Evil")
     rows = read_csv(owner_client.get(URL, {"q": "Evil"}))
     assert any(r["name"].startswith("'=") for r in rows)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from .roles import FRONT_DESK, OWNER
+from .roles import FRONT_DESK, OWNER, requires
 
 MANAGE = "balances.manage_staff"
 ACTIONS = {"disable", "enable", "grant_adjust", "revoke_adjust", "logout_everywhere"}
@@ -72,14 +71,14 @@ def _page(request, *, add_form=None, password_forms=None, status=200):
 
 
 @require_GET
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def staff_list(request):
     return _page(request)
 
 
 @sensitive_post_parameters("password1", "password2")
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def staff_add(request):
     form = StaffCreationForm(request.POST)
     if not form.is_valid():
@@ -90,7 +89,7 @@ def staff_add(request):
 
 
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def staff_change(request, user_id: int):
     user = get_object_or_404(get_user_model(), pk=user_id)
     action = request.POST.get("action", "")
@@ -117,7 +116,7 @@ def staff_change(request, user_id: int):
 
 @sensitive_post_parameters("new_password1", "new_password2")
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def staff_password(request, user_id: int):
     """Set a new password for a staff member (e.g. a forgotten one) and end their sessions."""
     user = get_object_or_404(get_user_model(), pk=user_id)

@@ -1,11 +1,11 @@
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from balances.credits import member_detail as load_member_detail
 from balances.credits import member_page
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixBadRequest, WixError, WixNotFound
 
@@ -28,7 +28,7 @@ def _error_status(error: WixError) -> int:
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_list(request):
     form = MemberFilterForm(request.GET)
     context = {"form": form, "page": None, "error": None}
@@ -61,7 +61,7 @@ def member_list(request):
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_detail(request, member_id):
     template = _partial(request, "members/detail.html", "panel")
     try:

@@ -13,6 +13,9 @@ from sandbox import credentials as sandbox_credentials
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
 
+# Autouse: no configured secret in any response body or log line over the whole run.
+pytest_plugins = ["tests.secret_watch"]
+
 
 def pytest_report_header(config):
     url = os.environ.get("DATABASE_URL", "sqlite (default)")

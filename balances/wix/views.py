@@ -3,13 +3,13 @@ password re-check (balances/reauth.py)."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from balances import reauth
+from balances.roles import requires
 from balances.secrets import SecretUnreadable
 
 from .connection import auth_from_environment
@@ -50,14 +50,14 @@ def _page(request, *, form=None, reauth_form=None, status=200, check=None, templ
 
 
 @require_GET
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def connection_settings(request):
     return _page(request)
 
 
 @sensitive_post_parameters(*SECRETS)
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def save_connection(request):
     if not reauth.is_fresh(request):
         return _page(request, status=403)
@@ -71,7 +71,7 @@ def save_connection(request):
 
 @sensitive_post_parameters(*SECRETS)
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def confirm_password(request):
     form = ReauthForm(request.POST)
     if form.is_valid() and reauth.confirm_password(request, form.cleaned_data["password"]):
@@ -82,7 +82,7 @@ def confirm_password(request):
 
 
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def forget_connection(request):
     """Delete the stored credentials: the environment's (if any) are in force again."""
     if not reauth.is_fresh(request):
@@ -93,7 +93,7 @@ def forget_connection(request):
 
 
 @require_POST
-@permission_required(MANAGE, raise_exception=True)
+@requires(MANAGE)
 def test_connection(request):
     """One live check; an HTMX request gets just the result, swapped next to the button."""
     check = check_connection()

@@ -10,6 +10,7 @@ import logging
 import pytest
 from django.conf import settings
 from django.test.client import Client
+
 from sandbox import credentials as sandbox_credentials
 
 KNOWN_SECRETS: set[str] = {

@@ -9,12 +9,12 @@ import pytest
 import time_machine
 from django.db import connection as db
 from django.urls import reverse
-from sandbox import credentials as sandbox_credentials
 
 from balances import reauth
 from balances.wix.connection import connection_fingerprint, current_auth, current_source, get_client
 from balances.wix.errors import WixCredentialsUnreadable
 from balances.wix.models import WixConnection
+from sandbox import credentials as sandbox_credentials
 from tests.secret_watch import remember_secret
 
 PASSWORD = "correct horse battery"

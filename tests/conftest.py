@@ -29,6 +29,12 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing costs ~0.3 s a password; tests check behaviour, not the work factor."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Tokens, catalogs and cached reads must not leak from one test into the next."""
     cache.clear()

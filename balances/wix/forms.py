@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.db import transaction
 
@@ -9,6 +11,7 @@ from balances.secrets import SecretUnreadable
 
 from .models import WixConnection
 
+SECRET_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]+")
 GUID_ERROR = "Enter the ID as Wix shows it: a GUID like 0d2c6e8a-4b1f-4c3d-9e7a-5f8b2a1c6d90."
 
 
@@ -37,8 +40,8 @@ class ConnectionForm(forms.Form):
 
     def _clean_secret(self, name: str) -> str:
         value = self.cleaned_data.get(name, "")
-        # Secrets go into HTTP headers: printable ASCII only (Wix keys and secrets are).
-        if value and not (value.isascii() and value.isprintable() and " " not in value):
+        # Secrets go into HTTP headers; Wix keys (JWT-like) and app secrets (GUIDs) use only these characters.
+        if value and not SECRET_CHARS.fullmatch(value):
             raise forms.ValidationError(f"The {self.fields[name].label.lower()} has characters Wix keys never "
                                         "contain; paste it again exactly as Wix shows it.")
         return value

@@ -68,7 +68,8 @@ def test_staff_form(owner_client, field, kind):
             "role": "Front desk", field: BAD[kind]}
     # "12.5e3" and a GUID-like string are fine usernames; the rest of BAD is not.
     valid_username = kind in ("wrong type", "malformed guid")
-    must_refuse = field == "role" or kind in ("empty", "too long", "nul") or (field == "username" and not valid_username)
+    must_refuse = (field == "role" or kind in ("empty", "too long", "nul")
+                   or (field == "username" and not valid_username))
     _assert_handled(owner_client.post(reverse("staff:add"), data), must_refuse=must_refuse)
 
 

@@ -7,6 +7,8 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("settings/", include("balances.wix.urls")),
     path("staff/", include("balances.staff")),
+    path("ai-credits/", include("balances.ai.urls")),
+    path("brevo/", include("balances.brevo.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

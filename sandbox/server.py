@@ -109,6 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         self.server.sandbox._track(self.connection, True)
 
     def finish(self):
@@ -140,8 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(declared if declared is not None else len(payload)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(payload)
+        # headers and body in one write (two small writes + Nagle + delayed ACK = 40 ms per call)
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(payload)
+        self.flush_headers()
 
     def _reset_connection(self):
         try:
@@ -177,6 +183,11 @@ class _Handler(BaseHTTPRequestHandler):
         scripted = None
         status = 0
         faults = sandbox.faults
+
+        def log(status_code):
+            sandbox.log.add(RequestRecord(method, path, qs, status_code, started,
+                                          (time.perf_counter() - t0) * 1000, _redact(path, body), fault))
+
         try:
             delay = faults.delay()
             if delay > 0 and sandbox._stopping.wait(delay):
@@ -187,10 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = scripted.kind
                 if scripted.kind == "reset":
                     self._reset_connection()
-                    return
+                    return log(0)
                 if scripted.kind == "timeout":
                     if sandbox._stopping.wait(scripted.hang):
-                        return self._reset_connection()
+                        self._reset_connection()
+                        return log(0)
                 elif scripted.kind == "status":
                     extra = {}
                     if scripted.retry_after is not None:
@@ -244,9 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (e.g. after a timeout fault)
             self.close_connection = True
         finally:
-            sandbox.log.add(RequestRecord(
-                    method, path, qs, status, started, (time.perf_counter() - t0) * 1000,
-                    _redact(path, body), fault))
+            log(status)
 
     # ------------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, raw: bytes):

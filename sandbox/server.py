@@ -240,8 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
             status = 500
             payload = {"message": f"INTERNAL: {type(e).__name__}: {e}",
                        "details": {"systemError": {"errorCode": "INTERNAL"}}}
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        log(status)  # before answering, so a client that got the response also sees the record
         try:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
             if fault == "malformed":
                 self._send(status, data[: max(1, len(data) // 2)] + b"<html>upstream error", headers)
             elif fault == "truncated":
@@ -255,8 +256,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(status, data, headers)
         except OSError:  # the client went away (e.g. after a timeout fault)
             self.close_connection = True
-        finally:
-            log(status)
 
     # ------------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, raw: bytes):

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from decimal import Decimal, InvalidOperation
@@ -45,9 +46,19 @@ ADJUST_DOWN_REASONS = (
 )
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso(ms: int) -> str:
     """Epoch milliseconds -> ``2026-11-23T09:00:00.000Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+    day, rest = divmod(int(ms), DAY_MS)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+    secs, milli = divmod(rest, 1000)
+    mins, sec = divmod(secs, 60)
+    hour, minute = divmod(mins, 60)
+    return "%s%02d:%02d:%02d.%03dZ" % (prefix, hour, minute, sec, milli)
 
 
 def now_ms() -> int:
@@ -681,5 +692,8 @@ class Studio:
             return {"transactionId": tx["id"]}
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
 def _slugify(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    return _NON_ALNUM.sub("", text.lower())

@@ -27,16 +27,20 @@ def server(studio):
     srv.stop()
 
 
+# Plain-HTTP loopback only: skip building a TLS context per client (that costs ~0.1 s each).
+NO_TLS = {"verify": False}
+
+
 @pytest.fixture
 def client(server):
-    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5.0) as c:
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5.0, **NO_TLS) as c:
         yield c
 
 
 @pytest.fixture
 def anon(server):
     """A client with no credentials."""
-    with httpx.Client(base_url=server.url, timeout=5.0) as c:
+    with httpx.Client(base_url=server.url, timeout=5.0, **NO_TLS) as c:
         yield c
 
 

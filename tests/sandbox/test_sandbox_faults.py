@@ -4,7 +4,7 @@ import time
 import httpx
 import pytest
 
-from conftest import AUTH, assert_wix_error
+from conftest import AUTH, NO_TLS, assert_wix_error
 from sandbox import DEMO_POOL_ID, SandboxServer, build_studio
 
 Q = "/members/v1/members/query"
@@ -39,7 +39,7 @@ def test_scripted_faults_match_in_order(client, server):
 
 def test_timeout_fault(server):
     server.faults.script("timeout", hang=1.0)
-    with httpx.Client(base_url=server.url, headers=AUTH, timeout=0.25) as c:
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=0.25, **NO_TLS) as c:
         t0 = time.perf_counter()
         with pytest.raises(httpx.ReadTimeout):
             c.get(BAL)
@@ -96,7 +96,7 @@ def test_error_rate_is_seeded_and_logged(client, server):
 
 def test_latency_overlaps_across_threads(server):
     server.faults.latency = 0.3
-    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5) as c:
+    with httpx.Client(base_url=server.url, headers=AUTH, timeout=5, **NO_TLS) as c:
         t0 = time.perf_counter()
         assert c.get(BAL).status_code == 200
         single = time.perf_counter() - t0
@@ -104,7 +104,7 @@ def test_latency_overlaps_across_threads(server):
     import concurrent.futures as cf
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(6) as ex:
-        codes = list(ex.map(lambda _: httpx.get(server.url + BAL, headers=AUTH, timeout=5).status_code, range(6)))
+        codes = list(ex.map(lambda _: httpx.get(server.url + BAL, headers=AUTH, timeout=5, **NO_TLS).status_code, range(6)))
     assert codes == [200] * 6 and time.perf_counter() - t0 < 1.2
 
 
@@ -139,7 +139,7 @@ def test_request_log_contents_and_no_secrets(client, server):
 
 def test_control_endpoints(server, client):
     client.get(BAL)
-    with httpx.Client(base_url=server.url, timeout=5) as c:
+    with httpx.Client(base_url=server.url, timeout=5, **NO_TLS) as c:
         assert c.get("/_sandbox/health").json() == {"ok": True, "members": 300}
         reqs = c.get("/_sandbox/requests").json()["requests"]
         assert [r["path"] for r in reqs] == [BAL]
@@ -158,7 +158,7 @@ def test_control_endpoints(server, client):
 def test_stop_is_fast_with_a_hung_handler():
     srv = SandboxServer(build_studio(20), port=0).start()
     srv.faults.script("timeout", hang=30)
-    with httpx.Client(base_url=srv.url, headers=AUTH, timeout=0.2) as c:
+    with httpx.Client(base_url=srv.url, headers=AUTH, timeout=0.2, **NO_TLS) as c:
         with pytest.raises(httpx.ReadTimeout):
             c.get(BAL)
     t0 = time.perf_counter()

@@ -96,11 +96,13 @@ def test_add_member_and_pool(studio):
 
 
 def test_build_50k_is_fast_and_small():
-    t0 = time.perf_counter()
+    # CPU time is asserted (the machine is shared: wall time depends on the neighbours); wall time is printed.
+    t0, c0 = time.perf_counter(), time.process_time()
     big = build_studio(50_000, seed=7)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nbuild_studio(50_000): {elapsed:.2f}s, {len(big.pools)} pools, max RSS {rss_mb:.0f} MB")
-    assert len(big.members) == 50_000
-    assert elapsed < 30
+    print(f"\nbuild_studio(50_000): {elapsed:.2f}s wall, {cpu:.2f}s CPU, {len(big.pools)} pools, "
+          f"max RSS {rss_mb:.0f} MB")
+    assert len(big.members) == 50_000 and len(big.pools) > 50_000
+    assert cpu < 30
     assert rss_mb < 900

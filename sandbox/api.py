@@ -14,7 +14,7 @@ from . import credentials
 from .errors import WixError, application_error, validation_error
 from .query import (
     compile_filter, cursor_page, cursor_query, decode_cursor, encode_cursor, equality_values, is_guid,
-    make_getter, parse_limit, sort_items, validate_filter, validate_sort,
+    lower_bound, make_getter, parse_limit, sort_items, validate_filter, validate_sort,
 )
 from .studio import dec
 
@@ -356,6 +356,7 @@ def revert_change(studio, faults, req: Request):
 # ====================================================================== transactions
 
 def _transactions_for(studio, flt):
+    """Candidate transactions: through the pool/member/id indexes when the filter allows, else a scan."""
     pools = equality_values(flt, "pool.id")
     members = equality_values(flt, "beneficiary.memberId")
     if members is not None:
@@ -366,7 +367,7 @@ def _transactions_for(studio, flt):
         found = [studio.find_transaction(i) for i in ids if isinstance(i, str) and is_guid(i)]
         return [t for t in found if t is not None]
     if pools is None:
-        return studio.all_histories()
+        return studio.scan_transactions(compile_filter(flt), lower_bound(flt, "createdDate"))
     out = []
     for p in pools:
         if p in studio._pools_by_id:

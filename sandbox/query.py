@@ -274,6 +274,22 @@ def equality_values(flt, field: str):
     return result
 
 
+def lower_bound(flt, field: str):
+    """The largest ``$gt``/``$gte`` string bound on ``field`` (top level or inside ``$and``), or None."""
+    if not isinstance(flt, dict):
+        return None
+    best = None
+    for key, cond in flt.items():
+        vals = []
+        if key == field and isinstance(cond, dict):
+            vals = [cond[k] for k in ("$gt", "$gte") if isinstance(cond.get(k), str)]
+        elif key == "$and" and isinstance(cond, list):
+            vals = [v for v in (lower_bound(c, field) for c in cond) if v is not None]
+        for v in vals:
+            best = v if best is None or v > best else best
+    return best
+
+
 # -- sorting -------------------------------------------------------------------------------------
 
 def _sort_key(value, fold: bool):

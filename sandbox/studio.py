@@ -463,10 +463,24 @@ class Studio:
             self._tx_by_id[tx["id"]] = tx
         return hist
 
-    def all_histories(self) -> list[dict]:
+    def scan_transactions(self, pred, since: str | None = None) -> list[dict]:
+        """All transactions matching ``pred``, without caching the histories it had to generate.
+
+        ``since``: an ISO lower bound on ``createdDate`` implied by the filter; pools whose balance
+        was last updated before it are skipped without generating anything (the polling recipe).
+        """
         out = []
         for pool in self.pools:
-            out.extend(self._history(pool["id"]))
+            pid = pool["id"]
+            hist = self._histories.get(pid)
+            if hist is None:
+                spec = self._specs.get(pid)
+                if spec is None:
+                    continue
+                if since is not None and self._balances[pid]["updatedDate"] < since:
+                    continue
+                hist = self._materialize(pool, spec)
+            out.extend(t for t in hist if pred(t))
         return out
 
     def find_transaction(self, tx_id: str) -> dict | None:

@@ -175,3 +175,15 @@ def test_ai_credits_shape(client, studio):
     assert {u["period"] for u in rules} == {"MONTH", "NO_PERIOD"}
     assert body["creditBalanceBreakdown"][0]["subscriptionId"]
     assert body == studio.ai_credits
+
+
+def test_transactions_polling_by_created_date_without_pool_filter(client, studio):
+    since = "2026-11-21T00:00:00.000Z"
+    r = client.post(TX_Q, json={"query": {"filter": {"createdDate": {"$gt": since}},
+                                          "sort": [{"fieldName": "createdDate", "order": "ASC"}],
+                                          "cursorPaging": {"limit": 100}}})
+    got = r.json()["transactions"]
+    expected = sorted((t for p in studio.pools for t in studio.transactions_for(p["id"]) if t["createdDate"] > since),
+                      key=lambda t: (t["createdDate"], t["id"]))
+    assert got and [t["id"] for t in got] == [t["id"] for t in expected][:100]
+    assert all(t["createdDate"] > since for t in got)

@@ -6,7 +6,9 @@ goes through ``Studio.lock`` (one ``threading.RLock``).
 
 from __future__ import annotations
 
+import bisect
 import copy
+import datetime
 import dataclasses
 import hashlib
 import json
@@ -469,6 +471,12 @@ class Studio:
         ``since``: an ISO lower bound on ``createdDate`` implied by the filter; pools whose balance
         was last updated before it are skipped without generating anything (the polling recipe).
         """
+        since_ms = None
+        if since is not None:
+            try:
+                since_ms = int(datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() * 1000) - 1
+            except ValueError:
+                since, since_ms = None, None
         out = []
         for pool in self.pools:
             pid = pool["id"]
@@ -479,7 +487,7 @@ class Studio:
                     continue
                 if since is not None and self._balances[pid]["updatedDate"] < since:
                     continue
-                hist = self._materialize(pool, spec)
+                hist = self._materialize(pool, spec, since_ms)
             out.extend(t for t in hist if pred(t))
         return out
 
@@ -513,51 +521,49 @@ class Studio:
             "displayName": pool["displayName"], "benefitDisplayName": benefits[0].get("displayName", ""),
         }
 
-    def _materialize(self, pool: dict, spec: HistorySpec) -> list[dict]:
+    def _materialize(self, pool: dict, spec: HistorySpec, since_ms: int | None = None) -> list[dict]:
+        """Build the seeded transaction dicts (all, or only those at/after ``since_ms``).
+
+        Each event is decorated from its own RNG (seeded by pool seed + index), so a suffix of the
+        history is identical to the same events of the full history.
+        """
         skel = history_skeleton(spec)
-        rng = random.Random(spec.hseed ^ 0x5EED5EED)
+        start = 0
+        if since_ms is not None:
+            start = bisect.bisect_left([e[0] for e in skel], since_ms)
         ref = self._pool_ref(pool)
         member = pool["beneficiary"]
         benefit = (pool["details"].get("benefits") or [{}])[0]
+        prog = pool["programId"][:8]
         out = []
-        open_reservations: list[dict] = []
-        for idx, (ms, kind, amount) in enumerate(skel):
+        for idx in range(start, len(skel)):
+            ms, kind, amount = skel[idx]
             source, target = _DIRECTION[kind]
             ts = iso(ms)
+            rng = random.Random((spec.hseed << 16) ^ idx)
             details: dict = {"effectiveDate": ts}
             instructing = None
-            key = None
+            related = None
             if kind == "grant":
                 details["reason"] = "Plan purchase"
-                key = f"provision-{pool['programId'][:8]}"
+                key = f"provision-{prog}"
             elif kind == "renewal":
                 details["reason"] = "Renewal"
-                key = f"renewal-{pool['programId'][:8]}-{idx}"
+                key = f"renewal-{prog}-{idx}"
             elif kind == "forfeit":
                 details["reason"] = ("Rollover cap at renewal" if PLANS[spec.plan_key].rollover
                                      else "Unused credits expired")
-                key = f"rollover-{pool['programId'][:8]}-{idx}"
+                key = f"rollover-{prog}-{idx}"
             elif kind in ("redeem", "reserve"):
-                cls = rng.choice(CLASS_NAMES)
-                class_ms = ms + rng.randint(2, 96) * HOUR_MS if kind == "reserve" else ms
-                details = {
-                    "item": {
-                        "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
-                        "itemSetId": benefit.get("itemSetId", ""), "displayName": cls,
-                        "providerAppId": BOOKINGS_APP_ID,
-                    },
-                    "itemCount": 1, "effectiveDate": iso(class_ms),
-                    "reason": "Redemption" if kind == "redeem" else "Reservation",
-                    "benefitKey": benefit.get("benefitKey", ""),
-                }
-                instructing = dict(member) if rng.random() < 0.8 else {"wixUserId": STAFF_USER_IDS[1]}
-                key = f"booking-{rng.getrandbits(64):016x}"
+                details, instructing, key = self._booking(rng, kind, ms, benefit, member)
             elif kind == "consume":
-                res = open_reservations.pop(0) if open_reservations else None
-                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1}
-                if res is not None:
-                    details["item"] = res["details"]["item"]
-                    details["benefitKey"] = res["details"].get("benefitKey", "")
+                # its reservation is the event just before it (pairs are adjacent in the skeleton)
+                res_ms = skel[idx - 1][0]
+                res_details, _i, _k = self._booking(random.Random((spec.hseed << 16) ^ (idx - 1)), "reserve",
+                                                    res_ms, benefit, member)
+                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1,
+                           "item": res_details["item"], "benefitKey": res_details.get("benefitKey", "")}
+                related = self._tx_id(spec.ordinal, idx - 1)
                 key = f"attend-{rng.getrandbits(64):016x}"
             else:  # manual adjustments
                 reasons = ADJUST_UP_REASONS if kind == "adjust_up" else ADJUST_DOWN_REASONS
@@ -580,12 +586,26 @@ class Studio:
             }
             if instructing:
                 tx["instructingParty"] = instructing
-            if kind == "consume" and res is not None:
-                tx["relatedTransactionId"] = res["id"]
-            if kind == "reserve":
-                open_reservations.append(tx)
+            if related:
+                tx["relatedTransactionId"] = related
             out.append(tx)
         return out
+
+    @staticmethod
+    def _booking(rng: random.Random, kind: str, ms: int, benefit: dict, member: dict):
+        cls = rng.choice(CLASS_NAMES)
+        class_ms = ms + (2 + int(rng.random() * 95)) * HOUR_MS if kind == "reserve" else ms
+        details = {
+            "item": {
+                "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
+                "itemSetId": benefit.get("itemSetId", ""), "displayName": cls, "providerAppId": BOOKINGS_APP_ID,
+            },
+            "itemCount": 1, "effectiveDate": iso(class_ms),
+            "reason": "Redemption" if kind == "redeem" else "Reservation",
+            "benefitKey": benefit.get("benefitKey", ""),
+        }
+        instructing = dict(member) if rng.random() < 0.8 else {"wixUserId": STAFF_USER_IDS[1]}
+        return details, instructing, f"booking-{rng.getrandbits(64):016x}"
 
     # ------------------------------------------------------------------ mutations
     def _apply(self, pool: dict, bal: dict, source: str, target: str, amount: Decimal, *, key,

@@ -241,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
             payload = {"message": f"INTERNAL: {type(e).__name__}: {e}",
                        "details": {"systemError": {"errorCode": "INTERNAL"}}}
         data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        if fault == "malformed":
+            status = 200
         log(status)  # before answering, so a client that got the response also sees the record
         try:
             if fault == "malformed":

@@ -188,3 +188,36 @@ def test_transactions_polling_by_created_date_without_pool_filter(client, studio
     assert got and [t["id"] for t in got] == [t["id"] for t in expected][:100]
     assert got == expected[:100]  # the partial, uncached generation equals the full history
     assert all(t["createdDate"] > since for t in got)
+
+
+def test_query_operators(client, studio):
+    def ids(flt, path=POOLS, key="pools"):
+        out, _ = _all_pages(client, path, key, {"filter": flt, "cursorPaging": {"limit": 100}})
+        return {p["id"] for p in out}
+
+    every = {p["id"] for p in studio.pools}
+    paused_or_pending = ids({"$or": [{"status": "PAUSED"}, {"status": {"$eq": "PENDING"}}]})
+    assert paused_or_pending == {p["id"] for p in studio.pools if p["status"] in ("PAUSED", "PENDING")}
+    assert ids({"$not": {"status": "ACTIVE"}}) == {p["id"] for p in studio.pools if p["status"] != "ACTIVE"}
+    assert ids({"status": {"$nin": ["ACTIVE", "ENDED"]}}) == ids({"status": {"$in": ["PAUSED", "PENDING",
+                                                                                     "PROVISIONING", "RENEWING"]}})
+    monthly_set = studio.pools_for(studio.members[1]["id"])[0]["details"]["benefits"][0]["itemSetId"]
+    assert ids({"details.benefits.itemSetId": {"$hasSome": [monthly_set]}}) == {
+        p["id"] for p in studio.pools if p["displayName"] == "Monthly 8 Classes"}
+    assert ids({"details.creditConfiguration": {"$exists": False}}) == {
+        p["id"] for p in studio.pools if p["displayName"] == "Unlimited Monthly"}
+    assert ids({"displayName": {"$startsWith": "monthly"}}) == ids({"displayName": "Monthly 8 Classes"})
+    cut = "2026-06-01T00:00:00.000Z"
+    assert ids({"createdDate": {"$lt": cut}}) | ids({"createdDate": {"$gte": cut}}) == every
+    assert ids({"createdDate": {"$lt": cut}}) == {p["id"] for p in studio.pools if p["createdDate"] < cut}
+
+
+def test_program_by_external_id_and_members_plain_sorting(client, studio):
+    pool = studio.pools_for(DEMO_MEMBER_ID)[1]
+    r = client.get("/benefit-programs/v1/programs/by-namespace-and-external-id",
+                   params={"namespace": "@wix/pricing-plans", "externalId": pool["program"]["externalId"]})
+    assert r.json()["program"]["id"] == pool["programId"]
+    r = client.get("/members/v1/members", params={"sorting.fieldName": "createdDate", "sorting.order": "ASC",
+                                                  "paging.limit": 100, "fieldsets": "FULL"})
+    dates = [m["createdDate"] for m in r.json()["members"]]
+    assert dates == sorted(dates) and dates[0] == min(m["createdDate"] for m in studio.members)

@@ -13,8 +13,19 @@ from decimal import Decimal
 from . import credentials
 from .errors import WixError, application_error, validation_error
 from .query import (
-    compile_filter, cursor_page, cursor_query, decode_cursor, encode_cursor, equality_values, is_guid,
-    lower_bound, make_getter, parse_limit, sort_items, validate_filter, validate_sort,
+    compile_filter,
+    cursor_page,
+    cursor_query,
+    decode_cursor,
+    encode_cursor,
+    equality_values,
+    is_guid,
+    lower_bound,
+    make_getter,
+    parse_limit,
+    sort_items,
+    validate_filter,
+    validate_sort,
 )
 from .studio import dec
 

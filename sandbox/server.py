@@ -337,7 +337,7 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                             name=f"wix-sandbox-{self.port}", daemon=True)

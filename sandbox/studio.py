@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import bisect
 import copy
-import datetime
 import dataclasses
+import datetime
 import hashlib
 import json
 import random
@@ -60,7 +60,7 @@ def iso(ms: int) -> str:
     secs, milli = divmod(rest, 1000)
     mins, sec = divmod(secs, 60)
     hour, minute = divmod(mins, 60)
-    return "%s%02d:%02d:%02d.%03dZ" % (prefix, hour, minute, sec, milli)
+    return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
 def now_ms() -> int:
@@ -89,7 +89,7 @@ def fmt(d: Decimal) -> str:
 
 
 def guid_from_rng(rng: random.Random) -> str:
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
@@ -207,7 +207,7 @@ def history_skeleton(spec: HistorySpec) -> list[tuple[int, str, Decimal]]:
             if tail is None:
                 times[-1] = cend
             prev = cstart
-            for (kind, amount), t in zip(seq, times):
+            for (kind, amount), t in zip(seq, times, strict=False):
                 t = max(t, prev + 1)
                 out.append((t, kind, amount))
                 prev = t

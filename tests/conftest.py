@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from sandbox import SandboxServer, build_studio
-from sandbox import credentials as sandbox_credentials
 
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
+from sandbox import SandboxServer, build_studio
+from sandbox import credentials as sandbox_credentials
 
 # Autouse: no configured secret in any response body or log line over the whole run.
 pytest_plugins = ["tests.secret_watch"]

@@ -1,8 +1,8 @@
 import time
 
 import httpx
-
 from conftest import AUTH, assert_wix_error
+
 from sandbox import credentials
 
 MEMBERS_QUERY = "/members/v1/members/query"

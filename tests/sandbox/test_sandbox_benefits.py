@@ -1,4 +1,5 @@
 from conftest import assert_wix_error
+
 from sandbox import DEMO_MEMBER_ID, DEMO_POOL_ID
 
 POOLS = "/benefit-programs/v1/pools/query"

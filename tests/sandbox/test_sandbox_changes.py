@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from conftest import assert_wix_error
+
 from sandbox import DEMO_MEMBER_ID, DEMO_POOL_ID
 from sandbox.api import signed_total
 

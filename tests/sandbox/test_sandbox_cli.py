@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import httpx
-
 from conftest import AUTH, NO_TLS, assert_wix_error
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,10 +1,11 @@
+import dataclasses
 import json
 import time
 
 import httpx
 import pytest
-
 from conftest import AUTH, NO_TLS, assert_wix_error
+
 from sandbox import DEMO_POOL_ID, SandboxServer, build_studio
 
 Q = "/members/v1/members/query"
@@ -133,8 +134,8 @@ def test_request_log_contents_and_no_secrets(client, server):
     assert server.log.count("/benefit-programs") == 1 and server.log.count(method="POST") == 1
     from sandbox import credentials
     assert credentials.API_KEY not in repr(recs)
-    with pytest.raises(Exception):
-        recs[0].status = 500  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        recs[0].status = 500
 
 
 def test_control_endpoints(server, client):

@@ -2,6 +2,7 @@ import base64
 import json
 
 from conftest import assert_wix_error
+
 from sandbox import DEMO_MEMBER_ID
 
 Q = "/members/v1/members/query"

@@ -38,7 +38,9 @@ def test_demo_member(studio):
 def test_variety_of_the_default_studio(studio):
     statuses = Counter(p["status"] for p in studio.pools)
     assert set(statuses) == {"ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING"}
-    assert statuses["ACTIVE"] > sum(statuses.values()) / 2
+    # Finished packs pile up as ENDED pools (~2.4 pools a member); of the live ones most are ACTIVE.
+    assert statuses["ACTIVE"] > sum(n for s, n in statuses.items() if s != "ENDED") / 2
+    assert 1.9 < len(studio.pools) / len(studio.members) < 2.8
     per_member = Counter(len(studio.pools_for(m["id"])) for m in studio.members)
     assert 0.08 < per_member[0] / 300 < 0.25 and per_member[2] + per_member[3] > 20
     assert {"BLOCKED", "PENDING"} <= {m["status"] for m in studio.members}

@@ -90,6 +90,9 @@ class RateBudget:
             cache.decr(key, calls)
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))
             if time.monotonic() + wait > deadline:
+                if paused_until > now:  # Wix itself asked for the pause: say so
+                    raise WixBudgetExhausted(f"Wix is rate limiting — retry in {int(wait + 0.999)} s.",
+                                             retry_after=wait)
                 raise WixBudgetExhausted(retry_after=max(wait, 1.0))
             time.sleep(max(wait, 0.05))
 

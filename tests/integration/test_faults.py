@@ -9,11 +9,11 @@ import time
 
 import pytest
 from django.urls import reverse
-from sandbox import credentials as sc
 
 from balances.cache import peek
 from balances.reads import _page_key
 from balances.wix.connection import connection_fingerprint, current_auth, reset_clients
+from sandbox import credentials as sc
 from tests.helpers import wix_calls
 
 LIST = reverse("members:list")
@@ -63,7 +63,7 @@ FAILING = {
     "429 with a long Retry-After": (dict(script=("status", 1, {"status": 429, "retry_after": 90})),
                                     "Wix is rate limiting — retry in 90 s", 1),
     "malformed JSON": (dict(script=("malformed", 10, {})), "Wix sent an unreadable answer", 1),
-    "timeouts that last": (dict(script=("timeout", 10, {"hang": 1.5})), "Wix did not answer in time", 3),
+    "timeouts that last": (dict(script=("timeout", 10, {"hang": 1.0})), "Wix did not answer in time", 3),
 }
 
 
@@ -92,7 +92,7 @@ def test_it_rides_out_a_passing_fault(frontdesk_client, wix, settings, page, fau
 @pytest.mark.parametrize("page", ["list", "detail"])
 @pytest.mark.parametrize("fault", FAILING, ids=list(FAILING))
 def test_a_lasting_fault_is_a_clear_message_not_a_crash(frontdesk_client, wix, settings, page, fault):
-    settings.WIX_TIMEOUT_SECONDS = 0.5
+    settings.WIX_TIMEOUT_SECONDS = 0.3
     reset_clients()
     url, path_prefix = page_urls(wix)[page]
     injected, message, attempts = FAILING[fault]

@@ -7,7 +7,7 @@ DEMO_PORT ?= 8000
 DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench lint browser clean
+.PHONY: setup demo test bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ demo: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: setup browser
+# The official Wix JavaScript SDK, run against the sandbox by tests/integration/test_official_sdk.py.
+sdk:
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
+	@test -d tests/sdk/node_modules/@wix/sdk || npm ci --prefix tests/sdk --silent --no-audit --no-fund
+
+test: setup browser sdk
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 bench: setup

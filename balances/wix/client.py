@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from . import errors, retry
+from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .breaker import CircuitBreaker
 from .budget import RateBudget
@@ -229,6 +230,13 @@ class WixClient:
         return self._cursor_query(
             "/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs
         )
+
+    # --- account ---------------------------------------------------------------------------------
+
+    def get_ai_credits(self) -> AiCredits:
+        """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
+        return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance",
+                                              json={}))
 
 
 def _retry_after(response: httpx.Response) -> float | None:

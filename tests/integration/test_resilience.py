@@ -36,10 +36,20 @@ def api_client(server, timeout=2.0):
     return WixClient(server.url, ApiKeyAuth(sc.API_KEY, sc.SITE_ID), timeout=timeout)
 
 
+_test_started = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _started():
+    global _test_started
+    _test_started = time.time()
+
+
 def settled(server, path_prefix=""):
-    """The sandbox logs a call just after answering it: give the last record a moment to land."""
+    """Calls the sandbox received during this test. It logs a call just after answering it — and a call
+    an earlier test left hanging only when that finally answers — so wait a moment, then filter."""
     time.sleep(0.05)
-    return wix_calls(server, path_prefix)
+    return [c for c in wix_calls(server, path_prefix) if c.started >= _test_started]
 
 
 def closed_port() -> int:

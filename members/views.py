@@ -1,12 +1,12 @@
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.reads import member_detail_read, member_page_read, prefetch_member_page
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixBadRequest, WixError, WixNotFound, WixRateLimited
 
@@ -44,7 +44,7 @@ def _refresh_url(request) -> str:
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_list(request):
     form = MemberFilterForm(request.GET)
     context = {"form": form, "page": None, "error": None}
@@ -89,7 +89,7 @@ def member_list(request):
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_detail(request, member_id):
     template = _partial(request, "members/detail.html", "panel")
     try:

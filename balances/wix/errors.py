@@ -75,6 +75,10 @@ class WixNotConfigured(WixError):
     default_message = "No Wix connection is configured. An owner can add one in Settings."
 
 
+class WixCredentialsUnreadable(WixNotConfigured):
+    default_message = "The stored Wix credentials are unreadable — an owner must enter them again in Settings."
+
+
 class WixBudgetExhausted(WixRateLimited):
     """Our own shared call budget is spent for now: refused here, before Wix would answer 429."""
 

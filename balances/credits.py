@@ -7,6 +7,7 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ def run_together(*calls: Callable):
     """Run independent upstream calls concurrently; re-raise the first failure."""
     if len(calls) == 1:
         return [calls[0]()]
-    futures = [_pool.submit(call) for call in calls]
+    # Each call runs in a copy of this context, so a budget.background() block covers them too.
+    futures = [_pool.submit(contextvars.copy_context().run, call) for call in calls]
     return [f.result() for f in futures]
 
 

@@ -42,6 +42,12 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_prefetch(settings):
+    """Tests that count upstream calls see only the page they asked for (test_prefetch.py turns it on)."""
+    settings.WIX_PREFETCH_NEXT_PAGE = False
+
+
 @pytest.fixture(scope="session")
 def sandbox_session():
     server = SandboxServer(build_studio(members=300, seed=7), host="127.0.0.1", port=0).start()

@@ -200,9 +200,16 @@ def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decima
     """Start a scan in a daemon thread when none is running; True if one is (now) running."""
     if scan_running(fingerprint):
         return True
-    threading.Thread(target=refresh, args=(client, fingerprint, threshold), name="attention-scan",
+    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan",
                      daemon=True).start()
     return True
+
+
+def _refresh_logged(client: WixClient, fingerprint: str, threshold: Decimal) -> None:
+    try:
+        refresh(client, fingerprint, threshold)
+    except Exception:  # a background thread has nobody to raise to
+        log.exception("attention scan crashed")
 
 
 def needs_refresh(report: AttentionReport | None, threshold: Decimal) -> bool:

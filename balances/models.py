@@ -21,7 +21,7 @@ class StudioAccess(models.Model):
 
 
 class StudioPreferences(models.Model):
-    """The owner's choices for the whole studio; one row (pk=1), created with defaults on first read."""
+    """The owner's choices for the whole studio; one row (pk=1), defaults until first saved."""
 
     low_credit_threshold = models.DecimalField(
         max_digits=6, decimal_places=2, default=1,
@@ -37,7 +37,8 @@ class StudioPreferences(models.Model):
 
     @classmethod
     def current(cls) -> "StudioPreferences":
-        return cls.objects.get_or_create(pk=1)[0]
+        # Reading never writes (a GET must change nothing): unsaved defaults until an owner saves.
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class ApiToken(models.Model):
@@ -61,3 +62,6 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+from balances.wix.models import WixConnection  # noqa: E402, F401  (models live next to the Wix code)

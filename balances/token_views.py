@@ -1,13 +1,13 @@
 """Owners create and revoke the site's API tokens; a new token is shown once, in the POST's answer."""
 
 from django import forms
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .api_tokens import create_token, revoke
 from .models import ApiToken
+from .roles import requires
 
 # Tokens unlock member data for the whole site, like the Wix connection itself.
 MANAGE_TOKENS = "balances.manage_connection"
@@ -19,7 +19,7 @@ class TokenForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(MANAGE_TOKENS, raise_exception=True)
+@requires(MANAGE_TOKENS)
 def api_tokens(request):
     form = TokenForm(request.POST or None)
     context = {"form": form, "new_token": None}
@@ -36,7 +36,7 @@ def api_tokens(request):
 
 
 @require_POST
-@permission_required(MANAGE_TOKENS, raise_exception=True)
+@requires(MANAGE_TOKENS)
 def revoke_token(request, token_id):
     revoke(get_object_or_404(ApiToken, pk=token_id))
     return redirect("api_tokens")

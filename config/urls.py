@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from balances.health import healthz
 from members.attention import home
 
 urlpatterns = [
     path("", home, name="home"),
     path("members/", include("members.urls")),
     path("", include("balances.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("settings/", include("balances.wix.urls")),
+    path("staff/", include("balances.staff")),
     path("ai-credits/", include("balances.ai.urls")),
     path("brevo/", include("balances.brevo.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -1,6 +1,5 @@
 """The home page: Needs attention counts, each linking to its list of members."""
 
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -15,6 +14,7 @@ from balances.attention import (
     scan_running,
 )
 from balances.models import StudioPreferences
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixError
 
@@ -41,14 +41,14 @@ def _report_context():
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def home(request):
     context = {**_report_context(), "categories": CATEGORIES}
     return TemplateResponse(request, _partial(request, "members/attention.html", "counts"), context)
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def attention_list(request, category):
     chosen = next((c for c in CATEGORIES if c.key == category), None)
     if chosen is None:

@@ -3,11 +3,11 @@
 import csv
 from datetime import UTC, datetime
 
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from balances.exports import all_members
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixError
 
@@ -51,7 +51,7 @@ def _n(value) -> str:
 
 
 @require_GET
-@permission_required("balances.export_members", raise_exception=True)
+@requires("balances.export_members")
 def export_members(request):
     form = MemberFilterForm(request.GET)
     if not form.is_valid():

@@ -1,10 +1,10 @@
 """Per-pool views loaded on demand inside the member panel."""
 
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from balances.explain import explain_pool
+from balances.roles import requires
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError, WixNotFound
 
@@ -12,7 +12,7 @@ from .views import _error_status, _partial
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def explain_balance(request, member_id, pool_id):
     template = _partial(request, "members/explain.html", "explanation")
     try:

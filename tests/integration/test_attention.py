@@ -14,6 +14,8 @@ from tests.helpers import wix_calls
 
 USABLE = {"ACTIVE", "RENEWING"}
 
+pytestmark = pytest.mark.django_db  # the Wix connection in force is read from the database
+
 
 def expected_groups(studio, threshold):
     """What the report must say, computed from the sandbox's store directly."""

@@ -10,6 +10,8 @@ from balances.explain import explain_pool
 from balances.wix.connection import get_client
 from tests.helpers import member_with, wix_calls
 
+pytestmark = pytest.mark.django_db  # the Wix connection in force is read from the database
+
 
 def pools_with_balances(studio, member):
     return [p for p in studio.pools_for(member["id"]) if studio.balance(p["id"]) is not None]

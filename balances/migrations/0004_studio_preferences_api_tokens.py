@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('balances', '0002_roles'),
+        ('balances', '0003_wix_connection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

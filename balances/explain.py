@@ -31,10 +31,7 @@ LABELS = {
 
 def effect(tx: Transaction) -> tuple[Decimal, Decimal]:
     """How one transaction moved (available, reserved)."""
-    magnitude = abs(tx.amount)
-    available = (magnitude if tx.target == "AVAILABLE" else ZERO) - (magnitude if tx.source == "AVAILABLE" else ZERO)
-    reserved = (magnitude if tx.target == "RESERVED" else ZERO) - (magnitude if tx.source == "RESERVED" else ZERO)
-    return available, reserved
+    return tx.available_change, tx.reserved_change
 
 
 def category(tx: Transaction) -> str:
@@ -93,7 +90,7 @@ def explain(transactions: list[Transaction], balance: Balance, *, complete: bool
             if seen_grant and available > 0:
                 totals["rolled_over"] += available  # what was still free when the plan renewed
             seen_grant = True
-        totals[kind] += abs(tx.amount) if kind != "adjusted" else d_available
+        totals[kind] += tx.magnitude if kind != "adjusted" else d_available
         available += d_available
         reserved += d_reserved
         steps.append(Step(tx.created, kind, LABELS[kind], d_available, available, reserved,

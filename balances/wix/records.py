@@ -159,7 +159,7 @@ class Transaction:
     id: str
     pool_id: str
     member_id: str
-    amount: Decimal  # signed, as seen from the member's available credits
+    magnitude: Decimal  # Wix sends magnitudes; direction comes from source/target (wix-api.md §7.1)
     source: str
     target: str
     status: str
@@ -170,29 +170,37 @@ class Transaction:
     idempotency_key: str
     created: datetime | None
 
+    def _change(self, bucket: str) -> Decimal:
+        return (self.magnitude if self.target == bucket else ZERO) - (self.magnitude if self.source == bucket else ZERO)
+
+    @property
+    def available_change(self) -> Decimal:
+        """What it did to credits free to book (a class taken from a booking leaves them alone)."""
+        return self._change("AVAILABLE")
+
+    @property
+    def reserved_change(self) -> Decimal:
+        return self._change("RESERVED")
+
     @property
     def kind(self) -> str:
         if self.target == "RESERVED":
             return "reserved"
         if self.source == "RESERVED":
             return "released" if self.target == "AVAILABLE" else "used"
-        return "added" if self.amount >= 0 else "removed"
+        return "added" if self.available_change >= 0 else "removed"
 
     @classmethod
     def from_wire(cls, data: dict) -> Transaction:
-        magnitude = parse_decimal(data.get("amount"))
-        source, target = data.get("source", ""), data.get("target", "")
-        # Wix sends magnitudes; direction comes from source/target (shared/wix-api.md §7.1).
-        signed = -magnitude if source == "AVAILABLE" else magnitude
         details = data.get("details") or {}
         party = data.get("instructingParty") or {}
         return cls(
             id=data.get("id", ""),
             pool_id=(data.get("pool") or {}).get("id", ""),
             member_id=_member_id(data.get("beneficiary")),
-            amount=signed,
-            source=source,
-            target=target,
+            magnitude=abs(parse_decimal(data.get("amount"))),
+            source=data.get("source", ""),
+            target=data.get("target", ""),
             status=data.get("status", ""),
             reason=details.get("reason", "") or "",
             item_name=(details.get("item") or {}).get("displayName", "") or "",

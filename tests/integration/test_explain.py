@@ -88,13 +88,17 @@ def test_panel_has_credit_bar_sparkline_and_no_inline_style(wix, frontdesk_clien
 def test_sparkline_walks_back_to_the_balance_before_each_change():
     from types import SimpleNamespace as NS
 
+    from balances.wix.records import Transaction
     from members.templatetags.glance import history_points
+
+    def tx(pool_id, amount, source, target):
+        return Transaction.from_wire({"pool": {"id": pool_id}, "amount": amount, "source": source, "target": target})
 
     pool = NS(pool_id="p", available=Decimal("3"))
     txs = [  # newest first
-        NS(pool_id="p", amount=Decimal("-1"), source="AVAILABLE", target="EXTERNAL"),
-        NS(pool_id="q", amount=Decimal("5"), source="EXTERNAL", target="AVAILABLE"),
-        NS(pool_id="p", amount=Decimal("1"), source="RESERVED", target="EXTERNAL"),  # no effect on free
-        NS(pool_id="p", amount=Decimal("4"), source="EXTERNAL", target="AVAILABLE"),
+        tx("p", "1", "AVAILABLE", "EXTERNAL"),
+        tx("q", "5", "EXTERNAL", "AVAILABLE"),
+        tx("p", "1", "RESERVED", "EXTERNAL"),  # no effect on free
+        tx("p", "4", "EXTERNAL", "AVAILABLE"),
     ]
     assert history_points(pool, txs) == [Decimal("0"), Decimal("4"), Decimal("4"), Decimal("3")]

@@ -35,8 +35,13 @@ def test_it_tolerates_missing_optional_fields():
 def test_it_signs_transactions_from_their_direction():
     used = Transaction.from_wire({"id": "t1", "amount": "1", "source": "AVAILABLE", "target": "EXTERNAL"})
     granted = Transaction.from_wire({"id": "t2", "amount": "10", "source": "EXTERNAL", "target": "AVAILABLE"})
-    assert used.amount == Decimal(-1) and used.kind == "removed"
-    assert granted.amount == Decimal(10) and granted.kind == "added"
+    taken = Transaction.from_wire({"id": "t3", "amount": "1", "source": "RESERVED", "target": "EXTERNAL"})
+    booked = Transaction.from_wire({"id": "t4", "amount": "1", "source": "AVAILABLE", "target": "RESERVED"})
+    assert used.available_change == Decimal(-1) and used.kind == "removed"
+    assert granted.available_change == Decimal(10) and granted.kind == "added"
+    # taking a booked class uses the booking, not free credits
+    assert (taken.available_change, taken.reserved_change, taken.kind) == (0, Decimal(-1), "used")
+    assert (booked.available_change, booked.reserved_change, booked.kind) == (Decimal(-1), Decimal(1), "reserved")
 
 
 def test_it_names_members_by_contact_then_nickname_then_email():

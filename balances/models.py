@@ -18,3 +18,6 @@ class StudioAccess(models.Model):
 
     def __str__(self):
         return "Credit Desk permissions"
+
+
+from .audit import AuditEntry  # noqa: E402, F401  (the audit log model lives with its concern)

@@ -226,3 +226,17 @@ def test_undo_needs_the_adjust_permission(frontdesk_client, owner, fresh_wix, po
                                       idempotency_key="k-1", outcome="applied", transaction_id="t")
     response = frontdesk_client.post(reverse("audit:undo", args=[entry.pk]), {"idempotency_key": "k"})
     assert response.status_code == 403 and not wix_calls(fresh_wix, CHANGES)
+
+
+def test_undo_from_the_members_transaction_list(owner_client, fresh_wix, pool):
+    post(owner_client, pool, open_form(owner_client, pool), amount="4")
+    entry = AuditEntry.objects.get()
+    panel_url = reverse("members:detail", args=[pool["beneficiary"]["memberId"]])
+    panel = owner_client.get(panel_url, headers={"HX-Request": "true"}).content.decode()
+    row = re.search(rf'<tr>(?:(?!</tr>).)*id="undo-{entry.pk}"(?:(?!</tr>).)*</tr>', panel, re.S).group(0)
+    assert "+4" in row and "Missed class refund" in row
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', row).group(1)
+    done = owner_client.post(reverse("audit:undo", args=[entry.pk]), {"idempotency_key": key},
+                             headers={"HX-Request": "true"})
+    assert done.status_code == 200 and available(fresh_wix.studio, pool["id"]) == Decimal(5)
+    assert f'id="undo-{entry.pk}"' not in owner_client.get(panel_url).content.decode()

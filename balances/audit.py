@@ -58,8 +58,9 @@ class AuditEntry(models.Model):
 
     @property
     def undone(self) -> bool:
-        return self.undos.filter(outcome__in=[self.Outcome.APPLIED, self.Outcome.UNKNOWN,
-                                              self.Outcome.PENDING]).exists()
+        # Over .all() so a prefetch_related("undos") serves the whole audit page in one query.
+        live = (self.Outcome.APPLIED, self.Outcome.UNKNOWN, self.Outcome.PENDING)
+        return any(u.outcome in live for u in self.undos.all())
 
     @property
     def undoable(self) -> bool:

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -240,3 +241,12 @@ def test_undo_from_the_members_transaction_list(owner_client, fresh_wix, pool):
                              headers={"HX-Request": "true"})
     assert done.status_code == 200 and available(fresh_wix.studio, pool["id"]) == Decimal(5)
     assert f'id="undo-{entry.pk}"' not in owner_client.get(panel_url).content.decode()
+
+
+def test_the_log_page_costs_a_fixed_number_of_queries(owner_client, owner, django_assert_max_num_queries, db):
+    for i in range(30):
+        AuditEntry.objects.create(user=owner, username="olivia", member_id=str(uuid.uuid4()), pool_id="p",
+                                  kind="adjust", requested=Decimal(1), delta=Decimal(1), reason=f"r{i}",
+                                  idempotency_key=f"k{i}", outcome="applied", transaction_id=f"t{i}")
+    with django_assert_max_num_queries(12):
+        assert owner_client.get(reverse("audit:list")).status_code == 200

@@ -15,6 +15,7 @@ class AdjustForm(forms.Form):
 
     mode = forms.ChoiceField(
         choices=[("add", "Add"), ("remove", "Remove"), ("set", "Set to exactly")], initial="add",
+        widget=forms.RadioSelect,
         error_messages={"required": "Choose add, remove or set.", "invalid_choice": "Choose add, remove or set."},
     )
     amount = forms.CharField(max_length=20, strip=True, label="Credits",

@@ -250,3 +250,12 @@ def test_the_log_page_costs_a_fixed_number_of_queries(owner_client, owner, djang
                                   idempotency_key=f"k{i}", outcome="applied", transaction_id=f"t{i}")
     with django_assert_max_num_queries(12):
         assert owner_client.get(reverse("audit:list")).status_code == 200
+
+
+def test_the_form_offers_the_three_ways_and_updates_the_panel_number(owner_client, fresh_wix, pool):
+    form_html = owner_client.get(adjust_url(pool), headers={"HX-Request": "true"}).content.decode()
+    for mode in ("add", "remove", "set"):
+        assert re.search(rf'<input type="radio" name="mode" value="{mode}"', form_html)
+    assert re.search(r'<input type="radio" name="mode" value="add"[^>]*checked', form_html)
+    applied = post(owner_client, pool, open_form(owner_client, pool), mode="set", amount="9").content.decode()
+    assert f'<dd class="available" id="available-{pool["id"]}" hx-swap-oob="true">9</dd>' in applied

@@ -271,9 +271,10 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         # under the same key so a retry of it still cannot apply twice.
         return _send(client, entry, _compensation(entry, original), before=None if retrying else before)
     except errors.WixPreconditionFailed as error:
-        if error.code == "CHANGE_ALREADY_REVERTED" and retrying:
-            # Our earlier, unconfirmed attempt went through.
-            return _reverted(client, entry, error.data.get("revertedTransactionId") or "")
+        reverting_id = error.data.get("revertedTransactionId") or ""
+        if error.code == "CHANGE_ALREADY_REVERTED" and (retrying or _made_by(client, reverting_id, entry)):
+            # Our earlier, unconfirmed attempt (or a transport-level retry of this one) went through.
+            return _reverted(client, entry, reverting_id)
         message = ("Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED"
                    else _describe(error))
         _finish(entry, Outcome.REFUSED, message)
@@ -286,6 +287,17 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         _finish(entry, Outcome.FAILED, error.message)
         return AdjustmentResult(Outcome.FAILED, entry.message, entry, before)
     return _reverted(client, entry, reverting_id)
+
+
+def _made_by(client: WixClient, transaction_id: str, entry: AuditEntry) -> bool:
+    """Whether Wix's reverting transaction carries this undo's key, i.e. it was ours after all."""
+    if not transaction_id:
+        return False
+    try:
+        found = client.query_transactions(filter={"id": transaction_id}, limit=1).items
+    except errors.WixError:
+        return False
+    return bool(found) and found[0].idempotency_key == entry.idempotency_key
 
 
 def _compensation(entry: AuditEntry, original: AuditEntry) -> AdjustmentRequest:

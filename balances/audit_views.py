@@ -3,7 +3,6 @@
 import csv
 import uuid
 
-from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .adjustments import Outcome, PoolBusy, undo
 from .audit import AuditEntry
 from .audit_forms import AuditFilterForm
+from .roles import requires
 from .wix.connection import get_client
 
 PER_PAGE = 50
@@ -30,7 +30,7 @@ def _partial(request, template: str, partial: str) -> str:
 
 
 @require_GET
-@permission_required("balances.view_audit", raise_exception=True)
+@requires("balances.view_audit")
 def audit_log(request):
     form = AuditFilterForm(request.GET)
     template = _partial(request, "balances/audit.html", "rows")
@@ -52,7 +52,7 @@ def _cell(value) -> str:
 
 
 @require_GET
-@permission_required("balances.view_audit", raise_exception=True)
+@requires("balances.view_audit")
 def audit_export(request):
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -73,7 +73,7 @@ def audit_export(request):
 
 
 @require_POST
-@permission_required("balances.adjust_credits", raise_exception=True)
+@requires("balances.adjust_credits")
 def undo_change(request, entry_id):
     original = get_object_or_404(AuditEntry, pk=entry_id)
     template = _partial(request, "balances/undo.html", "undo")

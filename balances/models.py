@@ -21,3 +21,4 @@ class StudioAccess(models.Model):
 
 
 from .audit import AuditEntry  # noqa: E402, F401  (the audit log model lives with its concern)
+from balances.wix.models import WixConnection  # noqa: E402, F401  (models live next to the Wix code)

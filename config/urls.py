@@ -6,6 +6,10 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="members:list", permanent=False), name="home"),
     path("members/", include("members.urls")),
     path("audit/", include("balances.audit_urls")),
+    path("settings/", include("balances.wix.urls")),
+    path("staff/", include("balances.staff")),
+    path("ai-credits/", include("balances.ai.urls")),
+    path("brevo/", include("balances.brevo.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -1,11 +1,11 @@
 """The adjustment form of one pool: shown with a fresh idempotency key and the balance revision, applied
 through balances.adjustments, answered with the outcome (the same partial for HTMX and full pages)."""
 
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
+from balances.roles import requires
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError, WixNotFound
 
@@ -24,7 +24,7 @@ def _fresh_form(balance, **values) -> AdjustForm:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("balances.adjust_credits", raise_exception=True)
+@requires("balances.adjust_credits")
 def adjust_credits(request, member_id, pool_id):
     member_id, pool_id = str(member_id), str(pool_id)
     template = _partial(request, TEMPLATE, "adjust")

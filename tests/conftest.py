@@ -13,6 +13,9 @@ from sandbox import credentials as sandbox_credentials
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
 
+# Autouse: no configured secret in any response body or log line over the whole run.
+pytest_plugins = ["tests.secret_watch"]
+
 
 def pytest_report_header(config):
     url = os.environ.get("DATABASE_URL", "sqlite (default)")
@@ -23,6 +26,12 @@ def pytest_report_header(config):
 def _plain_http(settings):
     """The test client speaks plain HTTP; production's redirect to HTTPS is tested on its own."""
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing costs ~0.3 s a password; tests check behaviour, not the work factor."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -73,3 +73,7 @@ class WixUnknownOutcome(WixUnavailable):
 
 class WixNotConfigured(WixError):
     default_message = "No Wix connection is configured. An owner can add one in Settings."
+
+
+class WixCredentialsUnreadable(WixNotConfigured):
+    default_message = "The stored Wix credentials are unreadable — an owner must enter them again in Settings."

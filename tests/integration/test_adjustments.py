@@ -208,3 +208,19 @@ def test_two_staff_adjusting_one_pool_at_once_lose_nothing(fresh_wix, settings):
     assert entries.filter(outcome="applied").count() == len(applied)
     assert entries.filter(outcome="conflict").count() == len(conflicts)
     assert len(changes(fresh_wix)) == len(applied)
+
+
+def test_an_undo_already_made_with_our_key_counts_as_ours(fresh_wix, pool, owner):
+    """E.g. a transport-level retry re-sent our revert: Wix answers "already reverted", and it was us."""
+    adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
+    original = AuditEntry.objects.get()
+    key = new_key()
+    get_client().revert_change(original.transaction_id, idempotency_key=key)  # the lost first try
+    done = undo(get_client(), owner, original, idempotency_key=key)
+    assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
+    other = AuditEntry.objects.create(user=owner, username="olivia", member_id=original.member_id,
+                                      pool_id=original.pool_id, kind="adjust", requested=Decimal(1),
+                                      delta=Decimal(1), reason="x", idempotency_key="k2", outcome="applied",
+                                      transaction_id=original.transaction_id)
+    refused = undo(get_client(), owner, other, idempotency_key=new_key())
+    assert refused.outcome == "refused" and "already reverted" in refused.message

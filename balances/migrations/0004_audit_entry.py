@@ -25,7 +25,7 @@ def grant_owner_negative(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('balances', '0002_roles'),
+        ('balances', '0003_wix_connection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ from balances.adjustments import AdjustmentRequest, adjust, new_key, undo
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client
 from tests.conftest import make_user
-from tests.helpers import available, wix_calls
+from tests.helpers import available, logged_calls
 
 CHANGE = "/benefit-programs/v1/balances/"
 
@@ -29,8 +29,8 @@ def request_for(pool, studio, *, mode="add", amount="2", key=None, revision=None
     )
 
 
-def changes(server):
-    return [r for r in wix_calls(server, CHANGE) if r.path.endswith("/change")]
+def changes(server, at_least=0):
+    return logged_calls(server, CHANGE, where=lambda r: r.path.endswith("/change"), at_least=at_least)
 
 
 def test_it_applies_once_and_audits_before_and_after(fresh_wix, pool, owner):
@@ -51,14 +51,14 @@ def test_a_resubmitted_form_is_answered_from_the_audit_log(fresh_wix, pool, owne
     second = adjust(get_client(), owner, change)
     assert first.applied and second.applied and second.replayed
     assert available(fresh_wix.studio, pool["id"]) == Decimal("4")
-    assert len(changes(fresh_wix)) == 1 and AuditEntry.objects.count() == 1
+    assert len(changes(fresh_wix, at_least=1)) == 1 and AuditEntry.objects.count() == 1
 
 
 def test_set_exact_uses_wix_set(fresh_wix, pool, owner):
     result = adjust(get_client(), owner, request_for(pool, fresh_wix.studio, mode="set", amount="12"))
     assert result.applied and available(fresh_wix.studio, pool["id"]) == Decimal("12")
     assert AuditEntry.objects.get().delta == Decimal("7")
-    assert changes(fresh_wix)[-1].body["type"] == "SET"
+    assert changes(fresh_wix, at_least=1)[-1].body["type"] == "SET"
 
 
 def test_a_stale_revision_is_a_conflict_and_nothing_is_applied(fresh_wix, pool, owner):
@@ -96,7 +96,7 @@ def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settin
     retry = adjust(get_client(), owner, change)  # the form kept its key
     assert retry.applied and AuditEntry.objects.get().outcome == "applied"
     assert available(fresh_wix.studio, pool["id"]) == Decimal("8")
-    keys = {r.body["idempotencyKey"] for r in changes(fresh_wix)}
+    keys = {r.body["idempotencyKey"] for r in changes(fresh_wix, at_least=2)}
     assert keys == {change.idempotency_key}
     history = fresh_wix.studio.transactions_for(pool["id"])
     mine = [t for t in history if t.get("idempotencyKey") == change.idempotency_key]
@@ -112,7 +112,7 @@ def test_a_crash_between_the_audit_write_and_the_call_leaves_an_honest_row(fresh
     assert AuditEntry.objects.get().outcome == "pending"  # what the log shows meanwhile
     retry = adjust(get_client(), owner, change)
     assert retry.applied and available(fresh_wix.studio, pool["id"]) == Decimal("7")
-    assert [r.body["idempotencyKey"] for r in changes(fresh_wix)] == [change.idempotency_key]
+    assert [r.body["idempotencyKey"] for r in changes(fresh_wix, at_least=1)] == [change.idempotency_key]
 
 
 def test_a_failure_before_the_call_is_recorded_as_failed(fresh_wix, pool, owner):
@@ -142,7 +142,7 @@ def test_undo_restores_the_balance_exactly_and_only_once(fresh_wix, pool, owner)
     assert not AuditEntry.objects.get(pk=original.pk).undoable
     again = undo(get_client(), owner, original, idempotency_key=new_key())
     assert again.outcome == "refused" and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    assert len(wix_calls(fresh_wix, CHANGE + "changes/")) == 1
+    assert len(logged_calls(fresh_wix, CHANGE + "changes/", at_least=1)) == 1
 
 
 def test_an_undo_whose_answer_was_lost_is_retried_once(fresh_wix, pool, owner):
@@ -162,9 +162,10 @@ def test_undo_falls_back_to_a_compensating_change_where_revert_is_gone(fresh_wix
     fresh_wix.faults.script("status", path_prefix=CHANGE + "changes/", status=404)
     done = undo(get_client(), owner, original, idempotency_key=new_key())
     assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    assert changes(fresh_wix)[-1].body["adjustOptions"]["value"] == "-3"
+    assert changes(fresh_wix, at_least=2)[-1].body["adjustOptions"]["value"] == "-3"
 
 
+# Threads need committed rows. The flush afterwards removes the roles; post_migrate (roles.sync_roles) puts them back.
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_adjusting_one_pool_at_once_lose_nothing(fresh_wix, settings):
     """Real threads, real sandbox: every applied change counts once; every refusal is a conflict."""
@@ -207,7 +208,7 @@ def test_two_staff_adjusting_one_pool_at_once_lose_nothing(fresh_wix, settings):
     entries = AuditEntry.objects.filter(pool_id=pool["id"])
     assert entries.filter(outcome="applied").count() == len(applied)
     assert entries.filter(outcome="conflict").count() == len(conflicts)
-    assert len(changes(fresh_wix)) == len(applied)
+    assert len(changes(fresh_wix, at_least=len(applied))) == len(applied)
 
 
 def test_an_undo_already_made_with_our_key_counts_as_ours(fresh_wix, pool, owner):

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from sandbox import SandboxServer, build_studio
-from sandbox import credentials as sandbox_credentials
 
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
+from sandbox import SandboxServer, build_studio
+from sandbox import credentials as sandbox_credentials
 
 # Autouse: no configured secret in any response body or log line over the whole run.
 pytest_plugins = ["tests.secret_watch"]
@@ -40,6 +40,12 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_prefetch(settings):
+    """Tests that count upstream calls see only the page they asked for (test_prefetch.py turns it on)."""
+    settings.WIX_PREFETCH_NEXT_PAGE = False
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from balances.roles import FRONT_DESK
 
 # Views reachable without logging in (marked login_not_required). Add a view here only on purpose.
-PUBLIC = {"login"}
+PUBLIC = {"login", "healthz"}  # healthz: the load balancer's probe (no data, no Wix call)
 # Views any signed-in account may use, whatever its permissions.
-ANY_STAFF = {"home", "logout", "login"}
+ANY_STAFF = {"home", "logout", "login", "healthz"}
 SAMPLE = {"int": "1", "uuid": str(uuid.UUID(int=1)), "str": "x", "slug": "x", "path": "x"}
 
 

@@ -106,14 +106,17 @@ def test_a_change_made_meanwhile_asks_to_confirm_again(owner_client, fresh_wix, 
 
 def test_an_unknown_outcome_is_retried_with_the_same_key(owner_client, fresh_wix, pool):
     form = open_form(owner_client, pool)
-    fresh_wix.faults.script("apply_then_fail", path_prefix=CHANGES + pool["id"])
+    # Applied, then 503 three times: the client's own retries (same key) run out, the answer is lost.
+    fresh_wix.faults.script("apply_then_fail", path_prefix=CHANGES + pool["id"] + "/change")
+    fresh_wix.faults.script("status", times=2, path_prefix=CHANGES + pool["id"] + "/change", status=503)
     lost = post(owner_client, pool, form)
     body = lost.content.decode()
     assert lost.status_code == 503 and "may or may not have been applied" in body and "Retry" in body
     assert hidden(body, "idempotency_key") == form["idempotency_key"]
     retry = post(owner_client, pool, form)
     assert retry.status_code == 200 and available(fresh_wix.studio, pool["id"]) == Decimal(7)
-    assert AuditEntry.objects.get().outcome == "applied"
+    entry = AuditEntry.objects.get()
+    assert entry.outcome == "applied" and entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
 
 
 def test_below_zero_is_a_422_and_the_override_is_for_owners_only(owner_client, frontdesk, fresh_wix, pool):

@@ -84,10 +84,17 @@ def test_below_zero_is_refused_unless_an_owner_allows_it(fresh_wix, pool, owner)
     assert [e.outcome for e in AuditEntry.objects.order_by("id")] == ["refused", "refused", "applied"]
 
 
-@pytest.mark.parametrize("kind", ["timeout", "apply_then_fail", "status"])
-def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settings, kind):
+def one_transaction_with(studio, pool, key) -> dict:
+    mine = [t for t in studio.transactions_for(pool["id"]) if t.get("idempotencyKey") == key]
+    assert len(mine) == 1
+    return mine[0]
+
+
+@pytest.mark.parametrize(("kind", "times"), [("timeout", 1), ("status", 3)])
+def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settings, kind, times):
+    """Timeouts of a write are not retried by the client, nor 503s past its attempts: the person retries."""
     settings.WIX_TIMEOUT_SECONDS = 0.5
-    fresh_wix.faults.script(kind, path_prefix=f"{CHANGE}{pool['id']}/change", status=503, hang=2.0)
+    fresh_wix.faults.script(kind, times=times, path_prefix=f"{CHANGE}{pool['id']}/change", status=503, hang=2.0)
     change = request_for(pool, fresh_wix.studio, amount="3")
     first = adjust(get_client(), owner, change)
     assert first.outcome == "unknown"
@@ -96,11 +103,21 @@ def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settin
     retry = adjust(get_client(), owner, change)  # the form kept its key
     assert retry.applied and AuditEntry.objects.get().outcome == "applied"
     assert available(fresh_wix.studio, pool["id"]) == Decimal("8")
-    keys = {r.body["idempotencyKey"] for r in changes(fresh_wix, at_least=2)}
+    keys = {r.body["idempotencyKey"] for r in changes(fresh_wix, at_least=times + 1)}
     assert keys == {change.idempotency_key}
-    history = fresh_wix.studio.transactions_for(pool["id"])
-    mine = [t for t in history if t.get("idempotencyKey") == change.idempotency_key]
-    assert len(mine) == 1 and mine[0]["id"] == AuditEntry.objects.get().transaction_id
+    tx = one_transaction_with(fresh_wix.studio, pool, change.idempotency_key)
+    assert tx["id"] == AuditEntry.objects.get().transaction_id
+
+
+@pytest.mark.parametrize("kind", ["apply_then_fail", "status"])
+def test_the_clients_own_retry_after_a_503_applies_once(fresh_wix, pool, owner, kind):
+    fresh_wix.faults.script(kind, path_prefix=f"{CHANGE}{pool['id']}/change", status=503)
+    change = request_for(pool, fresh_wix.studio, amount="3")
+    result = adjust(get_client(), owner, change)
+    assert result.applied and available(fresh_wix.studio, pool["id"]) == Decimal("8")
+    assert {r.body["idempotencyKey"] for r in changes(fresh_wix, at_least=2)} == {change.idempotency_key}
+    tx = one_transaction_with(fresh_wix.studio, pool, change.idempotency_key)
+    assert tx["id"] == AuditEntry.objects.get().transaction_id  # from the 409's data when the first went through
 
 
 def test_a_crash_between_the_audit_write_and_the_call_leaves_an_honest_row(fresh_wix, pool, owner):
@@ -145,15 +162,25 @@ def test_undo_restores_the_balance_exactly_and_only_once(fresh_wix, pool, owner)
     assert len(logged_calls(fresh_wix, CHANGE + "changes/", at_least=1)) == 1
 
 
-def test_an_undo_whose_answer_was_lost_is_retried_once(fresh_wix, pool, owner):
+def test_an_undo_whose_answer_was_lost_is_retried_once(fresh_wix, pool, owner, settings):
+    settings.WIX_TIMEOUT_SECONDS = 0.5
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    fresh_wix.faults.script("apply_then_fail", path_prefix=CHANGE + "changes/")
+    fresh_wix.faults.script("timeout", path_prefix=CHANGE + "changes/", hang=2.0)
     key = new_key()
     assert undo(get_client(), owner, original, idempotency_key=key).outcome == "unknown"
     retry = undo(get_client(), owner, original, idempotency_key=key)
     assert retry.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    assert retry.entry.transaction_id  # the revert Wix made the first time
+    assert retry.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
+
+
+def test_an_undo_applied_then_answered_503_is_confirmed_by_the_clients_retry(fresh_wix, pool, owner):
+    adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
+    original = AuditEntry.objects.get()
+    fresh_wix.faults.script("apply_then_fail", path_prefix=CHANGE + "changes/")
+    done = undo(get_client(), owner, original, idempotency_key=new_key())
+    assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
+    assert done.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
 
 
 def test_undo_falls_back_to_a_compensating_change_where_revert_is_gone(fresh_wix, pool, owner):

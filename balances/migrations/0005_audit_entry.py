@@ -25,7 +25,7 @@ def grant_owner_negative(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('balances', '0003_wix_connection'),
+        ('balances', '0004_studio_preferences_api_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -65,3 +65,5 @@ class ApiToken(models.Model):
 
 
 from balances.wix.models import WixConnection  # noqa: E402, F401  (models live next to the Wix code)
+
+from .audit import AuditEntry  # noqa: E402, F401  (the audit log model lives with its concern)

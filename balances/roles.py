@@ -4,7 +4,8 @@ OWNER = "Owner"
 FRONT_DESK = "Front desk"
 
 ROLE_PERMISSIONS = {
-    OWNER: ["view_members", "adjust_credits", "export_members", "view_audit", "manage_connection", "manage_staff"],
+    OWNER: ["view_members", "adjust_credits", "export_members", "view_audit", "manage_connection", "manage_staff",
+            "allow_negative_balance"],
     FRONT_DESK: ["view_members"],
 }
 
@@ -20,3 +21,14 @@ def requires(permission: str):
         return checked
 
     return decorate
+
+
+def sync_roles(using="default", **kwargs) -> None:
+    """Both roles exist with at least their permissions. Runs after every migrate (and after the flush
+    of transactional tests), so a permission added later reaches the roles without a data migration."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        group.permissions.add(*Permission.objects.using(using).filter(
+            content_type__app_label="balances", codename__in=codenames))

@@ -7,6 +7,7 @@ from members.attention import home
 urlpatterns = [
     path("", home, name="home"),
     path("members/", include("members.urls")),
+    path("audit/", include("balances.audit_urls")),
     path("", include("balances.urls")),
     path("healthz", healthz, name="healthz"),
     path("settings/", include("balances.wix.urls")),

@@ -22,3 +22,16 @@ def available(studio, pool_id) -> Decimal:
 
 def credits_text(value) -> str:
     return format(Decimal(value).normalize(), "f")
+
+
+def logged_calls(server, path_prefix="", *, where=None, at_least=0, timeout=5.0):
+    """Like wix_calls, but waits (briefly) for `at_least` records: the sandbox logs a request after
+    answering it, and a hung request only when it ends."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in wix_calls(server, path_prefix) if where is None or where(r)]
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)

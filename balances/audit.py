@@ -1,0 +1,68 @@
+"""The local audit log of every credit change Credit Desk attempts in Wix.
+
+A row is written (status "pending") before the Wix call and completed after it, so a crash or a lost
+answer leaves an honest trace. The idempotency key is unique: a resubmitted form finds its row
+instead of calling Wix again, and a retry after an unknown outcome reuses the same key.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    class Kind(models.TextChoices):
+        ADJUST = "adjust", "Add/remove"
+        SET = "set", "Set exact"
+        UNDO = "undo", "Undo"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"  # written before the call; stays so only if we died mid-way
+        APPLIED = "applied", "Applied"
+        REFUSED = "refused", "Refused"  # a rule (ours or Wix's) said no; nothing changed
+        CONFLICT = "conflict", "Conflict"  # the balance moved since the form was shown; nothing changed
+        FAILED = "failed", "Failed"  # Wix could not be asked or said no before changing anything
+        UNKNOWN = "unknown", "Unknown"  # Wix may or may not have applied it; retry with the same key
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)  # kept when the account is deleted
+    member_id = models.CharField(max_length=64, db_index=True)
+    member_name = models.CharField(max_length=200, blank=True)
+    pool_id = models.CharField(max_length=64, db_index=True)
+    plan_name = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    requested = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)  # signed delta or target
+    revision_seen = models.CharField(max_length=32, blank=True)  # the revision the form was rendered from
+    available_before = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    available_after = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    delta = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    allow_negative = models.BooleanField(default=False)
+    reason = models.CharField(max_length=256)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    message = models.CharField(max_length=500, blank=True)
+    transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undos")
+
+    class Meta:
+        app_label = "balances"
+        ordering = ["-created_at", "-id"]
+        default_permissions = ()
+        permissions = [("allow_negative_balance", "Let an adjustment take credits below zero")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"
+
+    @property
+    def undone(self) -> bool:
+        # Over .all() so a prefetch_related("undos") serves the whole audit page in one query.
+        live = (self.Outcome.APPLIED, self.Outcome.UNKNOWN, self.Outcome.PENDING)
+        return any(u.outcome in live for u in self.undos.all())
+
+    @property
+    def undoable(self) -> bool:
+        return (self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED
+                and bool(self.transaction_id) and not self.undone)

@@ -1,0 +1,79 @@
+"""The adjustment form of one pool: shown with a fresh idempotency key and the balance revision, applied
+through balances.adjustments, answered with the outcome (the same partial for HTMX and full pages)."""
+
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
+from balances.roles import requires
+from balances.wix.connection import get_client
+from balances.wix.errors import WixError, WixNotFound
+
+from .adjust_forms import AdjustForm
+from .views import _error_status, _partial
+
+TEMPLATE = "members/adjust.html"
+# Refusals are the person's to fix (422); a conflict asks them to look again (409).
+STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502,
+          Outcome.UNKNOWN: 503}
+
+
+def _fresh_form(balance, **values) -> AdjustForm:
+    return AdjustForm(initial={"idempotency_key": new_key(), "revision": balance.revision,
+                               "seen_available": balance.available, **values})
+
+
+@require_http_methods(["GET", "POST"])
+@requires("balances.adjust_credits")
+def adjust_credits(request, member_id, pool_id):
+    member_id, pool_id = str(member_id), str(pool_id)
+    template = _partial(request, TEMPLATE, "adjust")
+    context = {"member_id": member_id, "pool_id": pool_id, "form": None, "result": None, "balance": None,
+               "error": None, "may_go_negative": request.user.has_perm("balances.allow_negative_balance")}
+    client = get_client()
+
+    if request.method == "GET":
+        try:
+            balance = client.get_balance(pool_id)
+        except WixError as error:
+            context["error"] = "Wix has no balance for this plan." if isinstance(error, WixNotFound) else error.message
+            return TemplateResponse(request, template, context, status=_error_status(error))
+        if balance.member_id != member_id:
+            context["error"] = "This plan does not belong to this member."
+            return TemplateResponse(request, template, context, status=404)
+        context.update(form=_fresh_form(balance), balance=balance)
+        return TemplateResponse(request, template, context)
+
+    form = AdjustForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return TemplateResponse(request, template, context, status=400)
+    data = form.cleaned_data
+    change = AdjustmentRequest(
+        member_id=member_id, pool_id=pool_id, mode=data["mode"], amount=data["amount"], reason=data["reason"],
+        idempotency_key=str(data["idempotency_key"]), revision=data["revision"],
+        allow_negative=data["allow_negative"],
+    )
+    try:
+        result = adjust(client, request.user, change, may_go_negative=context["may_go_negative"])
+    except PoolBusy:
+        # Nothing was written or sent: the same form (same key) can simply be sent again.
+        context["error"] = "Another change to this plan is in progress. Try again in a moment."
+        return TemplateResponse(request, template, context, status=409)
+
+    context.update(result=result, balance=result.balance, seen_available=data["seen_available"],
+                   seen_revision=data["revision"])
+    keep = {"mode": data["mode"], "amount": data["amount"], "reason": data["reason"]}
+    if result.outcome == Outcome.UNKNOWN:
+        pass  # keep the bound form: retrying must send the very same key
+    elif result.outcome == Outcome.APPLIED:
+        context["form"] = None
+    elif result.balance is not None:
+        context["form"] = _fresh_form(result.balance, **keep)
+    else:  # a replayed or failed attempt without fresh numbers: show the form again to retry from scratch
+        context["form"] = AdjustForm(initial={**keep, "idempotency_key": new_key(), "revision": data["revision"],
+                                              "seen_available": data["seen_available"]})
+    response = TemplateResponse(request, template, context, status=STATUS[result.outcome])
+    if result.applied:
+        response["HX-Trigger"] = "credits-changed"
+    return response

@@ -1,0 +1,315 @@
+"""The seven measurements of the issue, each adding rows and structural checks to the report.
+
+Our side is measured through HTTP (Django's test client in this process, or gunicorn for load), so
+whatever the code does — cache, prefetch, rate budget — is what gets measured; the service layer is
+also timed on its own to show what the web layer adds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+
+from balances.catalog import get_catalog
+from balances.credits import member_page
+from balances.wix.connection import connection_fingerprint, current_auth, get_client
+
+from . import load, scan
+from .measure import Sample, max_in_window, median, p95, per_item_calls, settle, timed
+from .naive import NaiveDirectory
+from .report import Report, Row, ms, ratio, times_l, verdict
+
+SIZES = (25, 50, 100)
+LITERAL_CALL_GOAL = 3
+COLD_GOAL_L = 2.3
+NEXT_GOAL_L = 0.3
+WARM_GOAL_MS = 15
+THROUGHPUT_GOAL = 150
+SERVE_GOAL_MS = 50
+RSS_GOAL_MB = 150
+
+
+def features() -> list[str]:
+    """What this tree has of the features the goals depend on (they land in other issues)."""
+    found = {
+        "read cache (balances.cache, #5)": importlib.util.find_spec("balances.cache") is not None,
+        "production runner config (config/gunicorn.conf.py, #5)": load.GUNICORN_CONF.exists(),
+    }
+    return [f"{name}: {'present' if here else 'not in this tree'}" for name, here in found.items()]
+
+
+class Dashboard:
+    """Our member list, requested in this process through Django's full request cycle."""
+
+    def __init__(self, client, server, latency: float):
+        self.client, self.server, self.latency = client, server, latency
+
+    def url(self, *, offset: int, size: int) -> str:
+        return "/members/?" + urlencode({"size": size, **({"offset": offset} if offset else {})})
+
+    def get(self, url: str) -> Sample:
+        return timed(self.server, lambda: self.client.get(url).status_code)
+
+    def quiet(self) -> int:
+        """Let background work (e.g. a prefetch) finish; returns the calls it made."""
+        return settle(self.server, quiet=max(0.15, 3 * self.latency))
+
+    def empty_caches(self) -> None:
+        self.quiet()
+        cache.clear()
+        self.server.log.clear()
+
+    def warm_catalog(self) -> None:
+        """The studio's plan list is cached for minutes; a page someone has not seen yet finds it there."""
+        get_catalog(get_client(), connection_fingerprint(current_auth()))
+
+    def service_page(self, *, offset: int, size: int) -> Sample:
+        def call():
+            member_page(get_client(), connection_fingerprint(current_auth()), offset=offset, limit=size)
+            return 200
+        return timed(self.server, call)
+
+    def offsets(self, size: int, count: int) -> list[int]:
+        """Pages spread over the studio, none adjacent to the one before (so no prefetch helps)."""
+        pages = max(1, len(self.server.studio.members) // size)
+        return [((5 + 7 * i) % pages) * size for i in range(count)]
+
+
+@dataclass
+class PageCost:
+    """Per page size: cold samples (empty caches), new-page samples (plan catalog cached), service only."""
+
+    cold: list[Sample]
+    new: list[Sample]
+    service: list[Sample]
+
+
+def page_costs(dash: Dashboard, reps: int) -> dict[int, PageCost]:
+    costs = {}
+    for size in SIZES:
+        cost = PageCost([], [], [])
+        for offset in dash.offsets(size, reps):
+            dash.empty_caches()
+            cost.cold.append(dash.get(dash.url(offset=offset, size=size)))
+            dash.empty_caches()
+            dash.warm_catalog()
+            cost.new.append(dash.get(dash.url(offset=offset, size=size)))
+            dash.empty_caches()
+            dash.warm_catalog()
+            cost.service.append(dash.service_page(offset=offset, size=size))
+        costs[size] = cost
+    return costs
+
+
+def naive_costs(server, dash: Dashboard, reps: int) -> dict[int, list[Sample]]:
+    naive = NaiveDirectory(server.url)
+    try:
+        costs = {}
+        for size in SIZES:
+            costs[size] = []
+            for offset in dash.offsets(size, reps):
+                dash.quiet()
+                costs[size].append(timed(server, lambda o=offset, s=size: (naive.page(offset=o, limit=s), 200)[1]))
+        return costs
+    finally:
+        naive.close()
+
+
+def check_structure(report: Report, label: str, costs: dict[int, PageCost], reference: dict[int, PageCost] | None,
+                    *, latency: float):
+    """The structural call-count properties: a fixed shape per size, no per-item calls, two round trips."""
+    for size, cost in costs.items():
+        samples = cost.cold + cost.new + cost.service
+        report.check(f"{label}: every {size}-row page answered 200", all(s.status == 200 for s in samples),
+                     ", ".join(sorted({str(s.status) for s in samples})))
+        for kind, group in (("cold", cost.cold), ("new page", cost.new)):
+            shapes = {s.shape() for s in group}
+            same = len(shapes) == 1
+            if reference is not None:
+                same = same and shapes == {s.shape() for s in getattr(reference[size], _field(kind))}
+            report.check(f"{label}: {size}-row {kind} pages all make the same calls"
+                         + (" as in the reference run" if reference is not None else ""),
+                         same, "; ".join(_shape_text(s) for s in sorted(shapes)))
+        items = sorted({c for s in samples for c in per_item_calls(s.calls)})
+        report.check(f"{label}: no per-member or per-pool call on {size}-row pages", not items,
+                     ", ".join(items[:3]))
+        if not latency:
+            continue  # without latency, concurrent calls may finish before the next starts: no overlap to see
+        trips = sorted({s.trips for s in cost.new})
+        report.check(f"{label}: {size}-row new page = 2 sequential round trips", trips == [2],
+                     f"round trips seen: {trips}")
+
+
+def _field(kind: str) -> str:
+    return {"cold": "cold", "new page": "new"}[kind]
+
+
+def _shape_text(shape) -> str:
+    return " + ".join(f"{n}× {path.rsplit('/v1/', 1)[-1]}" for path, n in shape)
+
+
+def member_pages(report: Report, dash: Dashboard, server, *, reps: int, naive_reps: int) -> dict[int, PageCost]:
+    """Goals 1 and 2: calls and time per page size, ours against the naive reference."""
+    latency = dash.latency
+    server.faults.latency = 0.0
+    zero = page_costs(dash, max(2, reps // 2))  # the same pages without latency: structure must not change
+    server.faults.latency = latency
+    costs = page_costs(dash, reps)
+    check_structure(report, "latency 0", zero, None, latency=0.0)
+    check_structure(report, f"latency {latency * 1000:g} ms", costs, zero, latency=latency)
+    naive = naive_costs(server, dash, naive_reps)
+    for size in SIZES:
+        cost, ref = costs[size], naive[size]
+        calls = cost.new[0].count
+        cold_calls = cost.cold[0].count
+        naive_calls = median([s.count for s in ref])
+        report.check(f"naive makes more calls than ours on {size}-row pages", naive_calls > cold_calls,
+                     f"naive {naive_calls:.0f}, ours {cold_calls}")
+        report.rows.append(Row(
+            "1", f"upstream calls, {size}-row page",
+            f"{calls} ({cost.new[0].trips} round trips); {cold_calls} on a cold start",
+            f"≤ {LITERAL_CALL_GOAL}, same for every size", verdict(calls <= LITERAL_CALL_GOAL),
+            naive=f"{naive_calls:.0f} ({median([s.trips for s in ref]):.0f} round trips)",
+            ratio=ratio(naive_calls, calls),
+        ))
+    for size in SIZES:
+        cost, ref = costs[size], naive[size]
+        naive_ms = median([s.ms for s in ref])
+        cold_ms, new_ms = median([s.ms for s in cost.cold]), median([s.ms for s in cost.new])
+        service_ms = median([s.ms for s in cost.service])
+        report.rows.append(Row(
+            "2", f"cold page ÷ L, {size} rows, empty caches",
+            f"{times_l(cold_ms, latency)} ({ms(cold_ms)})", f"≤ {COLD_GOAL_L} L",
+            verdict(cold_ms <= COLD_GOAL_L * latency * 1000),
+            naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})", ratio=ratio(naive_ms, cold_ms)))
+        report.rows.append(Row(
+            "2", f"new page ÷ L, {size} rows, plan catalog cached",
+            f"{times_l(new_ms, latency)} ({ms(new_ms)}; service alone {ms(service_ms)})", f"≤ {COLD_GOAL_L} L",
+            verdict(new_ms <= COLD_GOAL_L * latency * 1000),
+            naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})", ratio=ratio(naive_ms, new_ms)))
+    return costs
+
+
+def next_page(report: Report, dash: Dashboard, *, reps: int, reading: float) -> None:
+    """Goal 3: the next page after `reading` seconds on the current one."""
+    samples, background = [], []
+    size = 50
+    for offset in dash.offsets(size, reps):
+        dash.empty_caches()
+        dash.warm_catalog()
+        dash.get(dash.url(offset=offset, size=size))
+        time.sleep(reading)
+        background.append(dash.quiet())
+        samples.append(dash.get(dash.url(offset=offset + size, size=size)))
+    value = median([s.ms for s in samples])
+    calls = median([s.count for s in samples])
+    report.rows.append(Row(
+        "3", f"next page after reading {reading:g} s, {size} rows",
+        f"{times_l(value, dash.latency)} ({ms(value)}; {calls:.0f} calls in the request, "
+        f"{median(background):.0f} in the background)",
+        f"≤ {NEXT_GOAL_L} L", verdict(value <= NEXT_GOAL_L * dash.latency * 1000)))
+
+
+def warm_page(report: Report, dash: Dashboard, *, requests: int) -> None:
+    """Goal 4: the same page again, server time in this process (no network between)."""
+    url = dash.url(offset=0, size=50)
+    dash.empty_caches()
+    dash.get(url)
+    dash.quiet()
+    samples = [dash.get(url) for _ in range(requests)]
+    times = [s.ms for s in samples]
+    calls = statistics.mean(s.count for s in samples)
+    report.rows.append(Row(
+        "4", "warm page server time, 50 rows",
+        f"median {ms(median(times))}, p95 {ms(p95(times))} ({calls:.1f} upstream calls per request"
+        f"{'' if calls else ': served from cache'})",
+        f"median ≤ {WARM_GOAL_MS} ms", verdict(median(times) <= WARM_GOAL_MS)))
+
+
+def throughput(report: Report, dash: Dashboard, env: dict, workdir: Path, *, requests: int,
+               concurrency: int, max_seconds: float) -> None:
+    """Goals 5 and 7: two gunicorn workers under a bounded load; their peak memory."""
+    cookies = {name: morsel.value for name, morsel in dash.client.cookies.items()}
+    with load.gunicorn(env, workdir, workers=2) as server:
+        url = server.url + dash.url(offset=0, size=50)
+        load.hammer(url, cookies, total=8, concurrency=2, max_seconds=30)  # every worker warm
+        dash.quiet()
+        before = len(dash.server.log)
+        result = load.hammer(url, cookies, total=requests, concurrency=concurrency, max_seconds=max_seconds)
+        upstream = len(dash.server.log) - before
+        workers = server.worker_pids()
+        memory = [load.memory_mb(pid) for pid in workers]
+    report.check("load: every request answered 200", result.failed == 0,
+                 f"{result.failed} of {result.requests} failed")
+    report.rows.append(Row(
+        "5", f"warm pages/s, 2 workers, {concurrency} concurrent clients",
+        f"{result.per_second:,.0f} req/s, p95 {ms(result.p95_ms)} ({result.requests} requests in "
+        f"{result.seconds:.1f} s; {upstream / max(result.requests, 1):.1f} upstream calls per request)",
+        f"≥ {THROUGHPUT_GOAL} req/s", verdict(result.per_second >= THROUGHPUT_GOAL)))
+    peak = max((m[0] for m in memory), default=0.0)
+    report.rows.append(Row(
+        "7", "peak RSS per worker while serving",
+        ", ".join(f"{hwm:.0f} MB (now {rss:.0f})" for hwm, rss in memory) or "no workers found",
+        f"≤ {RSS_GOAL_MB} MB", verdict(bool(memory) and peak <= RSS_GOAL_MB)))
+
+
+def big_studio(report: Report, dash: Dashboard, reference: dict[int, PageCost], *, budget: int,
+               attention_url: str, reps: int) -> None:
+    """Goal 1 again at 50,000 members (the cost of a page must not depend on the studio's size),
+    then goal 6: the whole-studio question within the call budget."""
+    server = dash.server
+    costs = {}
+    for size in SIZES:
+        samples = []
+        for offset in dash.offsets(size, reps):
+            dash.empty_caches()
+            dash.warm_catalog()
+            samples.append(dash.get(dash.url(offset=offset, size=size)))
+        costs[size] = PageCost([], samples, [])
+        report.check(f"{len(server.studio.members):,} members: {size}-row pages make the same calls as at the "
+                     "reference size", {s.shape() for s in samples} == {s.shape() for s in reference[size].new},
+                     f"{samples[0].count} calls")
+    dash.empty_caches()
+    server.faults.rate_limit_per_minute = budget
+    pacer = scan.Pacer(budget)
+    pacer.wait()
+    client = get_client()
+    catalog = get_catalog(client, connection_fingerprint(current_auth()))
+    result = scan.members_with_few_credits(client, catalog, pacer, threshold=Decimal(1))
+    calls = server.log.records()
+    limited = sum(1 for r in calls if r.status == 429)
+    peak = max_in_window(calls)
+    balances = sum(1 for p in server.studio.pools if server.studio.balance(p["id"]) is not None)
+    report.check("whole-studio scan: no call refused by Wix's rate limit", limited == 0, f"{limited} answered 429")
+    report.check(f"whole-studio scan: never above {budget} calls in any minute", peak <= budget,
+                 f"at most {peak} in a minute")
+    report.check("whole-studio scan saw every balance", result.pools_seen == balances,
+                 f"{result.pools_seen:,} of {balances:,}")
+    floor = max(0.0, (len(calls) - budget) / budget * 60)
+    emulator = median([r.duration_ms for r in calls]) - server.faults.latency * 1000
+    report.rows.append(Row(
+        "6", f"whole studio, ≤ 1 credit left, {len(server.studio.members):,} members: fresh answer",
+        f"{result.seconds:,.1f} s, {len(calls)} calls, {len(result.low_members):,} members found "
+        f"(budget alone forces ≥ {floor:.0f} s; the emulator spends {ms(emulator)} per call sorting)",
+        f"within {budget} calls/min", verdict(limited == 0 and peak <= budget)))
+    if attention_url:
+        dash.quiet()
+        served = [dash.get(attention_url) for _ in range(10)]
+        value = median([s.ms for s in served])
+        text = dash.client.get(attention_url).content.decode(errors="replace").lower()
+        report.rows.append(Row(
+            "6", "whole-studio answer served afterwards",
+            f"median {ms(value)}, status {served[-1].status}, 'as of' {'shown' if 'as of' in text else 'missing'}",
+            f"≤ {SERVE_GOAL_MS} ms with its 'as of' time", verdict(value <= SERVE_GOAL_MS and 'as of' in text)))
+    else:
+        report.rows.append(Row(
+            "6", "whole-studio answer served afterwards",
+            "not measured: no stored answer to serve in this tree (the background scan is #7; "
+            "re-run with `--attention-url`)", f"≤ {SERVE_GOAL_MS} ms with its 'as of' time", "reported"))

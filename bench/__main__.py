@@ -35,7 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="Wix calls per minute the whole-studio scan must stay under")
     parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (#7)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Every page size must be full in both studios, or their call counts could not be compared.
+    if args.members < 100 or (args.big_members and args.big_members < 100):
+        parser.error("studios need at least 100 members (the largest page)")
+    return args
 
 
 def main(argv=None) -> int:
@@ -97,7 +101,7 @@ def main(argv=None) -> int:
         report.notes += NOTES
         report.setup.append(f"Whole run took {time.monotonic() - started:.0f} s.")
         text = report.markdown()
-        print(text)
+        print(text, end="")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         step(f"wrote {args.out}")

@@ -34,6 +34,7 @@ WARM_GOAL_MS = 15
 THROUGHPUT_GOAL = 150
 SERVE_GOAL_MS = 50
 RSS_GOAL_MB = 150
+MIN_LATENCY_FOR_TRIPS = 0.01  # below this, thread start-up jitter hides the overlap of concurrent calls
 
 
 def features() -> list[str]:
@@ -140,10 +141,12 @@ def check_structure(report: Report, label: str, costs: dict[int, PageCost], refe
         items = sorted({c for s in samples for c in per_item_calls(s.calls)})
         report.check(f"{label}: no per-member or per-pool call on {size}-row pages", not items,
                      ", ".join(items[:3]))
-        if not latency:
-            continue  # without latency, concurrent calls may finish before the next starts: no overlap to see
-        trips = sorted({s.trips for s in cost.new})
-        report.check(f"{label}: {size}-row new page = 2 sequential round trips", trips == [2],
+        if latency < MIN_LATENCY_FOR_TRIPS:
+            continue  # with (almost) no latency, side-by-side calls may finish before the next one starts
+        # Noise (a descheduled thread) can only split a wave, never merge dependent calls: the fewest
+        # round trips seen is the page's structure.
+        trips = [s.trips for s in cost.new]
+        report.check(f"{label}: {size}-row new page = 2 sequential round trips", min(trips) == 2,
                      f"round trips seen: {trips}")
 
 
@@ -174,7 +177,7 @@ def member_pages(report: Report, dash: Dashboard, server, *, reps: int, naive_re
                      f"naive {naive_calls:.0f}, ours {cold_calls}")
         report.rows.append(Row(
             "1", f"upstream calls, {size}-row page",
-            f"{calls} ({cost.new[0].trips} round trips); {cold_calls} on a cold start",
+            f"{calls} ({min(s.trips for s in cost.new)} round trips); {cold_calls} on a cold start",
             f"≤ {LITERAL_CALL_GOAL}, same for every size", verdict(calls <= LITERAL_CALL_GOAL),
             naive=f"{naive_calls:.0f} ({median([s.trips for s in ref]):.0f} round trips)",
             ratio=ratio(naive_calls, calls),

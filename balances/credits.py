@@ -61,7 +61,7 @@ class PoolCredits:
 
     @classmethod
     def from_balance(cls, balance: Balance, catalog: Catalog, pool: Pool | None = None) -> PoolCredits:
-        plan = catalog.plan(pool.pool_definition_id if pool else "")
+        plan = catalog.plan(balance.pool_definition_id)
         return cls(
             pool_id=balance.pool_id,
             member_id=balance.member_id,

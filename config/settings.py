@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "balances",
+    "balances.brevo",
     "members",
     "sandbox",
 ]
@@ -167,6 +168,12 @@ WIX_APP_ID = env.str("WIX_APP_ID", default="")
 WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")
 WIX_INSTANCE_ID = env.str("WIX_INSTANCE_ID", default="")
 WIX_TIMEOUT_SECONDS = env.float("WIX_TIMEOUT_SECONDS", default=8.0)
+
+# --- Brevo Loyalty (optional second balance source; key and program ID are set in the page) ----------
+BREVO_API_BASE_URL = env.str("BREVO_API_BASE_URL", default="https://api.brevo.com/v3")
+BREVO_TIMEOUT_SECONDS = env.float("BREVO_TIMEOUT_SECONDS", default=4.0)
+# Uncached members looked up per member-list page: Brevo allows 600 loyalty calls an hour (Starter).
+BREVO_LIST_LOOKUPS = env.int("BREVO_LIST_LOOKUPS", default=10)
 
 # Keys for stored secrets (balances/secrets.py): "kid:base64key,…", the first encrypts.
 CREDENTIALS_KEYS = env.list("CREDENTIALS_KEYS", default=[])

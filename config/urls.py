@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="members:list", permanent=False), name="home"),
     path("members/", include("members.urls")),
+    path("ai-credits/", include("balances.ai.urls")),
+    path("brevo/", include("balances.brevo.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -18,6 +18,9 @@ class MemberFilterForm(forms.Form):
     )
     offset = forms.IntegerField(required=False, min_value=0, max_value=1_000_000)
     cursor = forms.CharField(required=False, max_length=16000)
+    # Optional columns from other balance sources (balances/brevo, balances/ai).
+    brevo = forms.BooleanField(required=False, label="Brevo Loyalty")
+    ai = forms.BooleanField(required=False, label="AI credits")
 
     def clean_offset(self):
         return self.cleaned_data["offset"] or 0

@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from balances.ai.service import ai_credits
+from balances.brevo.service import loyalty_column
 from balances.credits import member_detail as load_member_detail
 from balances.credits import member_page
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
@@ -45,7 +47,12 @@ def member_list(request):
     except WixError as error:
         context["error"] = error.message
         return TemplateResponse(request, template, context, status=_error_status(error))
-    base = {k: v for k, v in (("q", query["q"]), ("status", query["status"]), ("size", query["size"])) if v}
+    base = {k: v for k, v in (("q", query["q"]), ("status", query["status"]), ("size", query["size"]),
+                              ("brevo", query["brevo"] and "on"), ("ai", query["ai"] and "on")) if v}
+    if query["brevo"]:  # never raises: a Brevo problem shows in its own column only
+        context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
+    if query["ai"] and request.user.has_perm("balances.manage_connection"):
+        context["ai"] = ai_credits(get_client(), connection_fingerprint(current_auth()))
     if page.total is None:  # pool-status pages walk cursors
         next_params = {**base, "cursor": page.next_cursor} if page.has_next else None
         prev_params = {**base, "cursor": page.prev_cursor} if page.has_prev else None

@@ -440,6 +440,9 @@ def get_pool_definition(studio, faults, req: Request):
 # ====================================================================== AI credits
 
 def ai_credits_balance(studio, faults, req: Request):
+    if credentials.SCOPE_AI_CREDITS not in req.scopes:
+        raise application_error(403, "PERMISSION_DENIED",
+                                "PERMISSION_DENIED: this API key has no permission for AI Credits")
     with studio.lock:
         return copy.deepcopy(studio.ai_credits)
 

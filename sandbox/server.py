@@ -379,8 +379,10 @@ class SandboxServer:
         if not auth:
             raise application_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED: missing Authorization header")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else auth
-        if token in (credentials.API_KEY, credentials.READONLY_API_KEY):
-            scopes = credentials.FULL_SCOPES if token == credentials.API_KEY else credentials.READONLY_SCOPES
+        key_scopes = {credentials.API_KEY: credentials.FULL_SCOPES, credentials.READONLY_API_KEY:
+                      credentials.READONLY_SCOPES, credentials.NO_AI_API_KEY: credentials.NO_AI_SCOPES}
+        if token in key_scopes:
+            scopes = key_scopes[token]
             site = (headers.get("wix-site-id") or "").strip()
             account = (headers.get("wix-account-id") or "").strip()
             if route.auth == "account":

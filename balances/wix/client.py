@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from . import errors
+from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .records import Balance, Member, Pool, Transaction
 
@@ -200,6 +201,13 @@ class WixClient:
         return self._cursor_query(
             "/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs
         )
+
+    # --- account ---------------------------------------------------------------------------------
+
+    def get_ai_credits(self) -> AiCredits:
+        """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
+        return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance",
+                                              json={}))
 
 
 def _retry_after(response: httpx.Response) -> float | None:

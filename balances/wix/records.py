@@ -126,6 +126,7 @@ class Balance:
     reserved: Decimal
     revision: str
     status: str
+    pool_definition_id: str
     credit_amount: Decimal | None
     rollover_enabled: bool
     rollover_cap: Decimal | None
@@ -144,6 +145,7 @@ class Balance:
             reserved=parse_decimal(amount.get("reserved")),
             revision=str(data.get("revision", "")),
             status=info.get("status", "UNKNOWN"),
+            pool_definition_id=info.get("poolDefinitionId", ""),
             credit_amount=parse_decimal(info.get("creditAmount"), None),
             rollover_enabled=bool(rollover.get("enabled", False)),
             rollover_cap=parse_decimal(rollover.get("balanceCap"), None),

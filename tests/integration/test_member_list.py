@@ -29,6 +29,8 @@ def test_it_lists_members_with_the_credits_the_sandbox_holds(frontdesk_client, w
         with_balance = [p for p in truth if studio.balance(p["id"]) is not None]
         assert {p.pool_id for p in row.pools} == {p["id"] for p in truth}
         for pool in row.pools:
+            wire_pool = next(p for p in truth if p["id"] == pool.pool_id)
+            assert pool.plan_name == wire_pool["displayName"] and pool.status == wire_pool["status"]
             if not pool.unlimited:
                 wire = studio.balance(pool.pool_id)
                 assert pool.available == Decimal(wire["amount"]["available"])

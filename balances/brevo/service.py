@@ -1,0 +1,221 @@
+"""Members' Brevo Loyalty balances, matched by e-mail, cached, and failing on their own.
+
+Nothing here raises for an upstream problem: results come back as `Cached` values carrying a message,
+so a broken or slow Brevo can only blank its own column or panel, never the Wix view around it.
+
+Brevo has no "reserved" figure. Ours: **reserved = open (draft) debits**, i.e. bookings not yet
+completed; **free to spend = balance − reserved**. Open draft credits are shown as "incoming".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+
+from balances.secrets import SecretUnreadable
+from balances.stale_cache import Cached, read_through
+
+from .client import BrevoLoyaltyClient
+from .errors import BrevoError, BrevoNotConfigured, BrevoNotEnrolled
+from .models import BrevoConnection
+from .records import ZERO, BalanceDefinition, Lot, LoyaltyTransaction
+
+FRESH_SECONDS = 60  # Brevo suggests caching balance reads 30-60 s
+KEEP_SECONDS = 24 * 3600
+CONTACT_SECONDS = 3600  # contact ids don't change; "no contact" is re-checked sooner
+NO_CONTACT_SECONDS = 600
+DEFINITIONS_SECONDS = 600
+
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="brevo")
+
+
+@dataclass(frozen=True)
+class LoyaltyBalance:
+    definition: BalanceDefinition
+    value: Decimal  # what Brevo calls the balance: completed transactions only
+    reserved: Decimal | None = None  # open draft debits (None in the list, which skips history)
+    incoming: Decimal | None = None  # open draft credits
+    lots: tuple[Lot, ...] = ()
+
+    @property
+    def free(self) -> Decimal | None:
+        if self.reserved is None:
+            return None
+        floor = self.definition.min_amount if self.definition.min_amount is not None else ZERO
+        return max(self.value - self.reserved, floor)
+
+
+@dataclass(frozen=True)
+class MemberLoyalty:
+    state: str  # "enrolled", "no_contact" or "not_enrolled"
+    balances: tuple[LoyaltyBalance, ...] = ()
+
+    @property
+    def enrolled(self) -> bool:
+        return self.state == "enrolled"
+
+
+def _fingerprint(connection: BrevoConnection, api_key: str) -> str:
+    raw = repr((settings.BREVO_API_BASE_URL, str(connection.program_id), api_key))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Source:
+    client: BrevoLoyaltyClient
+    fingerprint: str
+
+    def key(self, *parts) -> str:
+        return ":".join(("brevo", self.fingerprint, *map(str, parts)))
+
+
+def connect(connection: BrevoConnection | None = None) -> Source:
+    """The configured Brevo source. Raises BrevoNotConfigured (also when the stored key is unreadable)."""
+    connection = connection or BrevoConnection.current()
+    if connection is None:
+        raise BrevoNotConfigured()
+    try:
+        api_key = connection.api_key()
+    except SecretUnreadable as exc:
+        raise BrevoNotConfigured("The stored Brevo API key can't be read any more: an owner must enter it "
+                                 "again in Settings.") from exc
+    client = BrevoLoyaltyClient(api_key, str(connection.program_id), settings.BREVO_API_BASE_URL,
+                                timeout=settings.BREVO_TIMEOUT_SECONDS)
+    return Source(client, _fingerprint(connection, api_key))
+
+
+def _email_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
+def contact_id(source: Source, email: str) -> int | None:
+    key = source.key("contact", _email_key(email))
+    cached = cache.get(key)
+    if cached is not None:
+        return cached or None  # 0 marks "no such contact"
+    found = source.client.find_contact_id(email) if email else None
+    cache.set(key, found or 0, CONTACT_SECONDS if found else NO_CONTACT_SECONDS)
+    return found
+
+
+def definitions(source: Source) -> list[BalanceDefinition]:
+    key = source.key("definitions")
+    found = cache.get(key)
+    if found is None:
+        found = source.client.definitions()
+        cache.set(key, found, DEFINITIONS_SECONDS)
+    return found
+
+
+def _summary(source: Source, email: str) -> MemberLoyalty:
+    """List view: the completed balance per definition (one loyalty call after the contact lookup)."""
+    cid = contact_id(source, email)
+    if cid is None:
+        return MemberLoyalty("no_contact")
+    try:
+        values = source.client.balances(cid)
+    except BrevoNotEnrolled:
+        return MemberLoyalty("not_enrolled")
+    return MemberLoyalty("enrolled", tuple(
+        LoyaltyBalance(d, values.get(d.id, ZERO)) for d in definitions(source)))
+
+
+def _detail(source: Source, email: str) -> MemberLoyalty:
+    """Member panel: balances, expiring lots and open drafts per definition, read side by side."""
+    summary = _summary(source, email)
+    if not summary.enrolled:
+        return summary
+    cid = contact_id(source, email)
+    jobs = [(b, _pool.submit(source.client.lots, cid, b.definition.id),
+             _pool.submit(source.client.history, cid, b.definition.id)) for b in summary.balances]
+    return MemberLoyalty("enrolled", tuple(
+        _with_activity(balance, lots.result(), history.result()) for balance, lots, history in jobs))
+
+
+def _with_activity(balance: LoyaltyBalance, lots: list[Lot], history: list[LoyaltyTransaction]) -> LoyaltyBalance:
+    open_items = [t for t in history if t.is_open]
+    return LoyaltyBalance(
+        balance.definition, balance.value,
+        reserved=sum((-t.amount for t in open_items if t.kind == "debit"), ZERO),
+        incoming=sum((t.amount for t in open_items if t.kind == "credit"), ZERO),
+        lots=tuple(sorted(lots, key=lambda lot: (lot.expires is None, lot.expires or lot.created))),
+    )
+
+
+def _describe(error: Exception) -> str:
+    return getattr(error, "message", "") or "Brevo returned an error."
+
+
+def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty]:
+    try:
+        source = connect()
+    except BrevoNotConfigured as error:
+        return Cached(None, None, error=error.message, failure=BrevoNotConfigured)
+    return read_through(source.key("member", _email_key(email)), lambda: _detail(source, email),
+                        fresh_seconds=FRESH_SECONDS, keep_seconds=KEEP_SECONDS, errors=(BrevoError,),
+                        describe=_describe, refresh=refresh)
+
+
+@dataclass(frozen=True)
+class LoyaltyColumn:
+    """The Brevo column of one member-list page."""
+
+    by_email: dict[str, Cached[MemberLoyalty]]
+    error: str = ""
+    not_loaded: int = 0  # members past the per-page lookup cap; they fill in on later views
+
+    def get(self, email: str) -> Cached[MemberLoyalty] | None:
+        return self.by_email.get(email)
+
+
+def loyalty_column(emails: list[str]) -> LoyaltyColumn:
+    """Summaries for a page of members at a bounded cost: cached ones are free, and at most
+    BREVO_LIST_LOOKUPS uncached members are fetched per page (two calls each: contact lookup,
+    subscription balances; plus one definitions call every ten minutes)."""
+    try:
+        source = connect()
+    except BrevoNotConfigured as error:
+        return LoyaltyColumn({}, error=error.message)
+    found: dict[str, Cached[MemberLoyalty]] = {}
+    to_fetch: list[str] = []
+    not_loaded = 0
+    for email in dict.fromkeys(e for e in emails if e):
+        entry = cache.get(source.key("summary", _email_key(email)))
+        if entry and not _expired(entry):
+            found[email] = Cached(entry["value"], entry["at"])
+        elif len(to_fetch) < settings.BREVO_LIST_LOOKUPS:
+            to_fetch.append(email)
+        else:
+            not_loaded += 1
+            if entry:
+                found[email] = Cached(entry["value"], entry["at"], stale=True)
+
+    def fetch(email: str) -> Cached[MemberLoyalty]:
+        return read_through(source.key("summary", _email_key(email)), lambda: _summary(source, email),
+                            fresh_seconds=FRESH_SECONDS, keep_seconds=KEEP_SECONDS, errors=(BrevoError,),
+                            describe=_describe)
+
+    error = ""
+    if to_fetch:
+        # The first on its own: if Brevo is down, refuses the key or is out of budget, stop there
+        # instead of spending the rest of the page's calls on the same answer.
+        first = fetch(to_fetch[0])
+        found[to_fetch[0]] = first
+        if first.failure is None:
+            for email, result in zip(to_fetch[1:], _pool.map(fetch, to_fetch[1:]), strict=True):
+                found[email] = result
+        else:
+            error = first.error
+            not_loaded += len(to_fetch) - 1
+    error = error or next((r.error for r in found.values() if r.error), "")
+    return LoyaltyColumn(found, error=error, not_loaded=not_loaded)
+
+
+def _expired(entry: dict) -> bool:
+    return (datetime.now(UTC) - entry["at"]).total_seconds() >= FRESH_SECONDS

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "brevo"
+urlpatterns = [
+    path("settings/", views.brevo_settings, name="settings"),
+    path("members/<uuid:member_id>/", views.member_panel, name="member"),
+]

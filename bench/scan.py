@@ -50,7 +50,7 @@ class ScanResult:
 
 
 def members_with_few_credits(client: WixClient, catalog: Catalog, pacer: Pacer, *,
-                             threshold: Decimal = Decimal(1)) -> ScanResult:
+                             threshold: Decimal = Decimal(1), progress=None) -> ScanResult:
     """Members with a usable credit plan and at most `threshold` credits free to book."""
     started = time.monotonic()
     as_of = datetime.now(UTC)
@@ -67,6 +67,8 @@ def members_with_few_credits(client: WixClient, catalog: Catalog, pacer: Pacer, 
             if credit.usable and not credit.unlimited:
                 totals[credit.member_id] = totals.get(credit.member_id, ZERO) + credit.available
         cursor = page.next_cursor
+        if progress and calls % 50 == 0:
+            progress(f"  … {calls} calls, {pools:,} balances")
         if not cursor:
             break
     low = frozenset(m for m, total in totals.items() if total <= threshold)

@@ -35,6 +35,9 @@ def configure_django(workdir: Path, *, redis_url: str = "") -> dict[str, str]:
         "WIX_APP_ID": "",
         "WIX_APP_SECRET": "",
         "WIX_INSTANCE_ID": "",
+        # The page legs send bursts no real desk would; the sandbox does not rate-limit them, so the
+        # dashboard's own call budget (#5) must not either. The whole-studio scan sets the real one.
+        "WIX_CALLS_PER_MINUTE": "1000000",
         "WIX_TIMEOUT_SECONDS": "60",  # the 50,000-member sandbox is slow to sort; that is not Wix's latency
     }
     os.environ.update(env)

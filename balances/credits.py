@@ -7,6 +7,7 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from .catalog import Catalog, get_catalog
 from .wix.client import MAX_PAGE, WixClient
 from .wix.records import ZERO, Balance, Member, Pool, Transaction
 
-# Members per Query Balances call. Studios average 2-3 pools a member; 40 keeps a chunk's balances
-# within one 100-item page nearly always, so chunks run side by side instead of cursor after cursor.
-MEMBERS_PER_BALANCE_QUERY = 40
+# Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
+# balances within one 100-item Wix page nearly always, so chunks run side by side instead of cursor
+# after cursor (an overflowing chunk still follows its cursor).
+MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
 USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
@@ -31,7 +33,8 @@ def run_together(*calls: Callable):
     """Run independent upstream calls concurrently; re-raise the first failure."""
     if len(calls) == 1:
         return [calls[0]()]
-    futures = [_pool.submit(call) for call in calls]
+    # Each call runs in a copy of this context, so a budget.background() block covers them too.
+    futures = [_pool.submit(contextvars.copy_context().run, call) for call in calls]
     return [f.result() for f in futures]
 
 
@@ -164,8 +167,11 @@ class MemberDetail:
         return MemberCredits(self.member, self.pools)
 
 
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+def balance_query_chunks(items: list[str]) -> list[list[str]]:
+    """Split evenly: 100 members -> 34+33+33, not 35+35+30, to leave every chunk the same headroom."""
+    count = -(-len(items) // MAX_MEMBERS_PER_BALANCE_QUERY)
+    size = -(-len(items) // count) if count else 0
+    return [items[i:i + size] for i in range(0, len(items), size)] if size else []
 
 
 def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
@@ -175,7 +181,7 @@ def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> d
     calls = [
         (lambda chunk=chunk: list(client.iterate(
             client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)))
-        for chunk in _chunks(member_ids, MEMBERS_PER_BALANCE_QUERY)
+        for chunk in balance_query_chunks(member_ids)
     ]
     unlimited = catalog.unlimited_ids
     if unlimited:

@@ -18,3 +18,6 @@ class StudioAccess(models.Model):
 
     def __str__(self):
         return "Credit Desk permissions"
+
+
+from balances.wix.models import WixConnection  # noqa: E402, F401  (models live next to the Wix code)

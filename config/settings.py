@@ -113,6 +113,7 @@ if HTTPS:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -186,3 +187,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {n: {"level": "WARNING"} for n in ("httpx", "httpcore", "axes")},
 }
+
+# --- Staying useful when Wix is slow, rate limiting or down (balances/wix/{budget,breaker,retry}.py,
+# balances/cache.py) ------------------------------------------------------------------------------
+WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)  # shared by every process
+WIX_BUDGET_WAIT_SECONDS = env.float("WIX_BUDGET_WAIT_SECONDS", default=2.0)  # then refuse, clearly
+WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting person's patience
+WIX_BREAKER_FAILURES = env.int("WIX_BREAKER_FAILURES", default=5)
+WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
+WIX_READ_CACHE_SECONDS = env.int("WIX_READ_CACHE_SECONDS", default=45)  # served without asking Wix
+WIX_STALE_SECONDS = env.int("WIX_STALE_SECONDS", default=24 * 3600)  # shown, marked, when Wix fails
+WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)

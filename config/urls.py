@@ -2,9 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from balances.health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="members:list", permanent=False), name="home"),
     path("members/", include("members.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("settings/", include("balances.wix.urls")),
+    path("staff/", include("balances.staff")),
     path("ai-credits/", include("balances.ai.urls")),
     path("brevo/", include("balances.brevo.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -1,15 +1,14 @@
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
-from balances.credits import member_detail as load_member_detail
-from balances.credits import member_page
+from balances.reads import member_detail_read, member_page_read, prefetch_member_page
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
-from balances.wix.errors import WixBadRequest, WixError, WixNotFound
+from balances.wix.errors import WixBadRequest, WixError, WixNotFound, WixRateLimited
 
 from .forms import MemberFilterForm
 
@@ -29,8 +28,23 @@ def _error_status(error: WixError) -> int:
     return 503 if error.status is None or error.status >= 500 or error.status == 429 else 502
 
 
+def _error_response(request, template: str, context: dict, error: WixError) -> TemplateResponse:
+    response = TemplateResponse(request, template, context, status=_error_status(error))
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after and (isinstance(error, WixRateLimited) or response.status_code == 503):
+        response["Retry-After"] = str(int(retry_after + 0.999))
+    return response
+
+
+def _refresh_url(request) -> str:
+    """This same request, but past the read cache ("Refresh" in every page)."""
+    query = request.GET.copy()
+    query["refresh"] = "1"
+    return f"{request.path}?{query.urlencode()}"
+
+
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_list(request):
     form = MemberFilterForm(request.GET)
     context = {"form": form, "page": None, "error": None}
@@ -40,13 +54,16 @@ def member_list(request):
         return TemplateResponse(request, template, context, status=400)
     query = form.cleaned_data
     try:
-        page = member_page(
-            get_client(), connection_fingerprint(current_auth()), search=query["q"], status=query["status"],
+        client, connection = get_client(), connection_fingerprint(current_auth())
+        fetched = member_page_read(
+            client, connection, search=query["q"], status=query["status"],
             offset=query["offset"], limit=query["size"], cursor=query["cursor"] or None,
+            refresh=request.GET.get("refresh") == "1",
         )
     except WixError as error:
         context["error"] = error.message
-        return TemplateResponse(request, template, context, status=_error_status(error))
+        return _error_response(request, template, context, error)
+    page = fetched.value
     base = {k: v for k, v in (("q", query["q"]), ("status", query["status"]), ("size", query["size"]),
                               ("brevo", query["brevo"] and "on"), ("ai", query["ai"] and "on")) if v}
     if query["brevo"]:  # never raises: a Brevo problem shows in its own column only
@@ -59,8 +76,12 @@ def member_list(request):
     else:
         next_params = {**base, "offset": page.next_offset} if page.has_next else None
         prev_params = {**base, **({"offset": page.prev_offset} if page.prev_offset else {})} if page.has_prev else None
+    if next_params and not fetched.stale:
+        prefetch_member_page(client, connection, search=query["q"], status=query["status"], limit=query["size"],
+                             offset=page.next_offset if page.total is not None else 0,
+                             cursor=page.next_cursor if page.total is None else None)
     context.update(
-        page=page,
+        page=page, fetched=fetched, refresh_url=_refresh_url(request),
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
     )
@@ -68,13 +89,15 @@ def member_list(request):
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_detail(request, member_id):
     template = _partial(request, "members/detail.html", "panel")
     try:
-        detail = load_member_detail(get_client(), str(member_id))
+        fetched = member_detail_read(get_client(), connection_fingerprint(current_auth()), str(member_id),
+                                     refresh=request.GET.get("refresh") == "1")
     except WixError as error:
         message = "No member with this ID exists in Wix." if isinstance(error, WixNotFound) else error.message
-        return TemplateResponse(request, template, {"error": message, "detail": None},
-                                status=_error_status(error))
-    return TemplateResponse(request, template, {"detail": detail, "error": None})
+        return _error_response(request, template, {"error": message, "detail": None}, error)
+    return TemplateResponse(request, template, {
+        "detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request), "error": None,
+    })

@@ -13,8 +13,19 @@ from decimal import Decimal
 from . import credentials
 from .errors import WixError, application_error, validation_error
 from .query import (
-    cursor_page, cursor_query, decode_cursor, encode_cursor, equality_values, is_guid, matches,
-    parse_limit, resolve, sort_items, validate_filter, validate_sort,
+    compile_filter,
+    cursor_page,
+    cursor_query,
+    decode_cursor,
+    encode_cursor,
+    equality_values,
+    is_guid,
+    lower_bound,
+    make_getter,
+    parse_limit,
+    sort_items,
+    validate_filter,
+    validate_sort,
 )
 from .studio import dec
 
@@ -124,11 +135,14 @@ def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
         else:
             members = studio.members
         if flt:
-            members = [m for m in members if matches(m, flt)]
+            pred = compile_filter(flt)
+            members = [m for m in members if pred(m)]
         if expr:
+            getters = [make_getter(f) for f in fields if isinstance(f, str)]
+
             def hit(m):
-                for f in fields:
-                    v = resolve(m, f)
+                for get in getters:
+                    v = get(m)
                     if isinstance(v, str) and expr in v.casefold():
                         return True
                     if isinstance(v, list) and any(isinstance(x, str) and expr in x.casefold() for x in v):
@@ -203,7 +217,8 @@ def _cursor_results(kind, studio, req, objects_fn, key, default_sort=DEFAULT_SOR
     body = req.json_body()
     flt, sort, offset, limit = cursor_query(kind, body.get("query"), default_sort)
     with studio.lock:
-        items = [o for o in objects_fn(flt) if matches(o, flt)]
+        pred = compile_filter(flt)
+        items = [o for o in objects_fn(flt) if pred(o)]
         items = sort_items(items, sort)
         page, meta = cursor_page(kind, items, flt, sort, offset, limit)
         return {key: copy.deepcopy(page), "metadata": meta}
@@ -352,6 +367,7 @@ def revert_change(studio, faults, req: Request):
 # ====================================================================== transactions
 
 def _transactions_for(studio, flt):
+    """Candidate transactions: through the pool/member/id indexes when the filter allows, else a scan."""
     pools = equality_values(flt, "pool.id")
     members = equality_values(flt, "beneficiary.memberId")
     if members is not None:
@@ -362,7 +378,7 @@ def _transactions_for(studio, flt):
         found = [studio.find_transaction(i) for i in ids if isinstance(i, str) and is_guid(i)]
         return [t for t in found if t is not None]
     if pools is None:
-        return studio.all_histories()
+        return studio.scan_transactions(compile_filter(flt), lower_bound(flt, "createdDate"))
     out = []
     for p in pools:
         if p in studio._pools_by_id:

@@ -134,46 +134,110 @@ def _apply_op(value, op: str, arg, field: str) -> bool:
     raise validation_error(f"filter.{field}", f"unsupported operator {op}", "OTHER")
 
 
-def matches(obj, flt) -> bool:
-    """True if ``obj`` (a wire dict) satisfies the Wix filter ``flt``."""
+_LIST_OPS = ("$in", "$any", "$nin", "$hasSome", "$hasAll")
+_KNOWN_OPS = {"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$any", "$nin", "$hasSome", "$hasAll",
+              "$startsWith", "$begins", "$endsWith", "$contains", "$exists"}
+
+
+def make_getter(path: str):
+    """A fast accessor for a dotted path (falls back to :func:`resolve` when it meets a list)."""
+    parts = path.split(".")
+    if len(parts) == 1:
+        key = parts[0]
+
+        def get1(obj):
+            return obj.get(key, MISSING) if isinstance(obj, dict) else MISSING
+        return get1
+
+    def get(obj):
+        cur = obj
+        for part in parts:
+            if isinstance(cur, dict):
+                cur = cur.get(part, MISSING)
+                if cur is MISSING:
+                    return MISSING
+            else:
+                return resolve(obj, path)
+        return cur
+    return get
+
+
+def _always(obj):
+    return True
+
+
+def compile_filter(flt):
+    """Compile a Wix filter into a predicate ``f(wire_dict) -> bool``; invalid filters raise a 400."""
     if not flt:
-        return True
+        return _always
     if not isinstance(flt, dict):
         raise validation_error("filter", "must be an object", "FORMAT")
+    preds = []
     for key, cond in flt.items():
-        if key == "$and":
+        if key in ("$and", "$or"):
             if not isinstance(cond, list):
-                raise validation_error("filter.$and", "expects a list", "FORMAT")
-            if not all(matches(obj, c) for c in cond):
-                return False
-        elif key == "$or":
-            if not isinstance(cond, list):
-                raise validation_error("filter.$or", "expects a list", "FORMAT")
-            if not any(matches(obj, c) for c in cond):
-                return False
+                raise validation_error(f"filter.{key}", "expects a list", "FORMAT")
+            subs = [compile_filter(c) for c in cond]
+            if key == "$and":
+                preds.append(lambda o, subs=subs: all(p(o) for p in subs))
+            else:
+                preds.append(lambda o, subs=subs: any(p(o) for p in subs))
         elif key == "$not":
-            if matches(obj, cond):
-                return False
+            sub = compile_filter(cond)
+            preds.append(lambda o, sub=sub: not sub(o))
         elif key.startswith("$"):
             raise validation_error("filter", f"unsupported operator {key}", "OTHER")
         else:
-            value = resolve(obj, key)
+            getter = make_getter(key)
             if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+                ops = []
                 for op, arg in cond.items():
-                    if not _apply_op(value, op, arg, key):
-                        return False
-            elif not _eq(value, cond):
-                return False
-    return True
+                    if op not in _KNOWN_OPS:
+                        raise validation_error(f"filter.{key}", f"unsupported operator {op}", "OTHER")
+                    if op in _LIST_OPS and not isinstance(arg, list):
+                        raise validation_error(f"filter.{key}", f"{op} expects a list", "FORMAT")
+                    if op in ("$startsWith", "$begins") and not isinstance(arg, str):
+                        raise validation_error(f"filter.{key}", f"{op} expects a string", "FORMAT")
+                    if op in ("$in", "$any") and all(isinstance(a, (str, int)) for a in arg):
+                        arg = frozenset(arg) if len(arg) > 8 else arg
+                    ops.append((op, arg))
+                if len(ops) == 1 and ops[0][0] in ("$in", "$any"):
+                    values = ops[0][1]
+
+                    def pred_in(o, getter=getter, values=values):
+                        v = getter(o)
+                        try:
+                            if isinstance(v, list):
+                                return any(x in values for x in v)
+                            return v is not MISSING and v in values
+                        except TypeError:  # unhashable (dict) value against a set of scalars
+                            return False
+                    preds.append(pred_in)
+                else:
+                    preds.append(lambda o, getter=getter, ops=ops, key=key:
+                                 all(_apply_op(getter(o), op, arg, key) for op, arg in ops))
+            elif isinstance(cond, (str, int)) and not isinstance(cond, bool):
+                def pred_eq(o, getter=getter, cond=cond):
+                    v = getter(o)
+                    return v == cond or (isinstance(v, list) and cond in v)
+                preds.append(pred_eq)
+            else:
+                preds.append(lambda o, getter=getter, cond=cond: _eq(getter(o), cond))
+    if len(preds) == 1:
+        return preds[0]
+    return lambda o: all(p(o) for p in preds)
+
+
+def matches(obj, flt) -> bool:
+    """True if ``obj`` (a wire dict) satisfies the Wix filter ``flt``."""
+    return compile_filter(flt)(obj)
 
 
 def validate_filter(flt) -> None:
     """Raise a 400 for structurally invalid filters even when there is nothing to match."""
     if flt is None:
         return
-    if not isinstance(flt, dict):
-        raise validation_error("filter", "must be an object", "FORMAT")
-    matches({}, flt)
+    compile_filter(flt)
 
 
 def equality_values(flt, field: str):
@@ -208,6 +272,22 @@ def equality_values(flt, field: str):
                 if vals is not None:
                     narrow(vals)
     return result
+
+
+def lower_bound(flt, field: str):
+    """The largest ``$gt``/``$gte`` string bound on ``field`` (top level or inside ``$and``), or None."""
+    if not isinstance(flt, dict):
+        return None
+    best = None
+    for key, cond in flt.items():
+        vals = []
+        if key == field and isinstance(cond, dict):
+            vals = [cond[k] for k in ("$gt", "$gte") if isinstance(cond.get(k), str)]
+        elif key == "$and" and isinstance(cond, list):
+            vals = [v for v in (lower_bound(c, field) for c in cond) if v is not None]
+        for v in vals:
+            best = v if best is None or v > best else best
+    return best
 
 
 # -- sorting -------------------------------------------------------------------------------------
@@ -246,10 +326,11 @@ def sort_items(items: list, sort: list[dict], fold: bool = False, tiebreak: str 
     """Stable multi-key sort of wire dicts (later keys applied first)."""
     items = list(items)
     if tiebreak:
-        items.sort(key=lambda o: _sort_key(resolve(o, tiebreak), False))
+        get_tb = make_getter(tiebreak)
+        items.sort(key=lambda o: _sort_key(get_tb(o), False))
     for s in reversed(sort):
-        field = s["fieldName"]
-        items.sort(key=lambda o: _sort_key(resolve(o, field), fold), reverse=s["order"] == "DESC")
+        get = make_getter(s["fieldName"])
+        items.sort(key=lambda o: _sort_key(get(o), fold), reverse=s["order"] == "DESC")
     return items
 
 

@@ -112,6 +112,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         self.server.sandbox._track(self.connection, True)
 
     def finish(self):
@@ -143,8 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(declared if declared is not None else len(payload)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(payload)
+        # headers and body in one write (two small writes + Nagle + delayed ACK = 40 ms per call)
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(payload)
+        self.flush_headers()
 
     def _reset_connection(self):
         try:
@@ -180,6 +186,11 @@ class _Handler(BaseHTTPRequestHandler):
         scripted = None
         status = 0
         faults = sandbox.faults
+
+        def log(status_code):
+            sandbox.log.add(RequestRecord(method, path, qs, status_code, started,
+                                          (time.perf_counter() - t0) * 1000, _redact(path, body), fault))
+
         try:
             delay = faults.delay()
             if delay > 0 and sandbox._stopping.wait(delay):
@@ -190,10 +201,11 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = scripted.kind
                 if scripted.kind == "reset":
                     self._reset_connection()
-                    return
+                    return log(0)
                 if scripted.kind == "timeout":
                     if sandbox._stopping.wait(scripted.hang):
-                        return self._reset_connection()
+                        self._reset_connection()
+                        return log(0)
                 elif scripted.kind == "status":
                     extra = {}
                     if scripted.retry_after is not None:
@@ -231,8 +243,11 @@ class _Handler(BaseHTTPRequestHandler):
             status = 500
             payload = {"message": f"INTERNAL: {type(e).__name__}: {e}",
                        "details": {"systemError": {"errorCode": "INTERNAL"}}}
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        if fault == "malformed":
+            status = 200
+        log(status)  # before answering, so a client that got the response also sees the record
         try:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
             if fault == "malformed":
                 self._send(status, data[: max(1, len(data) // 2)] + b"<html>upstream error", headers)
             elif fault == "truncated":
@@ -246,10 +261,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(status, data, headers)
         except OSError:  # the client went away (e.g. after a timeout fault)
             self.close_connection = True
-        finally:
-            sandbox.log.add(RequestRecord(
-                    method, path, qs, status, started, (time.perf_counter() - t0) * 1000,
-                    _redact(path, body), fault))
 
     # ------------------------------------------------------------------------------------------
     def _control(self, method: str, path: str, raw: bytes):
@@ -329,9 +340,9 @@ class SandboxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                             name=f"wix-sandbox-{self.port}", daemon=True)
             self._thread.start()
         return self

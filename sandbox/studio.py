@@ -6,11 +6,14 @@ goes through ``Studio.lock`` (one ``threading.RLock``).
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
+import datetime
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from decimal import Decimal, InvalidOperation
@@ -45,9 +48,19 @@ ADJUST_DOWN_REASONS = (
 )
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso(ms: int) -> str:
     """Epoch milliseconds -> ``2026-11-23T09:00:00.000Z``."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
+    day, rest = divmod(int(ms), DAY_MS)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+    secs, milli = divmod(rest, 1000)
+    mins, sec = divmod(secs, 60)
+    hour, minute = divmod(mins, 60)
+    return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
 def now_ms() -> int:
@@ -76,7 +89,7 @@ def fmt(d: Decimal) -> str:
 
 
 def guid_from_rng(rng: random.Random) -> str:
-    h = "%032x" % rng.getrandbits(128)
+    h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
@@ -94,12 +107,11 @@ class HistorySpec:
     end_ms: int
 
 
-def history_skeleton(spec: HistorySpec) -> list[tuple[int, str, Decimal]]:
-    """The seeded event list ``[(ms, kind, amount)]`` of a pool, ending at its seeded balance.
+def _cycle_plans(spec: HistorySpec):
+    """Per-cycle event counts (cheap; drawn from the pool's own seed). Used at build and on materialize.
 
-    kinds: grant, renewal, redeem (AVAILABLE->EXTERNAL), reserve (AVAILABLE->RESERVED),
-    consume (RESERVED->EXTERNAL), forfeit (rollover cap at renewal), adjust_up, adjust_down.
-    Invariant: replaying the events from zero gives exactly ``available`` and ``reserved``.
+    Each plan: (cstart, cend, head_kind, amount, pre, singles, pairs, post, tail); ``pre``/``post`` are
+    lists of (kind, amount) placed before/after the redemptions and ``tail`` is a forfeit or None.
     """
     plan = PLANS[spec.plan_key]
     if plan.credits is None:
@@ -107,76 +119,101 @@ def history_skeleton(spec: HistorySpec) -> list[tuple[int, str, Decimal]]:
     rng = random.Random(spec.hseed)
     n = Decimal(plan.credits)
     cap = Decimal(plan.balance_cap) if plan.rollover else None
-    out: list[tuple[int, str, Decimal]] = []
-    avail = Decimal(0)
     one = Decimal(1)
+    avail = Decimal(0)
     cycles = max(1, spec.cycles)
+    out = []
     for c in range(cycles):
         last = c == cycles - 1
         cstart = spec.start_ms + c * CYCLE_MS
         cend = spec.end_ms if last else min(spec.start_ms + (c + 1) * CYCLE_MS, spec.end_ms) - 1000
         cend = max(cend, cstart + 60_000)
-        seq: list[tuple[str, Decimal]] = []
         avail += n
-        head = ("grant" if c == 0 else "renewal", n)
+        pre: list = []
+        post: list = []
+        tail = None
         if not last:
             if rng.random() < 0.08:
-                seq.append(("adjust_up", one))
+                pre.append(("adjust_up", one))
                 avail += one
-            end_avail = Decimal(rng.randint(0, int(avail)))
-            used = avail - end_avail
-            _redemptions(rng, int(used), seq)
+            end_avail = Decimal(int(rng.random() * (int(avail) + 1)))
+            used = int(avail - end_avail)
             if rng.random() < 0.05 and end_avail >= 1:
-                seq.append(("adjust_down", one))
+                post.append(("adjust_down", one))
                 end_avail -= one
             avail = end_avail
-            tail = None
             if cap is not None and avail > cap:
                 tail = ("forfeit", avail - cap)
                 avail = cap
-            elif cap is None:
-                tail = ("forfeit", avail) if avail > 0 else None
+            elif cap is None and avail > 0:
+                tail = ("forfeit", avail)
                 avail = Decimal(0)
         else:
-            used = avail - spec.available - spec.reserved
-            if used < 0:
-                seq.append(("adjust_up", -used))
-                used = Decimal(0)
-            whole = int(used)
-            frac = used - whole
+            used_d = avail - spec.available - spec.reserved
+            if used_d < 0:
+                pre.append(("adjust_up", -used_d))
+                used_d = Decimal(0)
+            used = int(used_d)
+            frac = used_d - used
             if frac:
-                seq.append(("adjust_down", frac))
-            _redemptions(rng, whole, seq)
+                pre.append(("adjust_down", frac))
             r = spec.reserved
             while r > 0:
                 step = one if r >= one else r
-                seq.append(("reserve", step))
+                post.append(("reserve", step))
                 r -= step
-            tail = None
-        # times: the head at the cycle start, the rest sorted in (cstart, cend]
-        out.append((cstart, head[0], head[1]))
+        pairs = min(used, int(rng.random() * (used * 0.4 + 1)))
+        out.append((cstart, cend, "grant" if c == 0 else "renewal", n, pre, used - pairs, pairs, post, tail))
+    return out
+
+
+def history_summary(spec: HistorySpec) -> tuple[int, int]:
+    """(number of seeded transactions, ms of the last one) without generating them."""
+    count, last_ms = 0, spec.start_ms
+    for cstart, cend, _h, _n, pre, singles, pairs, post, tail in _cycle_plans(spec):
+        k = len(pre) + singles + 2 * pairs + len(post)
+        count += 1 + k + (1 if tail else 0)
+        last_ms = cend if (k or tail) else cstart
+    return count, last_ms
+
+
+def history_skeleton(spec: HistorySpec) -> list[tuple[int, str, Decimal]]:
+    """The seeded event list ``[(ms, kind, amount)]`` of a pool, ending at its seeded balance.
+
+    kinds: grant, renewal, redeem (AVAILABLE->EXTERNAL), reserve (AVAILABLE->RESERVED),
+    consume (RESERVED->EXTERNAL), forfeit (rollover cap at renewal), adjust_up, adjust_down.
+    Invariant: replaying the events from zero gives exactly ``available`` and ``reserved``; the last
+    event of a cycle with activity is at the cycle's end (``end_ms`` for the last cycle).
+    """
+    rng = random.Random(spec.hseed ^ 0xB0B)
+    one = Decimal(1)
+    out: list[tuple[int, str, Decimal]] = []
+    for cstart, cend, head, n, pre, singles, pairs, post, tail in _cycle_plans(spec):
+        units = ["s"] * singles + ["p"] * pairs
+        rng.shuffle(units)
+        seq = list(pre)
+        for u in units:
+            if u == "s":
+                seq.append(("redeem", one))
+            else:
+                seq.append(("reserve", one))
+                seq.append(("consume", one))
+        seq.extend(post)
+        out.append((cstart, head, n))
         k = len(seq)
         if k:
             span = cend - cstart
             times = sorted(cstart + 1 + int(rng.random() * span) for _ in range(k))
+            if tail is None:
+                times[-1] = cend
             prev = cstart
-            for (kind, amount), t in zip(seq, times):
+            for (kind, amount), t in zip(seq, times, strict=False):
                 t = max(t, prev + 1)
                 out.append((t, kind, amount))
                 prev = t
         if tail is not None:
             out.append((max(cend, out[-1][0] + 1), tail[0], tail[1]))
     return out
-
-
-def _redemptions(rng: random.Random, count: int, seq: list) -> None:
-    one = Decimal(1)
-    for _ in range(count):
-        if rng.random() < 0.2:
-            seq.append(("reserve", one))
-            seq.append(("consume", one))
-        else:
-            seq.append(("redeem", one))
 
 
 # direction of each event kind: (source, target)
@@ -218,6 +255,7 @@ class Studio:
         self._tx_mask = random.Random(seed + 99).getrandbits(48)
         self._emails: set[str] = set()
         self._slugs: set[str] = set()
+        self._next_suffix: dict[tuple[str, str], int] = {}
         plans_mod.install_definitions(self)
 
     # ------------------------------------------------------------------ ids
@@ -243,23 +281,21 @@ class Studio:
             return self._members_by_id.get(member_id)
 
     def unique_email(self, local: str) -> str:
-        base = local
-        n = 1
-        email = f"{base}@example.com"
-        while email in self._emails:
-            n += 1
-            email = f"{base}{n}@example.com"
-        self._emails.add(email)
-        return email
+        """``local@example.com``, or ``local2@…``, ``local3@…`` when taken."""
+        return self._unique(self._emails, local, "@example.com")
 
     def unique_slug(self, base: str) -> str:
-        slug = base or "member"
-        n = 1
-        while slug in self._slugs:
+        return self._unique(self._slugs, base or "member", "")
+
+    def _unique(self, taken: set, base: str, suffix: str) -> str:
+        n = self._next_suffix.get((suffix, base), 1)
+        value = f"{base}{suffix}" if n == 1 else f"{base}{n}{suffix}"
+        while value in taken:
             n += 1
-            slug = f"{base}{n}"
-        self._slugs.add(slug)
-        return slug
+            value = f"{base}{n}{suffix}"
+        self._next_suffix[(suffix, base)] = n + 1
+        taken.add(value)
+        return value
 
     def add_member(self, first: str, last: str | None = None, email: str | None = None, *,
                    status: str = "APPROVED") -> dict:
@@ -337,15 +373,15 @@ class Studio:
             return pool
         spec = HistorySpec(ordinal, hseed, plan.key, renewal_count + 1, available, reserved, start_ms, end_ms)
         self._specs[pool_id] = spec
-        skel = history_skeleton(spec)
+        n_tx, last_ms = history_summary(spec)
         rollover = {"enabled": plan.rollover}
         if plan.rollover:
             rollover["balanceCap"] = plan.balance_cap
         self._balances[pool_id] = {
             "id": pool_id,
-            "revision": str(len(skel)),
+            "revision": str(n_tx),
             "createdDate": pool["createdDate"],
-            "updatedDate": iso(skel[-1][0]) if skel else pool["createdDate"],
+            "updatedDate": iso(last_ms),
             "beneficiary": beneficiary,
             "amount": {"available": fmt(available), "reserved": fmt(reserved)},
             "poolInfo": {
@@ -360,7 +396,7 @@ class Studio:
                 "creditRolloverConfiguration": rollover,
                 "status": status,
             },
-            **({"lastTransactionId": self._tx_id(ordinal, len(skel) - 1)} if skel else {}),
+            "lastTransactionId": self._tx_id(ordinal, n_tx - 1),
         }
         return pool
 
@@ -429,10 +465,30 @@ class Studio:
             self._tx_by_id[tx["id"]] = tx
         return hist
 
-    def all_histories(self) -> list[dict]:
+    def scan_transactions(self, pred, since: str | None = None) -> list[dict]:
+        """All transactions matching ``pred``, without caching the histories it had to generate.
+
+        ``since``: an ISO lower bound on ``createdDate`` implied by the filter; pools whose balance
+        was last updated before it are skipped without generating anything (the polling recipe).
+        """
+        since_ms = None
+        if since is not None:
+            try:
+                since_ms = int(datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() * 1000) - 1
+            except ValueError:
+                since, since_ms = None, None
         out = []
         for pool in self.pools:
-            out.extend(self._history(pool["id"]))
+            pid = pool["id"]
+            hist = self._histories.get(pid)
+            if hist is None:
+                spec = self._specs.get(pid)
+                if spec is None:
+                    continue
+                if since is not None and self._balances[pid]["updatedDate"] < since:
+                    continue
+                hist = self._materialize(pool, spec, since_ms)
+            out.extend(t for t in hist if pred(t))
         return out
 
     def find_transaction(self, tx_id: str) -> dict | None:
@@ -465,51 +521,49 @@ class Studio:
             "displayName": pool["displayName"], "benefitDisplayName": benefits[0].get("displayName", ""),
         }
 
-    def _materialize(self, pool: dict, spec: HistorySpec) -> list[dict]:
+    def _materialize(self, pool: dict, spec: HistorySpec, since_ms: int | None = None) -> list[dict]:
+        """Build the seeded transaction dicts (all, or only those at/after ``since_ms``).
+
+        Each event is decorated from its own RNG (seeded by pool seed + index), so a suffix of the
+        history is identical to the same events of the full history.
+        """
         skel = history_skeleton(spec)
-        rng = random.Random(spec.hseed ^ 0x5EED5EED)
+        start = 0
+        if since_ms is not None:
+            start = bisect.bisect_left([e[0] for e in skel], since_ms)
         ref = self._pool_ref(pool)
         member = pool["beneficiary"]
         benefit = (pool["details"].get("benefits") or [{}])[0]
+        prog = pool["programId"][:8]
         out = []
-        open_reservations: list[dict] = []
-        for idx, (ms, kind, amount) in enumerate(skel):
+        for idx in range(start, len(skel)):
+            ms, kind, amount = skel[idx]
             source, target = _DIRECTION[kind]
             ts = iso(ms)
+            rng = random.Random((spec.hseed << 16) ^ idx)
             details: dict = {"effectiveDate": ts}
             instructing = None
-            key = None
+            related = None
             if kind == "grant":
                 details["reason"] = "Plan purchase"
-                key = f"provision-{pool['programId'][:8]}"
+                key = f"provision-{prog}"
             elif kind == "renewal":
                 details["reason"] = "Renewal"
-                key = f"renewal-{pool['programId'][:8]}-{idx}"
+                key = f"renewal-{prog}-{idx}"
             elif kind == "forfeit":
                 details["reason"] = ("Rollover cap at renewal" if PLANS[spec.plan_key].rollover
                                      else "Unused credits expired")
-                key = f"rollover-{pool['programId'][:8]}-{idx}"
+                key = f"rollover-{prog}-{idx}"
             elif kind in ("redeem", "reserve"):
-                cls = rng.choice(CLASS_NAMES)
-                class_ms = ms + rng.randint(2, 96) * HOUR_MS if kind == "reserve" else ms
-                details = {
-                    "item": {
-                        "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
-                        "itemSetId": benefit.get("itemSetId", ""), "displayName": cls,
-                        "providerAppId": BOOKINGS_APP_ID,
-                    },
-                    "itemCount": 1, "effectiveDate": iso(class_ms),
-                    "reason": "Redemption" if kind == "redeem" else "Reservation",
-                    "benefitKey": benefit.get("benefitKey", ""),
-                }
-                instructing = dict(member) if rng.random() < 0.8 else {"wixUserId": STAFF_USER_IDS[1]}
-                key = f"booking-{rng.getrandbits(64):016x}"
+                details, instructing, key = self._booking(rng, kind, ms, benefit, member)
             elif kind == "consume":
-                res = open_reservations.pop(0) if open_reservations else None
-                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1}
-                if res is not None:
-                    details["item"] = res["details"]["item"]
-                    details["benefitKey"] = res["details"].get("benefitKey", "")
+                # its reservation is the event just before it (pairs are adjacent in the skeleton)
+                res_ms = skel[idx - 1][0]
+                res_details, _i, _k = self._booking(random.Random((spec.hseed << 16) ^ (idx - 1)), "reserve",
+                                                    res_ms, benefit, member)
+                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1,
+                           "item": res_details["item"], "benefitKey": res_details.get("benefitKey", "")}
+                related = self._tx_id(spec.ordinal, idx - 1)
                 key = f"attend-{rng.getrandbits(64):016x}"
             else:  # manual adjustments
                 reasons = ADJUST_UP_REASONS if kind == "adjust_up" else ADJUST_DOWN_REASONS
@@ -532,12 +586,26 @@ class Studio:
             }
             if instructing:
                 tx["instructingParty"] = instructing
-            if kind == "consume" and res is not None:
-                tx["relatedTransactionId"] = res["id"]
-            if kind == "reserve":
-                open_reservations.append(tx)
+            if related:
+                tx["relatedTransactionId"] = related
             out.append(tx)
         return out
+
+    @staticmethod
+    def _booking(rng: random.Random, kind: str, ms: int, benefit: dict, member: dict):
+        cls = rng.choice(CLASS_NAMES)
+        class_ms = ms + (2 + int(rng.random() * 95)) * HOUR_MS if kind == "reserve" else ms
+        details = {
+            "item": {
+                "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
+                "itemSetId": benefit.get("itemSetId", ""), "displayName": cls, "providerAppId": BOOKINGS_APP_ID,
+            },
+            "itemCount": 1, "effectiveDate": iso(class_ms),
+            "reason": "Redemption" if kind == "redeem" else "Reservation",
+            "benefitKey": benefit.get("benefitKey", ""),
+        }
+        instructing = dict(member) if rng.random() < 0.8 else {"wixUserId": STAFF_USER_IDS[1]}
+        return details, instructing, f"booking-{rng.getrandbits(64):016x}"
 
     # ------------------------------------------------------------------ mutations
     def _apply(self, pool: dict, bal: dict, source: str, target: str, amount: Decimal, *, key,
@@ -658,5 +726,8 @@ class Studio:
             return {"transactionId": tx["id"]}
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
 def _slugify(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
+    return _NON_ALNUM.sub("", text.lower())

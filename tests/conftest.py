@@ -7,11 +7,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
-from sandbox import SandboxServer, build_studio
-from sandbox import credentials as sandbox_credentials
 
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
+from sandbox import SandboxServer, build_studio
+from sandbox import credentials as sandbox_credentials
+
+# Autouse: no configured secret in any response body or log line over the whole run.
+pytest_plugins = ["tests.secret_watch"]
 
 
 def pytest_report_header(config):
@@ -26,11 +29,23 @@ def _plain_http(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing costs ~0.3 s a password; tests check behaviour, not the work factor."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Tokens, catalogs and cached reads must not leak from one test into the next."""
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_prefetch(settings):
+    """Tests that count upstream calls see only the page they asked for (test_prefetch.py turns it on)."""
+    settings.WIX_PREFETCH_NEXT_PAGE = False
 
 
 @pytest.fixture(scope="session")

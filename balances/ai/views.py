@@ -1,7 +1,7 @@
-from django.contrib.auth.decorators import permission_required
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixNotConfigured, WixPermissionError
 
@@ -9,7 +9,7 @@ from .service import ai_credits
 
 
 @require_GET
-@permission_required("balances.manage_connection", raise_exception=True)
+@requires("balances.manage_connection")
 def ai_credits_panel(request):
     """Owners only: AI credits belong to the Wix account, not to a member."""
     template = "ai/credits.html#panel" if request.htmx and not request.htmx.history_restore_request \

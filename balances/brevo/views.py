@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from balances.roles import requires
 from balances.secrets import SecretUnreadable
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError, WixNotFound
@@ -23,7 +23,7 @@ def _partial(request, template: str, partial: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("balances.manage_connection", raise_exception=True)
+@requires("balances.manage_connection")
 def brevo_settings(request):
     """Owners connect (or disconnect) Brevo Loyalty. The key is checked against Brevo before it is kept."""
     connection = BrevoConnection.current()
@@ -70,7 +70,7 @@ def _explain(error: BrevoError) -> str:
 
 
 @require_GET
-@permission_required("balances.view_members", raise_exception=True)
+@requires("balances.view_members")
 def member_panel(request, member_id):
     """The member's Brevo balances, loaded into the Wix member panel on its own request (hx-trigger=load)
     so that a slow or broken Brevo never holds up or breaks the Wix figures."""

@@ -1,7 +1,9 @@
 """WixClient: the one place Credit Desk talks HTTP to Wix (or to the sandbox standing in for it).
 
-Every call goes through `_send`, which adds auth, applies the timeout, and turns Wix's status codes
-and error bodies into the exceptions of errors.py. Methods return typed records (records.py).
+Every call goes through `_send`, which adds auth, applies the timeout, spends from the shared call
+budget (budget.py), retries what is safe to repeat (retry.py), keeps the circuit breaker informed
+(breaker.py), and turns Wix's status codes and error bodies into the exceptions of errors.py.
+Methods return typed records (records.py).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Generic, TypeVar
 
 import httpx
 
-from . import errors
+from . import errors, retry
 from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
+from .breaker import CircuitBreaker
+from .budget import RateBudget
 from .records import Balance, Member, Pool, Transaction
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,10 @@ class WixClient:
     def __init__(self, base_url: str, auth: ApiKeyAuth | AppAuth, *, timeout: float = 8.0,
                  transport: httpx.BaseTransport | None = None):
         self.auth = auth
+        # One breaker per upstream host; one call budget per Wix site / app instance (Wix's unit).
+        self.breaker = CircuitBreaker.for_upstream(base_url.rstrip("/"))
+        self.budget = RateBudget.for_upstream(
+            base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", ""))
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -67,12 +75,30 @@ class WixClient:
     # --- transport ---------------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
+        """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
+        self.breaker.check()
+        try:
+            data = retry.run(
+                lambda: self._send_once(method, path, params=params, json=json, write=write),
+                repeatable=retry.is_repeatable(method, path, json), read=not write,
+            )
+        except errors.WixError as error:
+            if self.breaker.counts(error):
+                self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        return data
+
+    def _send_once(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
         started = time.monotonic()
         for attempt in (1, 2):
             headers = self.auth.headers(self.http)
+            self.budget.spend()
             try:
                 response = self.http.request(method, path, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
+                if isinstance(exc, httpx.ConnectTimeout):
+                    raise errors.WixUnavailable("Could not connect to Wix in time.") from exc
                 raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
                     "Wix did not answer in time." if not write else errors.WixUnknownOutcome.default_message
                 ) from exc
@@ -90,7 +116,10 @@ class WixClient:
         log.debug("wix %s %s -> %s in %.0f ms", method, path, response.status_code,
                   (time.monotonic() - started) * 1000)
         if response.status_code != 200:
-            raise error_from_response(response, write=write)
+            error = error_from_response(response, write=write)
+            if isinstance(error, errors.WixRateLimited) and error.retry_after:
+                self.budget.pause(error.retry_after)  # every process holds off, not just this one
+            raise error
         try:
             data = response.json()
         except ValueError as exc:

@@ -1,7 +1,9 @@
 """Which Wix credentials are in force, and the client built from them.
 
-For now the environment (WIX_API_KEY + WIX_SITE_ID, or WIX_APP_ID + WIX_APP_SECRET + WIX_INSTANCE_ID)
-is the source; the Settings page adds stored credentials on top of it.
+Precedence: credentials an owner stored on the Settings page (WixConnection, encrypted) win; without
+them the environment (WIX_API_KEY + WIX_SITE_ID, or WIX_APP_ID + WIX_APP_SECRET + WIX_INSTANCE_ID)
+is used. The stored row is read on every call, so a change made in one process is in force for the
+next request in every process (clients are keyed by their credentials).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import threading
 
 from django.conf import settings
 
+from balances.secrets import SecretUnreadable
+
 from .auth import ApiKeyAuth, AppAuth
 from .client import WixClient
-from .errors import WixNotConfigured
+from .errors import WixCredentialsUnreadable, WixNotConfigured
+from .models import WixConnection
 
 _clients: dict[tuple, WixClient] = {}
 _lock = threading.Lock()
@@ -27,7 +32,24 @@ def auth_from_environment() -> ApiKeyAuth | AppAuth | None:
     return None
 
 
+def stored_connection() -> WixConnection | None:
+    return WixConnection.load()
+
+
+def current_source() -> str:
+    """"stored", "environment" or "" (nothing configured): shown on the Settings page."""
+    if stored_connection() is not None:
+        return "stored"
+    return "environment" if auth_from_environment() is not None else ""
+
+
 def current_auth() -> ApiKeyAuth | AppAuth:
+    stored = stored_connection()
+    if stored is not None:
+        try:
+            return stored.auth()
+        except SecretUnreadable as exc:  # fail closed: never fall back to other credentials silently
+            raise WixCredentialsUnreadable() from exc
     auth = auth_from_environment()
     if auth is None:
         raise WixNotConfigured()

@@ -73,3 +73,28 @@ class WixUnknownOutcome(WixUnavailable):
 
 class WixNotConfigured(WixError):
     default_message = "No Wix connection is configured. An owner can add one in Settings."
+
+
+class WixCredentialsUnreadable(WixNotConfigured):
+    default_message = "The stored Wix credentials are unreadable — an owner must enter them again in Settings."
+
+
+class WixBudgetExhausted(WixRateLimited):
+    """Our own shared call budget is spent for now: refused here, before Wix would answer 429."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+        if not message:
+            wait = f" — retry in {int(retry_after + 0.999)} s" if retry_after else ""
+            message = f"Credit Desk has used this minute's Wix calls{wait}."
+        super().__init__(message, retry_after=retry_after, **kwargs)
+
+
+class WixCircuitOpen(WixUnavailable):
+    """Wix failed repeatedly: calls fail fast for a cool-off instead of making people wait on it."""
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+        self.retry_after = retry_after
+        if not message:
+            wait = f" Trying again in {int(retry_after + 0.999)} s." if retry_after else ""
+            message = f"Wix is unreachable: it failed repeatedly, so Credit Desk paused calls to it.{wait}"
+        super().__init__(message, **kwargs)

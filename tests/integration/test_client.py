@@ -1,9 +1,9 @@
 import pytest
-from sandbox import credentials as sc
 
 from balances.wix.auth import ApiKeyAuth, AppAuth
 from balances.wix.client import WixClient
 from balances.wix.errors import WixAuthError, WixBadRequest, WixNotFound, WixPermissionError
+from sandbox import credentials as sc
 from tests.helpers import wix_calls
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from balances.credits import MEMBERS_PER_BALANCE_QUERY
+from balances.credits import MAX_MEMBERS_PER_BALANCE_QUERY
 from tests.helpers import credits_text, wix_calls
 
 URL = reverse("members:list")
@@ -53,7 +53,7 @@ def test_one_page_costs_a_fixed_number_of_calls_whatever_its_size(frontdesk_clie
     balances = [c for c in calls if c.path == "/benefit-programs/v1/balances/query"]
     pools = [c for c in calls if c.path == "/benefit-programs/v1/pools/query"]
     assert len(members) == 1
-    assert len(balances) == math.ceil(size / MEMBERS_PER_BALANCE_QUERY)
+    assert len(balances) == math.ceil(size / MAX_MEMBERS_PER_BALANCE_QUERY)
     assert len(pools) <= 1  # only for plans without credits
     assert not [c for c in calls if c.method == "GET"], "no per-pool or per-member calls"
 

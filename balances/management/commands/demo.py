@@ -8,11 +8,11 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from sandbox import SandboxServer, build_studio
-from sandbox import credentials as sandbox_credentials
 
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
+from sandbox import SandboxServer, build_studio
+from sandbox import credentials as sandbox_credentials
 
 DEMO_USERS = (("owner", OWNER), ("frontdesk", FRONT_DESK))
 

@@ -10,7 +10,7 @@ from tests.helpers import wix_calls
 AI_PATH = "/appmarket/credittransactions/v1/credit-transactions/balance"
 
 
-def test_client_reads_the_sandbox_balance(wix):
+def test_client_reads_the_sandbox_balance(wix, db):  # db: stored credentials are looked up first
     truth = wix.studio.ai_credits
     credits = get_client().get_ai_credits()
     assert credits.recurring.balance == Decimal(truth["periodicCredits"]["balance"])

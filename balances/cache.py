@@ -1,0 +1,102 @@
+"""Short-lived, shared copies of upstream reads — and the last good copy for when Wix fails.
+
+`read_through(key, load)` serves a copy younger than WIX_READ_CACHE_SECONDS without asking Wix, so paging
+back and forth and several staff on the same page cost no extra calls (the cache is Redis in production,
+so every process shares it). When Wix is unreachable or rate limiting, it serves the last good copy
+(kept WIX_STALE_SECONDS) marked stale instead of failing. `refresh=True` always asks Wix.
+
+One process loads a missing copy while others wanting the same key wait for it (single flight), so a
+burst of identical requests — or a click on "Next" while that page is being prefetched — costs one load.
+Writes call `invalidate(connection)`: every cached read of that connection is then out of date.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .wix.errors import WixError, WixRateLimited, WixUnavailable
+
+T = TypeVar("T")
+LOAD_WAIT_SECONDS = 10  # how long to wait for another process's load of the same key
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    value: T
+    fetched_at: datetime
+    from_cache: bool = False
+    stale_reason: str = ""  # set when Wix failed and this is the last good copy
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.stale_reason)
+
+
+def _generation_key(connection: str) -> str:
+    return f"reads:gen:{connection}"
+
+
+def invalidate(connection: str) -> None:
+    """After a write: cached reads of this connection stop being served as fresh (stale copies stay)."""
+    key = _generation_key(connection)
+    if not cache.add(key, 1, timeout=None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+def _upstream_failure(error: WixError) -> bool:
+    return isinstance(error, WixUnavailable | WixRateLimited)
+
+
+def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: bool = False) -> Fetched[T]:
+    """`load()` or a recent copy of its result; the last good copy (marked stale) if Wix fails."""
+    full_key = f"reads:{connection}:{key}"
+    lock_key = full_key + ":loading"
+    generation = cache.get(_generation_key(connection), 0)
+    entry = cache.get(full_key)
+    if not refresh and _is_fresh(entry, generation):
+        return Fetched(entry[2], entry[1], from_cache=True)
+
+    asked_at = datetime.now(UTC)
+    deadline = time.monotonic() + LOAD_WAIT_SECONDS
+    while not cache.add(lock_key, 1, timeout=LOAD_WAIT_SECONDS + 5):
+        time.sleep(0.05)
+        newer = cache.get(full_key)
+        if _is_fresh(newer, generation) and (not refresh or newer[1] >= asked_at):
+            return Fetched(newer[2], newer[1], from_cache=True)
+        if time.monotonic() > deadline:
+            break  # the other loader is stuck; load ourselves rather than fail
+    try:
+        value = load()
+    except WixError as error:
+        if entry is None or not _upstream_failure(error):
+            raise
+        return Fetched(entry[2], entry[1], from_cache=True, stale_reason=error.message)
+    finally:
+        cache.delete(lock_key)
+    fetched_at = datetime.now(UTC)
+    cache.set(full_key, (generation, fetched_at, value), timeout=settings.WIX_STALE_SECONDS)
+    return Fetched(value, fetched_at)
+
+
+def _is_fresh(entry, generation: int) -> bool:
+    if entry is None:
+        return False
+    entry_generation, fetched_at, _ = entry
+    age = (datetime.now(UTC) - fetched_at).total_seconds()
+    return entry_generation == generation and age < settings.WIX_READ_CACHE_SECONDS
+
+
+def peek(connection: str, key: str) -> bool:
+    """Is there a fresh copy? (Prefetching skips work that is already done.)"""
+    generation = cache.get(_generation_key(connection), 0)
+    return _is_fresh(cache.get(f"reads:{connection}:{key}"), generation)

@@ -1,0 +1,62 @@
+"""Member pages and member details as the dashboard serves them: through the shared read cache.
+
+The views call these rather than credits.py directly. Each answer says when its data was fetched, and
+whether it is a recent copy or the last good copy shown because Wix failed (cache.Fetched). After a
+page is served, the next one is loaded in the background — within the call budget, leaving headroom
+for people — so "Next" is answered from the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.conf import settings
+
+from .cache import Fetched, peek, read_through
+from .credits import MemberDetail, MemberPage, member_detail, member_page
+from .wix.client import WixClient
+from .wix.errors import WixError
+
+log = logging.getLogger(__name__)
+
+# Background loads are few and short; two threads keep a burst of page turns from piling up.
+_prefetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
+PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
+
+
+def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str | None) -> str:
+    return f"page:{search}|{status}|{offset}|{limit}|{cursor or ''}"
+
+
+def member_page_read(client: WixClient, connection: str, *, search: str = "", status: str = "", offset: int = 0,
+                     limit: int = 25, cursor: str | None = None, refresh: bool = False) -> Fetched[MemberPage]:
+    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    return read_through(connection, _page_key(**query), lambda: member_page(client, connection, **query),
+                        refresh=refresh)
+
+
+def member_detail_read(client: WixClient, connection: str, member_id: str, *,
+                       refresh: bool = False) -> Fetched[MemberDetail]:
+    return read_through(connection, f"member:{member_id}", lambda: member_detail(client, member_id),
+                        refresh=refresh)
+
+
+def prefetch_member_page(client: WixClient, connection: str, *, search: str = "", status: str = "",
+                         offset: int = 0, limit: int = 25, cursor: str | None = None) -> Future | None:
+    """Warm the cache with a page nobody asked for yet; skipped when it is cached or the budget is low."""
+    if not settings.WIX_PREFETCH_NEXT_PAGE:
+        return None
+    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    if peek(connection, _page_key(**query)) or client.budget.remaining() < PREFETCH_MIN_BUDGET:
+        return None
+
+    def load() -> None:
+        # Never wait for budget, never take the last quarter of it: people come first.
+        with client.budget.background():
+            try:
+                member_page_read(client, connection, **query)
+            except WixError as error:  # a guess that failed costs nothing but the attempt
+                log.info("prefetch skipped: %s", error.message)
+
+    return _prefetcher.submit(load)

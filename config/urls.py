@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from balances.health import healthz
+from members.attention import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="members:list", permanent=False), name="home"),
+    path("", home, name="home"),
     path("members/", include("members.urls")),
+    path("", include("balances.urls")),
     path("healthz", healthz, name="healthz"),
     path("settings/", include("balances.wix.urls")),
     path("staff/", include("balances.staff")),

@@ -22,3 +22,8 @@ def signed(value):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.filter
+def attention_count(report, key):
+    return report.count(key)

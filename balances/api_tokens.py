@@ -1,0 +1,63 @@
+"""Bearer tokens for the site's balance lookup: made once, stored only as a SHA-256 digest.
+
+Tokens are 256 random bits, so a plain digest (no salt, no slow hash) is enough to make a leaked table
+useless, and lets a request find its token with one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import ApiToken
+
+PREFIX = "cdk_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str, user, *, requests_per_minute: int = 60) -> tuple[ApiToken, str]:
+    """A new token and its plaintext, which is shown once and never stored."""
+    plaintext = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(name=name, prefix=plaintext[:10], digest=_digest(plaintext),
+                                    requests_per_minute=requests_per_minute, created_by=user)
+    return token, plaintext
+
+
+def revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def token_from_header(header: str) -> ApiToken | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.startswith(PREFIX) or len(value) > 100:
+        return None
+    token = ApiToken.objects.filter(digest=_digest(value.strip()), revoked_at__isnull=True).first()
+    if token is not None and (token.last_used_at is None or
+                              (timezone.now() - token.last_used_at).total_seconds() > 60):
+        # At most one write a minute per token: "last used" is for owners, not an audit trail.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+def over_rate_limit(token: ApiToken) -> int:
+    """0 when this request may go ahead, else the seconds until the token's minute window resets."""
+    window = int(time.time() // 60)
+    key = f"api:rate:{token.pk}:{window}"
+    cache.add(key, 0, timeout=65)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=65)
+        used = 1
+    if used > token.requests_per_minute:
+        return 60 - int(time.time()) % 60 or 1
+    return 0

@@ -1,0 +1,216 @@
+"""Needs attention: whole-studio answers (who is low, out, paused, renewing, over the rollover cap).
+
+They need every balance in the studio, so they are computed in the background — a thread started on
+demand or `manage.py scan_attention` — walking balances 100 at a time, paced within the Wix call budget
+(pacing.py). The result and its "as of" time live in Django's cache (Redis in production), so every
+process shows the same answer and only one process scans at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from .catalog import get_catalog
+from .credits import USABLE_STATUSES
+from .pacing import CallPacer
+from .wix.client import MAX_PAGE, WixClient
+from .wix.errors import WixError
+from .wix.records import ZERO, Balance
+
+log = logging.getLogger(__name__)
+
+REFRESH_AFTER_SECONDS = 10 * 60  # an older report is still shown, and a new scan starts behind it
+SCAN_LOCK_SECONDS = 30 * 60  # a crashed scan frees its lock after this
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    title: str
+    explains: str
+
+
+CATEGORIES = (
+    Category("out", "Out of credits", "Members whose active plans have 0 credits free to book."),
+    Category("low", "Running low", "Members with some credits free to book, but no more than the threshold."),
+    Category("over_cap", "Credits lost at next renewal",
+             "Rollover plans holding more free credits than the cap: the extra is lost when the plan renews."),
+    Category("paused", "Paused plans", "Plans paused in Wix: their credits cannot be booked until resumed."),
+    Category("renewing", "Renewing now",
+             "Plans Wix reports as renewing at this moment. Wix gives no end or renewal date for a plan, so "
+             "Credit Desk cannot list plans ending within N days."),
+)
+CATEGORY_KEYS = tuple(c.key for c in CATEGORIES)
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """One member in a category, with the pool that put them there (if one pool did)."""
+
+    member_id: str
+    name: str
+    email: str
+    available: Decimal
+    reserved: Decimal
+    plan_name: str = ""
+    pool_id: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AttentionReport:
+    threshold: Decimal
+    as_of: datetime
+    pools_scanned: int
+    calls: int
+    groups: dict[str, tuple[Flagged, ...]] = field(default_factory=dict)
+
+    def count(self, key: str) -> int:
+        return len(self.groups.get(key, ()))
+
+    @property
+    def age_seconds(self) -> float:
+        return (datetime.now(UTC) - self.as_of).total_seconds()
+
+
+def _report_key(fingerprint: str) -> str:
+    return f"attention:{fingerprint}"
+
+
+def cached_report(fingerprint: str) -> AttentionReport | None:
+    return cache.get(_report_key(fingerprint))
+
+
+def scan_running(fingerprint: str) -> bool:
+    return cache.get(_report_key(fingerprint) + ":lock") is not None
+
+
+def _pages(client: WixClient, query, pacer: CallPacer, **kwargs):
+    """Every item of a cursor query, one paced call per page of 100."""
+    pacer.spend()
+    page = query(limit=MAX_PAGE, **kwargs)
+    yield from page.items
+    while page.next_cursor:
+        pacer.spend()
+        page = query(cursor=page.next_cursor, limit=MAX_PAGE)
+        yield from page.items
+
+
+def scan(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: CallPacer | None = None
+         ) -> AttentionReport:
+    """Walk every balance (and the pools of plans without credits) and sort members into categories."""
+    pacer = pacer or CallPacer()
+    catalog = get_catalog(client, fingerprint)
+    balances: list[Balance] = list(_pages(client, client.query_balances, pacer))
+    unlimited_members: set[str] = set()
+    paused_unlimited = []
+    if catalog.unlimited_ids:
+        for pool in _pages(client, client.query_pools, pacer,
+                           filter={"poolDefinitionId": {"$in": catalog.unlimited_ids}}):
+            if pool.status in USABLE_STATUSES:
+                unlimited_members.add(pool.member_id)
+            elif pool.status == "PAUSED":
+                paused_unlimited.append(pool)
+
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    by_category: dict[str, list[tuple[str, Decimal, Decimal, str, str, str]]] = defaultdict(list)
+    for b in balances:
+        name = catalog.plan(b.pool_definition_id).name
+        if b.status in USABLE_STATUSES:
+            totals[b.member_id][0] += b.available
+            totals[b.member_id][1] += b.reserved
+            if b.rollover_enabled and b.rollover_cap is not None and b.available > b.rollover_cap:
+                lost = b.available - b.rollover_cap
+                by_category["over_cap"].append((b.member_id, b.available, b.reserved, name, b.pool_id,
+                                                f"{_fmt(lost)} over the cap of {_fmt(b.rollover_cap)}"))
+        if b.status == "PAUSED":
+            by_category["paused"].append((b.member_id, b.available, b.reserved, name, b.pool_id, "paused"))
+        elif b.status == "RENEWING":
+            by_category["renewing"].append((b.member_id, b.available, b.reserved, name, b.pool_id, "renewing"))
+    for pool in paused_unlimited:
+        by_category["paused"].append((pool.member_id, ZERO, ZERO, pool.plan_name, pool.id, "paused"))
+    for member_id, (available, reserved) in totals.items():
+        if member_id in unlimited_members:
+            continue  # an unlimited plan means they can always book
+        if available <= 0:
+            by_category["out"].append((member_id, available, reserved, "", "", ""))
+        elif available <= threshold:
+            by_category["low"].append((member_id, available, reserved, "", "", ""))
+
+    flagged_ids = sorted({row[0] for rows in by_category.values() for row in rows if row[0]})
+    people = _resolve_members(client, flagged_ids, pacer)
+    groups = {}
+    for key in CATEGORY_KEYS:
+        rows = [
+            Flagged(member_id=m, name=people.get(m, ("(unknown member)", ""))[0], email=people.get(m, ("", ""))[1],
+                    available=a, reserved=r, plan_name=plan, pool_id=pool_id, detail=detail)
+            for m, a, r, plan, pool_id, detail in by_category.get(key, [])
+        ]
+        groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
+    return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=len(balances),
+                           calls=pacer.calls, groups=groups)
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _resolve_members(client: WixClient, ids: list[str], pacer: CallPacer) -> dict[str, tuple[str, str]]:
+    people = {}
+    for start in range(0, len(ids), MAX_PAGE):
+        chunk = ids[start:start + MAX_PAGE]
+        pacer.spend()
+        for member in client.query_members(filter={"id": {"$in": chunk}}, limit=MAX_PAGE).members:
+            people[member.id] = (member.name, member.email)
+    return people
+
+
+def refresh(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: CallPacer | None = None
+            ) -> AttentionReport | None:
+    """Scan and store the report, unless another process is scanning already (then return None)."""
+    lock = _report_key(fingerprint) + ":lock"
+    if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
+        return None
+    try:
+        report = scan(client, fingerprint, threshold, pacer=pacer)
+        cache.set(_report_key(fingerprint), report, timeout=None)
+        cache.delete(_report_key(fingerprint) + ":error")
+        return report
+    except WixError as error:
+        # The last good report stays; the page says why it is not newer.
+        cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
+        log.warning("attention scan failed: %s", error.message)
+        return None
+    finally:
+        cache.delete(lock)
+
+
+def last_error(fingerprint: str) -> str:
+    return cache.get(_report_key(fingerprint) + ":error") or ""
+
+
+def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decimal) -> bool:
+    """Start a scan in a daemon thread when none is running; True if one is (now) running."""
+    if scan_running(fingerprint):
+        return True
+    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan",
+                     daemon=True).start()
+    return True
+
+
+def _refresh_logged(client: WixClient, fingerprint: str, threshold: Decimal) -> None:
+    try:
+        refresh(client, fingerprint, threshold)
+    except Exception:  # a background thread has nobody to raise to
+        log.exception("attention scan crashed")
+
+
+def needs_refresh(report: AttentionReport | None, threshold: Decimal) -> bool:
+    return report is None or report.threshold != threshold or report.age_seconds > REFRESH_AFTER_SECONDS

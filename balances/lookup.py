@@ -1,0 +1,50 @@
+"""One member's remaining credits, for the site's booking flow (by member ID or login email)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .credits import MemberCredits, member_detail
+from .wix.client import WixClient
+from .wix.errors import WixNotFound
+
+
+@dataclass(frozen=True)
+class CreditLookup:
+    member_id: str
+    credits: MemberCredits
+    as_of: datetime
+
+    def as_json(self) -> dict:
+        def text(value: Decimal | None):
+            return None if value is None else format(value.normalize(), "f")
+
+        credits = self.credits
+        return {
+            "memberId": self.member_id,
+            "available": text(credits.total_available),
+            "reserved": text(credits.total_reserved),
+            "unlimited": credits.has_unlimited,
+            "canBook": credits.has_unlimited or credits.total_available > 0,
+            "pools": [
+                {"poolId": p.pool_id, "plan": p.plan_name, "status": p.status, "available": text(p.available),
+                 "reserved": text(p.reserved)}
+                for p in credits.pools
+            ],
+            "asOf": self.as_of.isoformat().replace("+00:00", "Z"),
+        }
+
+
+def member_id_for_email(client: WixClient, email: str) -> str:
+    found = client.query_members(filter={"loginEmail": email.strip().lower()}, limit=2).members
+    if not found:
+        raise WixNotFound("No member with this email.")
+    return found[0].id
+
+
+def lookup_credits(client: WixClient, *, member_id: str = "", email: str = "") -> CreditLookup:
+    member_id = member_id or member_id_for_email(client, email)
+    detail = member_detail(client, member_id, transactions=1)
+    return CreditLookup(member_id, detail.credits, datetime.now(UTC))

@@ -101,6 +101,9 @@ def _request_id() -> str:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "WixSandbox/1.0"
+    # Headers and body go out in separate writes: with Nagle on, each answer waits ~40 ms for the
+    # client's delayed ACK, which would add a fake 40 ms to every emulated Wix call.
+    disable_nagle_algorithm = True
     sys_version = ""
     timeout = 120  # idle keep-alive connections end after this
 

@@ -13,6 +13,7 @@ Wix's Change Balance takes an idempotency key but has no revision guard (shared/
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,9 +26,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import AuditEntry
+from .cache import invalidate
 from .credits import run_together
 from .wix import errors
 from .wix.client import WixClient
+from .wix.connection import connection_fingerprint
 from .wix.records import Balance
 
 Outcome = AuditEntry.Outcome
@@ -181,6 +184,18 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
         return _send(client, entry, request, before=balance)
 
 
+def _invalidates_reads(write):
+    """Whatever Wix may have changed, cached pages must not keep showing the old numbers."""
+    @functools.wraps(write)
+    def wrapper(client: WixClient, *args, **kwargs) -> AdjustmentResult:
+        result = write(client, *args, **kwargs)
+        if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
+            invalidate(connection_fingerprint(client.auth))
+        return result
+    return wrapper
+
+
+@_invalidates_reads
 def _send(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *, before: Balance | None,
           ) -> AdjustmentResult:
     try:
@@ -250,6 +265,7 @@ def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str)
         return _revert(client, entry, original, retrying=False)
 
 
+@_invalidates_reads
 def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retrying: bool) -> AdjustmentResult:
     try:
         before = client.get_balance(entry.pool_id)

@@ -262,3 +262,14 @@ def test_the_form_offers_the_three_ways_and_updates_the_panel_number(owner_clien
     assert re.search(r'<input type="radio" name="mode" value="add"[^>]*checked', form_html)
     applied = post(owner_client, pool, open_form(owner_client, pool), mode="set", amount="9").content.decode()
     assert f'<dd class="available" id="available-{pool["id"]}" hx-swap-oob="true">9</dd>' in applied
+
+
+def test_the_panel_shows_the_new_balance_right_after_an_adjustment(owner_client, fresh_wix, pool):
+    """Reads are cached for a while; a write must not leave the old numbers on screen."""
+    member_id = pool["beneficiary"]["memberId"]
+    before = owner_client.get(reverse("members:detail", args=[member_id])).context["detail"]
+    assert next(p for p in before.pools if p.pool_id == pool["id"]).available == Decimal(5)
+    assert post(owner_client, pool, open_form(owner_client, pool)).status_code == 200
+    after = owner_client.get(reverse("members:detail", args=[member_id]))
+    assert next(p for p in after.context["detail"].pools if p.pool_id == pool["id"]).available == Decimal(7)
+    assert not after.context["fetched"].from_cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import SetPasswordForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm, UserCreationForm
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -21,6 +21,18 @@ from .roles import FRONT_DESK, OWNER, requires
 
 MANAGE = "balances.manage_staff"
 ACTIONS = {"disable", "enable", "grant_adjust", "revoke_adjust", "logout_everywhere"}
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form sets the username's max_length after the field is built, so the length is
+    never validated; an over-long name then reaches django-axes' varchar(255) column (a 500 on
+    PostgreSQL). Refuse it up front, before anything authenticates or records it."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError("Please enter a correct username and password.", code="invalid_login")
+        return username
 
 
 class StaffCreationForm(UserCreationForm):

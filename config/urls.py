@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from balances.health import healthz
+from balances.staff import LoginForm
 from members.attention import home
 
 urlpatterns = [
@@ -14,6 +15,10 @@ urlpatterns = [
     path("staff/", include("balances.staff")),
     path("ai-credits/", include("balances.ai.urls")),
     path("brevo/", include("balances.brevo.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -51,6 +51,15 @@ CATEGORY_KEYS = tuple(c.key for c in CATEGORIES)
 
 
 @dataclass(frozen=True)
+class Person:
+    """Who a row is about, shaped like a Wix Member, so both lists share one member cell."""
+
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Flagged:
     """One member in a category, with the pool that put them there (if one pool did)."""
 
@@ -62,6 +71,10 @@ class Flagged:
     plan_name: str = ""
     pool_id: str = ""
     detail: str = ""
+
+    @property
+    def member(self) -> Person:
+        return Person(self.member_id, self.name, self.email)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,9 @@ def test_home_starts_a_scan_then_shows_counts_that_link_to_members(fresh_wix, ow
     report = attention.cached_report(connection_fingerprint(current_auth()))
     first_out = report.groups["out"][0]
     assert reverse("members:detail", args=[first_out.member_id]).encode() in out.content
+    # The same member cell as the member list (members/list.html#member-cell): name, email, panel link.
+    assert f'hx-target="#panel" hx-indicator="#loading">{first_out.name}</a>'.encode() in out.content
+    assert f'<div class="muted">{first_out.email}</div>'.encode() in out.content
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from balances import attention
 from balances.models import StudioPreferences
@@ -127,8 +128,8 @@ def test_home_starts_a_scan_then_shows_counts_that_link_to_members(fresh_wix, ow
     first_out = report.groups["out"][0]
     assert reverse("members:detail", args=[first_out.member_id]).encode() in out.content
     # The same member cell as the member list (members/list.html#member-cell): name, email, panel link.
-    assert f'hx-target="#panel" hx-indicator="#loading">{first_out.name}</a>'.encode() in out.content
-    assert f'<div class="muted">{first_out.email}</div>'.encode() in out.content
+    assert f'hx-target="#panel" hx-indicator="#loading">{escape(first_out.name)}</a>'.encode() in out.content
+    assert f'<div class="muted">{escape(first_out.email)}</div>'.encode() in out.content
 
 
 @pytest.mark.django_db

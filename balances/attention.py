@@ -1,9 +1,10 @@
 """Needs attention: whole-studio answers (who is low, out, paused, renewing, over the rollover cap).
 
 They need every balance in the studio, so they are computed in the background — a thread started on
-demand or `manage.py scan_attention` — walking balances 100 at a time, paced within the Wix call budget
-(pacing.py). The result and its "as of" time live in Django's cache (Redis in production), so every
-process shows the same answer and only one process scans at a time.
+demand or `manage.py scan_attention` — walking balances 100 at a time, spending at most half of the shared
+Wix call budget (`client.budget.bulk()`), so the desk keeps the rest. The result and its "as of" time
+live in Django's cache (Redis in production), so every process shows the same answer and only one
+process scans at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from django.core.cache import cache
 
 from .catalog import get_catalog
 from .credits import USABLE_STATUSES
-from .pacing import CallPacer
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 from .wix.records import ZERO, Balance
@@ -51,6 +51,15 @@ CATEGORY_KEYS = tuple(c.key for c in CATEGORIES)
 
 
 @dataclass(frozen=True)
+class Person:
+    """Who a row is about, shaped like a Wix Member, so both lists share one member cell."""
+
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Flagged:
     """One member in a category, with the pool that put them there (if one pool did)."""
 
@@ -62,6 +71,10 @@ class Flagged:
     plan_name: str = ""
     pool_id: str = ""
     detail: str = ""
+
+    @property
+    def member(self) -> Person:
+        return Person(self.member_id, self.name, self.email)
 
 
 @dataclass(frozen=True)
@@ -92,28 +105,37 @@ def scan_running(fingerprint: str) -> bool:
     return cache.get(_report_key(fingerprint) + ":lock") is not None
 
 
-def _pages(client: WixClient, query, pacer: CallPacer, **kwargs):
-    """Every item of a cursor query, one paced call per page of 100."""
-    pacer.spend()
-    page = query(limit=MAX_PAGE, **kwargs)
-    yield from page.items
-    while page.next_cursor:
-        pacer.spend()
-        page = query(cursor=page.next_cursor, limit=MAX_PAGE)
+class _Calls:
+    """Counts the Wix calls a scan makes (the page shows it)."""
+
+    def __init__(self):
+        self.made = 0
+
+    def pages(self, query, **kwargs):
+        """Every item of a cursor query, one call per page of 100."""
+        self.made += 1
+        page = query(limit=MAX_PAGE, **kwargs)
         yield from page.items
+        while page.next_cursor:
+            self.made += 1
+            page = query(cursor=page.next_cursor, limit=MAX_PAGE)
+            yield from page.items
 
 
-def scan(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: CallPacer | None = None
-         ) -> AttentionReport:
+def scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport:
     """Walk every balance (and the pools of plans without credits) and sort members into categories."""
-    pacer = pacer or CallPacer()
+    with client.budget.bulk():  # every call below waits for room and leaves half the budget to people
+        return _scan(client, fingerprint, threshold)
+
+
+def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport:
+    calls = _Calls()
     catalog = get_catalog(client, fingerprint)
-    balances: list[Balance] = list(_pages(client, client.query_balances, pacer))
+    balances: list[Balance] = list(calls.pages(client.query_balances))
     unlimited_members: set[str] = set()
     paused_unlimited = []
     if catalog.unlimited_ids:
-        for pool in _pages(client, client.query_pools, pacer,
-                           filter={"poolDefinitionId": {"$in": catalog.unlimited_ids}}):
+        for pool in calls.pages(client.query_pools, filter={"poolDefinitionId": {"$in": catalog.unlimited_ids}}):
             if pool.status in USABLE_STATUSES:
                 unlimited_members.add(pool.member_id)
             elif pool.status == "PAUSED":
@@ -145,7 +167,7 @@ def scan(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: Call
             by_category["low"].append((member_id, available, reserved, "", "", ""))
 
     flagged_ids = sorted({row[0] for rows in by_category.values() for row in rows if row[0]})
-    people = _resolve_members(client, flagged_ids, pacer)
+    people = _resolve_members(client, flagged_ids, calls)
     groups = {}
     for key in CATEGORY_KEYS:
         rows = [
@@ -155,31 +177,30 @@ def scan(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: Call
         ]
         groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
     return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=len(balances),
-                           calls=pacer.calls, groups=groups)
+                           calls=calls.made, groups=groups)
 
 
 def _fmt(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _resolve_members(client: WixClient, ids: list[str], pacer: CallPacer) -> dict[str, tuple[str, str]]:
+def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:
     people = {}
     for start in range(0, len(ids), MAX_PAGE):
         chunk = ids[start:start + MAX_PAGE]
-        pacer.spend()
+        calls.made += 1
         for member in client.query_members(filter={"id": {"$in": chunk}}, limit=MAX_PAGE).members:
             people[member.id] = (member.name, member.email)
     return people
 
 
-def refresh(client: WixClient, fingerprint: str, threshold: Decimal, *, pacer: CallPacer | None = None
-            ) -> AttentionReport | None:
+def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport | None:
     """Scan and store the report, unless another process is scanning already (then return None)."""
     lock = _report_key(fingerprint) + ":lock"
     if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
         return None
     try:
-        report = scan(client, fingerprint, threshold, pacer=pacer)
+        report = scan(client, fingerprint, threshold)
         cache.set(_report_key(fingerprint), report, timeout=None)
         cache.delete(_report_key(fingerprint) + ":error")
         return report

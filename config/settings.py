@@ -169,7 +169,7 @@ WIX_APP_ID = env.str("WIX_APP_ID", default="")
 WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")
 WIX_INSTANCE_ID = env.str("WIX_INSTANCE_ID", default="")
 WIX_TIMEOUT_SECONDS = env.float("WIX_TIMEOUT_SECONDS", default=8.0)
-# Wix allows about 200 calls a minute per app instance; background scans and exports use half.
+# Wix allows about 200 calls a minute per app instance; scans and exports leave half to people.
 WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)
 
 # --- Brevo Loyalty (optional second balance source; key and program ID are set in the page) ----------
@@ -194,6 +194,7 @@ LOGGING = {
 # balances/cache.py) ------------------------------------------------------------------------------
 WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)  # shared by every process
 WIX_BUDGET_WAIT_SECONDS = env.float("WIX_BUDGET_WAIT_SECONDS", default=2.0)  # then refuse, clearly
+WIX_BUDGET_WINDOW_SECONDS = env.int("WIX_BUDGET_WINDOW_SECONDS", default=61)  # Wix's minute, plus a second
 WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting person's patience
 WIX_BREAKER_FAILURES = env.int("WIX_BREAKER_FAILURES", default=5)
 WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)

@@ -18,6 +18,7 @@ from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixError
 
+from .threshold import PERMISSION, threshold_form
 from .views import _partial
 
 
@@ -44,6 +45,8 @@ def _report_context():
 @requires("balances.view_members")
 def home(request):
     context = {**_report_context(), "categories": CATEGORIES}
+    if request.user.has_perm(PERMISSION):
+        context["threshold_form"] = threshold_form()
     return TemplateResponse(request, _partial(request, "members/attention.html", "counts"), context)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, export, pool_views, views
+from . import adjust, attention, export, pool_views, threshold, views
 
 app_name = "members"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("<uuid:member_id>/pools/<uuid:pool_id>/explain/", pool_views.explain_balance, name="explain"),
     path("export.csv", export.export_members, name="export"),
     path("attention/<slug:category>/", attention.attention_list, name="attention"),
+    path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
+from balances.models import StudioPreferences
 from balances.reads import member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
@@ -82,6 +83,7 @@ def member_list(request):
                              cursor=page.next_cursor if page.total is None else None)
     context.update(
         page=page, fetched=fetched, refresh_url=_refresh_url(request),
+        low_threshold=StudioPreferences.current().low_credit_threshold,  # rows at or below it are highlighted
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
     )

@@ -18,6 +18,7 @@ _DEFAULTS = {
     "error_rate": 0.0,
     "error_status": 503,
     "rate_limit_per_minute": None,
+    "rate_limit_window": 60.0,
     "allow_negative": False,
     "token_ttl": 14400,
     "idempotency_mode": "conflict",
@@ -46,6 +47,7 @@ class Faults:
     - ``error_rate`` (0..1): chance that a Wix call answers ``error_status`` (default 503).
     - ``rate_limit_per_minute``: None = off; else a sliding 60 s window over all authenticated
       Wix calls; past it the call answers 429 with a Wix error body and ``Retry-After`` (seconds).
+      ``rate_limit_window``: that window's length in seconds (Wix: 60; tests may shorten it).
     - ``allow_negative``: False = a change making ``available`` < 0 answers 428 BALANCE_EXCEEDED_LIMITS.
     - ``token_ttl``: lifetime in seconds of OAuth tokens issued from now on (default 14400).
     - ``idempotency_mode``: ``"conflict"`` (a reused idempotencyKey answers 409 ALREADY_EXECUTED with
@@ -155,11 +157,12 @@ class Faults:
         now = time.monotonic() if now is None else now
         with self._lock:
             window = self._window
-            while window and window[0] <= now - 60.0:
+            span = float(self.rate_limit_window)
+            while window and window[0] <= now - span:
                 window.popleft()
             if not limit:
                 return None
             if len(window) >= limit:
-                return max(1, math.ceil(window[0] + 60.0 - now))
+                return max(1, math.ceil(window[0] + span - now))
             window.append(now)
             return None

@@ -9,6 +9,8 @@ differences in network latency can't push a burst over Wix's edge — the dashbo
     budget.remaining()              # calls left in the window right now
     with budget.background(keep=50):
         ...                         # calls made here never wait and leave 50 calls for people
+    with budget.bulk():
+        ...                         # whole-studio work: waits for room, leaves half for people
 
 WixClient spends one call per request it sends; background work (prefetching, whole-studio scans) wraps
 itself in `background()` so interactive pages keep headroom.
@@ -28,8 +30,7 @@ from django.core.cache import cache
 
 from .errors import WixBudgetExhausted
 
-WINDOW_SECONDS = 61
-_BUCKET_TTL = WINDOW_SECONDS + 60
+WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background",
@@ -52,13 +53,18 @@ class RateBudget:
         return f"wix:budget:{self.name}:{second}"
 
     @property
+    def window(self) -> int:
+        """Seconds (one-second buckets) a call counts against the budget."""
+        return getattr(settings, "WIX_BUDGET_WINDOW_SECONDS", WINDOW_SECONDS)
+
+    @property
     def _pause_key(self) -> str:
         return f"wix:budget:{self.name}:paused"
 
     def _window(self, now: float) -> tuple[dict[int, int], float]:
         """Calls per second over the window (current second included) and any pause Wix imposed."""
         second = int(now)
-        seconds = range(second - WINDOW_SECONDS + 1, second + 1)
+        seconds = range(second - self.window + 1, second + 1)
         found = cache.get_many([self._key(s) for s in seconds] + [self._pause_key])
         counts = {s: int(found.get(self._key(s)) or 0) for s in seconds}
         return counts, float(found.get(self._pause_key) or 0)
@@ -79,7 +85,7 @@ class RateBudget:
             now = time.time()
             key = self._key(int(now))
             # Count first, then look: two processes racing may both back off, but never both overspend.
-            if cache.add(key, calls, _BUCKET_TTL):
+            if cache.add(key, calls, self.window + 60):
                 mine = calls
             else:
                 mine = cache.incr(key, calls)
@@ -96,15 +102,14 @@ class RateBudget:
                 raise WixBudgetExhausted(retry_after=max(wait, 1.0))
             time.sleep(max(wait, 0.05))
 
-    @staticmethod
-    def _seconds_until_room(counts: dict[int, int], now: float, excess: int) -> float:
+    def _seconds_until_room(self, counts: dict[int, int], now: float, excess: int) -> float:
         """When enough of the oldest calls leave the window to make room for `excess` more."""
         freed = 0
         for second in sorted(counts):
             freed += counts[second]
             if freed >= excess:
-                return second + WINDOW_SECONDS - now
-        return WINDOW_SECONDS
+                return second + self.window - now
+        return self.window
 
     def pause(self, seconds: float) -> None:
         """Wix answered 429 anyway (its limit is shared with other apps): every process holds off."""
@@ -118,3 +123,8 @@ class RateBudget:
             yield
         finally:
             _background.reset(token)
+
+    def bulk(self) -> contextlib.AbstractContextManager[None]:
+        """Whole-studio work (the needs-attention scan, CSV exports): at most half the budget, the rest left
+        to people; a call waits as long as the window takes for room rather than failing halfway."""
+        return self.background(keep=self.per_minute // 2, max_wait=self.window)

@@ -62,3 +62,20 @@ def test_formula_like_names_stay_text(fresh_wix, owner_client):
     fresh_wix.studio.add_member("=HYPERLINK(1)", "Evil")
     rows = read_csv(owner_client.get(URL, {"q": "Evil"}))
     assert any(r["name"].startswith("'=") for r in rows)
+
+
+@pytest.mark.django_db
+def test_export_spends_from_the_shared_budget_and_wix_never_says_429(wix, owner_client, settings):
+    """An export of every page takes at most half of the budget people share, waiting for room when
+    the desk has used the rest, and Wix (limit = our budget) never has to answer 429."""
+    from balances.wix.connection import get_client
+
+    settings.WIX_BUDGET_WINDOW_SECONDS = 3  # holds each call ≥ 2 s, the sandbox's window here
+    wix.faults.rate_limit_window = 2
+    wix.faults.rate_limit_per_minute = settings.WIX_CALLS_PER_MINUTE = 30
+    for _ in range(10):
+        get_client().count_members()  # people at the desk: the export has 5 calls of room at first
+    rows = read_csv(owner_client.get(URL))
+    assert len(rows) == len(wix.studio.members)
+    assert not [c for c in wix_calls(wix) if c.status == 429]
+    assert len(wix_calls(wix)) - 10 > 5  # it needed more than that room, so it waited rather than overspent

@@ -1,0 +1,69 @@
+"""What people click to change credits, in a real Chromium: an owner adjusts a plan and undoes it from the
+panel's transaction list; front desk sees no Adjust button and is refused Settings in words."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from sandbox import DEMO_MEMBER_ID, DEMO_POOL_ID
+from tests.browser.conftest import log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_owner_adjusts_credits_and_undoes_it_from_the_transaction_list(page, fresh_wix):
+    log_in(page, "Owner")
+    page.goto("/members/?q=Maya")
+    page.click(f"a.member-link[href$='{DEMO_MEMBER_ID}/']")
+    panel = page.locator("#panel")
+    available = panel.locator(f"#available-{DEMO_POOL_ID}")
+    expect(available).to_have_text("7")
+
+    panel.locator(f"#adjust-{DEMO_POOL_ID} a.button").click()
+    form = panel.locator(f"#adjust-{DEMO_POOL_ID} form.adjust-form")
+    form.get_by_label("Add").check()
+    form.get_by_label("Credits").fill("2")
+    form.get_by_label("Reason (required)").fill("Class cancelled by the studio")
+    form.locator("button[type=submit]").click()
+
+    expect(panel.locator(f"#adjust-{DEMO_POOL_ID} .banner-ok")).to_contain_text("now 9 free to book")
+    expect(available).to_have_text("9")  # the plan's number in the panel follows at once
+    assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "9"
+    screenshot(page, "member-adjusted", full_page=True)
+
+    # Open the member again: the change is in the transaction list, with its Undo.
+    page.click(f"a.member-link[href$='{DEMO_MEMBER_ID}/']")
+    row = panel.locator("table.transactions tr", has_text="Class cancelled by the studio")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("+2 free")
+    row.locator("form.undo button").click()
+    expect(row.locator(".banner-ok")).to_contain_text("Undone")
+    expect(available).to_have_text("7")
+    assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "7"
+
+    # The audit log tells both stories, and the undone change offers no second undo.
+    page.goto("/audit/")
+    expect(page.locator("main")).to_contain_text("Class cancelled by the studio")
+    expect(page.locator("form.undo")).to_have_count(0)
+
+
+def test_front_desk_without_the_permission_sees_no_adjust_button(page):
+    log_in(page, "Front desk")
+    page.goto(f"/members/{DEMO_MEMBER_ID}/")
+    expect(page.locator(f"#available-{DEMO_POOL_ID}")).to_have_text(re.compile(r"\d"))
+    expect(page.get_by_text("Adjust credits")).to_have_count(0)
+    expect(page.locator("form.undo")).to_have_count(0)
+    response = page.goto(f"/members/{DEMO_MEMBER_ID}/pools/{DEMO_POOL_ID}/adjust/")
+    assert response.status == 403
+
+
+def test_front_desk_is_refused_settings_with_a_clear_message(page):
+    log_in(page, "Front desk")
+    response = page.goto("/settings/")
+    assert response.status == 403
+    expect(page.locator("main h1")).to_have_text("Not allowed")
+    expect(page.locator("main [role=alert]")).to_contain_text("does not have permission")
+    expect(page.locator("main")).not_to_contain_text("Wix connection")
+    # The navigation offers front desk no way there either.
+    expect(page.locator("nav a[href='/settings/']")).to_have_count(0)

@@ -169,8 +169,6 @@ WIX_APP_ID = env.str("WIX_APP_ID", default="")
 WIX_APP_SECRET = env.str("WIX_APP_SECRET", default="")
 WIX_INSTANCE_ID = env.str("WIX_INSTANCE_ID", default="")
 WIX_TIMEOUT_SECONDS = env.float("WIX_TIMEOUT_SECONDS", default=8.0)
-# Wix allows about 200 calls a minute per app instance; scans and exports leave half to people.
-WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)
 
 # --- Brevo Loyalty (optional second balance source; key and program ID are set in the page) ----------
 BREVO_API_BASE_URL = env.str("BREVO_API_BASE_URL", default="https://api.brevo.com/v3")

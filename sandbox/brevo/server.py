@@ -218,6 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as e:  # a bug here: answer like Brevo's 500 and keep serving
             status, payload = 500, {"code": "internal_error", "message": f"{type(e).__name__}: {e}"}
         data = json.dumps(payload).encode()
+        # Logged before answering, so a client that has the response also sees the record.
+        server.log.add(RequestRecord(method, url.path, url.query, status, started,
+                                     (time.perf_counter() - t0) * 1000, None, None))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -225,8 +228,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, str(v))
         self.end_headers()
         self.wfile.write(data)
-        server.log.add(RequestRecord(method, url.path, url.query, status, started,
-                                     (time.perf_counter() - t0) * 1000, None, None))
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -90,6 +90,7 @@ class AdjustmentResult:
     balance: Balance | None = None  # the balance as it is now, when we know it
     seen_revision: str = ""  # for conflicts: what the person confirmed against
     replayed: bool = False  # a resubmit answered from the audit log, without calling Wix
+    retry_after: float | None = None  # Wix (or our call budget) asked to hold off this long
 
     @property
     def applied(self) -> bool:
@@ -137,6 +138,10 @@ def _describe(error: errors.WixError) -> str:
     return error.message
 
 
+def _hold_off(error: errors.WixError) -> float | None:
+    return error.retry_after if isinstance(error, errors.WixRateLimited) else None
+
+
 def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negative: bool = False,
            ) -> AdjustmentResult:
     """Apply one adjustment at most once. `may_go_negative`: the person holds the permission."""
@@ -159,7 +164,7 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
             )
         except errors.WixError as error:
             _finish(entry, Outcome.FAILED, f"Could not read the balance first: {error.message}")
-            return AdjustmentResult(Outcome.FAILED, entry.message, entry)
+            return AdjustmentResult(Outcome.FAILED, entry.message, entry, retry_after=_hold_off(error))
         entry.member_name, entry.plan_name = member.name[:200], pool.plan_name[:200]
         entry.available_before = balance.available
         if pool.member_id != request.member_id:
@@ -213,9 +218,9 @@ def _send(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *, b
     except errors.WixPreconditionFailed as error:
         _finish(entry, Outcome.REFUSED, _describe(error))
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
-    except errors.WixError as error:
+    except errors.WixError as error:  # refused before applying (429, 4xx, no connection): nothing changed
         _finish(entry, Outcome.FAILED, error.message)
-        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before)
+        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before, retry_after=_hold_off(error))
     after = change.balance.available
     fields = {"transaction_id": change.transaction_id, "available_after": after}
     if before is not None:  # under the lock nobody else moved it: the exact effect of this change

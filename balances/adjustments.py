@@ -28,7 +28,7 @@ from django.utils import timezone
 from .audit import AuditEntry
 from .cache import invalidate
 from .credits import run_together
-from .wix import errors
+from .wix import errors, retry
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint
 from .wix.records import Balance
@@ -90,6 +90,7 @@ class AdjustmentResult:
     balance: Balance | None = None  # the balance as it is now, when we know it
     seen_revision: str = ""  # for conflicts: what the person confirmed against
     replayed: bool = False  # a resubmit answered from the audit log, without calling Wix
+    retry_after: float | None = None  # Wix (or our call budget) asked to hold off this long
 
     @property
     def applied(self) -> bool:
@@ -137,6 +138,10 @@ def _describe(error: errors.WixError) -> str:
     return error.message
 
 
+def _hold_off(error: errors.WixError) -> float | None:
+    return error.retry_after if isinstance(error, errors.WixRateLimited) else None
+
+
 def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negative: bool = False,
            ) -> AdjustmentResult:
     """Apply one adjustment at most once. `may_go_negative`: the person holds the permission."""
@@ -159,7 +164,7 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
             )
         except errors.WixError as error:
             _finish(entry, Outcome.FAILED, f"Could not read the balance first: {error.message}")
-            return AdjustmentResult(Outcome.FAILED, entry.message, entry)
+            return AdjustmentResult(Outcome.FAILED, entry.message, entry, retry_after=_hold_off(error))
         entry.member_name, entry.plan_name = member.name[:200], pool.plan_name[:200]
         entry.available_before = balance.available
         if pool.member_id != request.member_id:
@@ -213,9 +218,9 @@ def _send(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *, b
     except errors.WixPreconditionFailed as error:
         _finish(entry, Outcome.REFUSED, _describe(error))
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
-    except errors.WixError as error:
+    except errors.WixError as error:  # refused before applying (429, 4xx, no connection): nothing changed
         _finish(entry, Outcome.FAILED, error.message)
-        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before)
+        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before, retry_after=_hold_off(error))
     after = change.balance.available
     fields = {"transaction_id": change.transaction_id, "available_after": after}
     if before is not None:  # under the lock nobody else moved it: the exact effect of this change
@@ -278,7 +283,7 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         entry.available_before = before.available
         entry.save()
     try:
-        reverting_id = client.revert_change(original.transaction_id, idempotency_key=entry.idempotency_key)
+        reverting_id = _send_revert(client, entry, original, lost=retrying)
     except errors.WixNotFound as error:
         if error.code == "TRANSACTION_NOT_FOUND" or original.delta is None:
             _finish(entry, Outcome.REFUSED, "Wix no longer has this change, so it cannot be undone.")
@@ -287,10 +292,6 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         # under the same key so a retry of it still cannot apply twice.
         return _send(client, entry, _compensation(entry, original), before=None if retrying else before)
     except errors.WixPreconditionFailed as error:
-        reverting_id = error.data.get("revertedTransactionId") or ""
-        if error.code == "CHANGE_ALREADY_REVERTED" and (retrying or _made_by(client, reverting_id, entry)):
-            # Our earlier, unconfirmed attempt (or a transport-level retry of this one) went through.
-            return _reverted(client, entry, reverting_id)
         message = ("Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED"
                    else _describe(error))
         _finish(entry, Outcome.REFUSED, message)
@@ -301,19 +302,31 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         return AdjustmentResult(Outcome.UNKNOWN, entry.message, entry, before)
     except errors.WixError as error:
         _finish(entry, Outcome.FAILED, error.message)
-        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before)
+        return AdjustmentResult(Outcome.FAILED, entry.message, entry, before, retry_after=_hold_off(error))
     return _reverted(client, entry, reverting_id)
 
 
-def _made_by(client: WixClient, transaction_id: str, entry: AuditEntry) -> bool:
-    """Whether Wix's reverting transaction carries this undo's key, i.e. it was ours after all."""
-    if not transaction_id:
-        return False
-    try:
-        found = client.query_transactions(filter={"id": transaction_id}, limit=1).items
-    except errors.WixError:
-        return False
-    return bool(found) and found[0].idempotency_key == entry.idempotency_key
+def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, lost: bool) -> str:
+    """Revert `original` once; the reverting transaction's ID.
+
+    Wix ignores the idempotency key on Revert (wix-api.md §5.2), so the client never repeats it by
+    itself (retry.py); this does, after a lost answer, because Wix refuses a second revert of one change
+    (428 CHANGE_ALREADY_REVERTED): asking again can never reverse twice, and after our own lost attempt
+    that refusal means the attempt went through. `lost`: an earlier attempt of this undo went unanswered.
+    """
+    for attempt in range(retry.ATTEMPTS):
+        try:
+            return client.revert_change(original.transaction_id, idempotency_key=entry.idempotency_key)
+        except errors.WixPreconditionFailed as error:
+            if lost and error.code == "CHANGE_ALREADY_REVERTED":
+                return error.data.get("revertedTransactionId") or ""
+            raise
+        except errors.WixUnknownOutcome:
+            if attempt == retry.ATTEMPTS - 1:
+                raise
+            lost = True
+            time.sleep(retry.BACKOFF_SECONDS * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _compensation(entry: AuditEntry, original: AuditEntry) -> AdjustmentRequest:

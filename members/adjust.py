@@ -74,6 +74,8 @@ def adjust_credits(request, member_id, pool_id):
         context["form"] = AdjustForm(initial={**keep, "idempotency_key": new_key(), "revision": data["revision"],
                                               "seen_available": data["seen_available"]})
     response = TemplateResponse(request, template, context, status=STATUS[result.outcome])
+    if result.retry_after:  # rate limited: nothing was applied, and the form says when to try again
+        response.status_code, response["Retry-After"] = 503, str(int(result.retry_after + 0.999))
     if result.applied:
         response["HX-Trigger"] = "credits-changed"
     return response

@@ -13,7 +13,7 @@ class RequestRecord:
     method: str
     path: str
     query: str
-    status: int  # 0 when the connection was reset without a response
+    status: int  # 0 when the connection was reset without a response (or, while it hangs, not yet)
     started: float  # epoch seconds
     duration_ms: float
     body: Any  # the parsed JSON request body (secrets redacted), or None
@@ -33,6 +33,15 @@ class RequestLog:
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
+
+    def replace(self, old: RequestRecord, new: RequestRecord) -> None:
+        """Swap a provisional record (a request still hanging) for its final one, in place."""
+        with self._lock:
+            for i in range(len(self._records) - 1, -1, -1):
+                if self._records[i] is old:
+                    self._records[i] = new
+                    return
+            # Not found: the log was cleared since the request began, and it stays forgotten.
 
     def records(self) -> list[RequestRecord]:
         with self._lock:

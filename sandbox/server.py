@@ -187,25 +187,38 @@ class _Handler(BaseHTTPRequestHandler):
         status = 0
         faults = sandbox.faults
 
+        # Every request is logged before its answer (or reset) goes out, so whoever has seen the answer
+        # also sees the record. A hanging request is logged when it starts hanging (status 0) and its
+        # record is completed in place when it ends: one record per request, visible at once.
+        logged = None
+
         def log(status_code):
-            sandbox.log.add(RequestRecord(method, path, qs, status_code, started,
-                                          (time.perf_counter() - t0) * 1000, _redact(path, body), fault))
+            nonlocal logged
+            record = RequestRecord(method, path, qs, status_code, started,
+                                   (time.perf_counter() - t0) * 1000, _redact(path, body), fault)
+            if logged is None:
+                sandbox.log.add(record)
+            else:
+                sandbox.log.replace(logged, record)
+            logged = record
 
         try:
             delay = faults.delay()
             if delay > 0 and sandbox._stopping.wait(delay):
+                log(0)
                 return self._reset_connection()
             route, params = match_route(method, path)
             scripted = faults.take(path, route.mutation)
             if scripted is not None:
                 fault = scripted.kind
                 if scripted.kind == "reset":
-                    self._reset_connection()
-                    return log(0)
+                    log(0)
+                    return self._reset_connection()
                 if scripted.kind == "timeout":
+                    log(0)
                     if sandbox._stopping.wait(scripted.hang):
-                        self._reset_connection()
-                        return log(0)
+                        log(0)
+                        return self._reset_connection()
                 elif scripted.kind == "status":
                     extra = {}
                     if scripted.retry_after is not None:

@@ -720,7 +720,8 @@ class Studio:
             reason = orig.get("details", {}).get("reason")
             details = {"effectiveDate": iso(now_ms()),
                        "reason": f"Revert: {reason}" if reason else "Revert"}
-            tx = self._apply(pool, bal, src, tgt, amount, key=idempotency_key, details=details,
+            # Wix ignores Revert's idempotencyKey (required, "handled by the system"): not kept.
+            tx = self._apply(pool, bal, src, tgt, amount, key=None, details=details,
                              instructing=instructing_party, related=tx_id)
             self._reverted[tx_id] = tx["id"]
             return {"transactionId": tx["id"]}

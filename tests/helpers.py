@@ -3,9 +3,11 @@
 from decimal import Decimal
 
 
-def wix_calls(server, path_prefix=""):
-    """Upstream calls the sandbox served (the control API is never logged)."""
-    return [r for r in server.log.records() if r.path.startswith(path_prefix)]
+def wix_calls(server, path_prefix="", *, since=0.0):
+    """Upstream calls the sandbox received (the control API is never logged), optionally only those
+    started at or after `since` (epoch seconds). The sandbox logs each call before its answer goes out,
+    and a hanging call as soon as it starts hanging (status 0), so no waiting is needed."""
+    return [r for r in server.log.records() if r.path.startswith(path_prefix) and r.started >= since]
 
 
 def member_with(studio, predicate):
@@ -25,8 +27,8 @@ def credits_text(value) -> str:
 
 
 def logged_calls(server, path_prefix="", *, where=None, at_least=0, timeout=5.0):
-    """Like wix_calls, but waits (briefly) for `at_least` records: the sandbox logs a request after
-    answering it, and a hung request only when it ends."""
+    """Like wix_calls, but waits (bounded) for `at_least` records: for calls made by background work
+    (prefetch, scans) that the test cannot join."""
     import time
 
     deadline = time.monotonic() + timeout

@@ -3,12 +3,15 @@ from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from balances import reauth
 from balances.roles import requires
 from balances.secrets import SecretUnreadable
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError, WixNotFound
+from balances.wix.forms import ReauthForm
 
 from .errors import BrevoError, BrevoNotConfigured
 from .forms import BrevoConnectionForm
@@ -22,11 +25,23 @@ def _partial(request, template: str, partial: str) -> str:
     return template
 
 
+def _page(request, form, connection, *, status=200, reauth_form=None):
+    return TemplateResponse(request, "brevo/settings.html", {
+        "form": form, "connection": connection, "settings_base_url": settings.BREVO_API_BASE_URL,
+        "fresh": reauth.is_fresh(request), "reauth_form": reauth_form or ReauthForm(),
+    }, status=status)
+
+
+@sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
 @requires("balances.manage_connection")
 def brevo_settings(request):
-    """Owners connect (or disconnect) Brevo Loyalty. The key is checked against Brevo before it is kept."""
+    """Owners connect (or disconnect) Brevo Loyalty. The key is checked against Brevo before it is kept.
+    Changing it needs the owner's password again, as for the Wix credentials (balances/reauth.py)."""
     connection = BrevoConnection.current()
+    if request.method == "POST" and not reauth.is_fresh(request):
+        form = BrevoConnectionForm(has_key=connection is not None)
+        return _page(request, form, connection, status=403)
     if request.method == "POST" and request.POST.get("action") == "remove":
         BrevoConnection.objects.all().delete()
         messages.success(request, "Brevo Loyalty is disconnected.")
@@ -58,9 +73,21 @@ def brevo_settings(request):
                 messages.success(request, "Brevo Loyalty is connected.")
                 return redirect("brevo:settings")
         status = 400
-    return TemplateResponse(request, "brevo/settings.html", {"form": form, "connection": connection,
-                                                          "settings_base_url": settings.BREVO_API_BASE_URL},
-                            status=status)
+    return _page(request, form, connection, status=status)
+
+
+@sensitive_post_parameters("password")
+@require_POST
+@requires("balances.manage_connection")
+def confirm_password(request):
+    form = ReauthForm(request.POST)
+    if form.is_valid() and reauth.confirm_password(request, form.cleaned_data["password"]):
+        return redirect("brevo:settings")
+    if form.is_valid():
+        form.add_error("password", "That is not your password.")
+    connection = BrevoConnection.current()
+    return _page(request, BrevoConnectionForm(has_key=connection is not None), connection, status=400,
+                 reauth_form=form)
 
 
 def _explain(error: BrevoError) -> str:

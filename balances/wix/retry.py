@@ -1,7 +1,8 @@
 """When a failed Wix call is worth repeating, and how long to wait first (used by WixClient._send).
 
 - Only calls that are safe to repeat: reads (GET and Wix's read-only POST …/query) and writes that carry
-  an idempotency key (Wix applies a keyed change once however often it is sent).
+  an idempotency key (Wix applies a keyed change once however often it is sent) — except Revert, whose
+  key Wix ignores (adjustments.undo repeats it itself).
 - Only failures that a second try can cure: refused connections, 429, 502/503/504 — and, for reads,
   timeouts and connections that broke off mid-answer. Never 4xx, never an unreadable body.
 - A person is waiting, so the whole call gets WIX_RETRY_SECONDS (about 5 s) and 3 attempts. A
@@ -21,6 +22,7 @@ from django.conf import settings
 from .errors import WixBudgetExhausted, WixError, WixRateLimited, WixUnavailable
 
 ATTEMPTS = 3
+BACKOFF_SECONDS = 0.2  # the first wait; then jittered exponential, at most 2 s
 RETRY_STATUSES = frozenset({502, 503, 504})
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _READ_ONLY_ERRORS = (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError)
@@ -29,6 +31,10 @@ _READ_ONLY_ERRORS = (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.Re
 def is_repeatable(method: str, path: str, body: dict | None) -> bool:
     if method == "GET" or (method == "POST" and path.endswith("/query")):
         return True
+    if path.endswith("/revert"):
+        # Wix ignores the key on Revert (wix-api.md §5.2): a blind repeat could not tell its own lost
+        # attempt from someone else's revert. adjustments.undo repeats it knowing which is which.
+        return False
     return bool((body or {}).get("idempotencyKey"))
 
 
@@ -60,7 +66,7 @@ def retrying(*, read: bool) -> stamina.retry_context:
             return retry_after if retry_after <= left else False
         return left > 0.1
 
-    return stamina.retry_context(on=on, attempts=ATTEMPTS, timeout=budget, wait_initial=0.2, wait_max=2.0,
+    return stamina.retry_context(on=on, attempts=ATTEMPTS, timeout=budget, wait_initial=BACKOFF_SECONDS, wait_max=2.0,
                                  wait_jitter=0.3)
 
 

@@ -162,16 +162,18 @@ def test_undo_restores_the_balance_exactly_and_only_once(fresh_wix, pool, owner)
     assert len(logged_calls(fresh_wix, CHANGE + "changes/", at_least=1)) == 1
 
 
-def test_an_undo_whose_answer_was_lost_is_retried_once(fresh_wix, pool, owner, settings):
+def test_an_undo_whose_answer_was_lost_is_resent_and_never_reverses_twice(fresh_wix, pool, owner, settings):
     settings.WIX_TIMEOUT_SECONDS = 0.5
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    fresh_wix.faults.script("timeout", path_prefix=CHANGE + "changes/", hang=2.0)
-    key = new_key()
-    assert undo(get_client(), owner, original, idempotency_key=key).outcome == "unknown"
-    retry = undo(get_client(), owner, original, idempotency_key=key)
-    assert retry.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    assert retry.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
+    reverts = CHANGE + "changes/"
+    fresh_wix.faults.script("timeout", path_prefix=reverts, hang=1.0)
+    done = undo(get_client(), owner, original, idempotency_key=new_key())
+    assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
+    assert done.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
+    # The hung first attempt reaches Wix late and is refused as a second revert: nothing moves again.
+    assert [c.status for c in logged_calls(fresh_wix, reverts, where=lambda c: c.status == 428, at_least=1)]
+    assert available(fresh_wix.studio, pool["id"]) == Decimal("5")
 
 
 def test_an_undo_applied_then_answered_503_is_confirmed_by_the_clients_retry(fresh_wix, pool, owner):
@@ -238,17 +240,28 @@ def test_two_staff_adjusting_one_pool_at_once_lose_nothing(fresh_wix, settings):
     assert len(changes(fresh_wix, at_least=len(applied))) == len(applied)
 
 
-def test_an_undo_already_made_with_our_key_counts_as_ours(fresh_wix, pool, owner):
-    """E.g. a transport-level retry re-sent our revert: Wix answers "already reverted", and it was us."""
+def test_a_change_reverted_elsewhere_is_refused_not_claimed(fresh_wix, pool, owner):
+    """Wix ignores Revert's key, so "already reverted" on a first attempt is someone else's revert."""
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    key = new_key()
-    get_client().revert_change(original.transaction_id, idempotency_key=key)  # the lost first try
-    done = undo(get_client(), owner, original, idempotency_key=key)
-    assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    other = AuditEntry.objects.create(user=owner, username="olivia", member_id=original.member_id,
-                                      pool_id=original.pool_id, kind="adjust", requested=Decimal(1),
-                                      delta=Decimal(1), reason="x", idempotency_key="k2", outcome="applied",
-                                      transaction_id=original.transaction_id)
-    refused = undo(get_client(), owner, other, idempotency_key=new_key())
+    get_client().revert_change(original.transaction_id, idempotency_key=new_key())  # e.g. another tool
+    refused = undo(get_client(), owner, original, idempotency_key=new_key())
     assert refused.outcome == "refused" and "already reverted" in refused.message
+    assert available(fresh_wix.studio, pool["id"]) == Decimal("5")
+
+
+def test_an_undo_lost_again_and_again_is_unknown_then_confirmed_once(fresh_wix, pool, owner):
+    adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
+    original = AuditEntry.objects.get()
+    reverts = CHANGE + "changes/"
+    fresh_wix.faults.script("apply_then_fail", path_prefix=reverts)
+    fresh_wix.faults.script("status", times=2, status=503, path_prefix=reverts)
+    key, history = new_key(), len(fresh_wix.studio.transactions_for(pool["id"]))
+    lost = undo(get_client(), owner, original, idempotency_key=key)
+    assert lost.outcome == "unknown" and len(logged_calls(fresh_wix, reverts)) == 3
+    assert available(fresh_wix.studio, pool["id"]) == Decimal("5")  # reverted by the first attempt
+    retry = undo(get_client(), owner, original, idempotency_key=key)
+    assert retry.applied and retry.entry.outcome == "applied"
+    assert available(fresh_wix.studio, pool["id"]) == Decimal("5")
+    assert retry.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
+    assert len(fresh_wix.studio.transactions_for(pool["id"])) == history + 1  # one revert

@@ -34,10 +34,9 @@ def _started():
 
 
 def settled(server, path_prefix="", since=0.0):
-    """Calls the sandbox received during this test, after `since` (a call an earlier test left hanging
-    is logged only when it finally answers)."""
-    time.sleep(0.05)  # the sandbox logs a call just after answering it
-    return [c for c in wix_calls(server, path_prefix) if c.started >= max(since, _test_started)]
+    """Calls the sandbox received during this test, after `since` (the log also keeps calls an earlier
+    test left hanging)."""
+    return wix_calls(server, path_prefix, since=max(since, _test_started))
 
 
 def page_urls(wix):

@@ -119,8 +119,7 @@ def logged_in(url: str) -> httpx.Client:
 
 
 def settled(server, path_prefix=""):
-    time.sleep(0.1)
-    return wix_calls(server, path_prefix)
+    return wix_calls(server, path_prefix)  # logged before each answer went out: nothing to wait for
 
 
 def test_two_processes_share_token_cache_and_budget(servers, sandbox):

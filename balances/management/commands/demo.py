@@ -7,12 +7,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 
+from balances.brevo.models import BrevoConnection
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
 from sandbox import SandboxServer, build_studio
+from sandbox import brevo as brevo_sandbox
 from sandbox import credentials as sandbox_credentials
+from sandbox.brevo import BrevoSandboxServer, build_loyalty
 
 DEMO_USERS = (("owner", OWNER), ("frontdesk", FRONT_DESK))
 
@@ -38,6 +41,7 @@ class Command(BaseCommand):
         settings.WIX_API_KEY = sandbox_credentials.API_KEY
         settings.WIX_SITE_ID = sandbox_credentials.SITE_ID
         reset_clients()
+        brevo = self._brevo(sandbox)
 
         password = os.environ.get("DEMO_PASSWORD", "demo")
         User = get_user_model()
@@ -51,8 +55,24 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\nCredit Desk demo: http://127.0.0.1:{port}/"))
         self.stdout.write(f"  log in as  owner / {password}      (Owner)")
         self.stdout.write(f"         or  frontdesk / {password}  (Front desk)")
-        self.stdout.write(f"  Wix sandbox with {members} members at {sandbox.url}\n")
+        self.stdout.write(f"  Wix sandbox with {members} members at {sandbox.url}")
+        self.stdout.write(f"  Brevo Loyalty sandbox at {brevo.url} (connected, key stored encrypted)\n")
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            brevo.stop()
             sandbox.stop()
+
+    @staticmethod
+    def _brevo(sandbox: SandboxServer) -> BrevoSandboxServer:
+        """The Brevo sandbox, enrolled from the studio's e-mails, and a stored (encrypted) connection to
+        it, so the member panel's Brevo section has data in the demo."""
+        emails = [m["loginEmail"] for m in sandbox.studio.members]
+        brevo = BrevoSandboxServer(build_loyalty(emails), host="127.0.0.1", port=0).start()
+        settings.BREVO_API_BASE_URL = brevo.api_url
+        with transaction.atomic():
+            BrevoConnection.objects.all().delete()
+            stored = BrevoConnection(program_id=brevo_sandbox.PROGRAM_ID)
+            stored.set_api_key(brevo_sandbox.API_KEY)
+            stored.save()
+        return brevo

@@ -36,3 +36,11 @@ def connect_brevo(api_key=API_KEY, program_id=PROGRAM_ID):
 def brevo_connected(db, brevo):
     connect_brevo()
     return brevo
+
+
+@pytest.fixture
+def brevo_owner(owner_client):
+    """An owner who has just typed the password again: allowed to change the Brevo key."""
+    response = owner_client.post("/brevo/settings/confirm-password/", {"password": "correct horse battery"})
+    assert response.status_code == 302
+    return owner_client

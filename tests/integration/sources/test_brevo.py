@@ -126,36 +126,36 @@ def test_rate_limit_shows_in_the_column_only(frontdesk_client, wix, brevo_connec
     assert any(r.status == 429 for r in brevo_connected.log.records())
 
 
-def test_owner_connects_brevo_with_the_key_encrypted(owner_client, brevo):
+def test_owner_connects_brevo_with_the_key_encrypted(brevo_owner, brevo):
     from sandbox.brevo import API_KEY
 
-    response = owner_client.post("/brevo/settings/", {"api_key": API_KEY, "program_id": PROGRAM_ID})
+    response = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY, "program_id": PROGRAM_ID})
     assert response.status_code == 302
     connection = BrevoConnection.current()
     assert API_KEY not in connection.api_key_encrypted and connection.api_key() == API_KEY
-    page = owner_client.get("/brevo/settings/").content.decode()
+    page = brevo_owner.get("/brevo/settings/").content.decode()
     assert API_KEY not in page and connection.masked_key in page
 
 
-def test_wrong_key_is_refused_and_not_saved(owner_client, brevo):
-    response = owner_client.post("/brevo/settings/", {"api_key": "xkeysib-nope", "program_id": PROGRAM_ID})
+def test_wrong_key_is_refused_and_not_saved(brevo_owner, brevo):
+    response = brevo_owner.post("/brevo/settings/", {"api_key": "xkeysib-nope", "program_id": PROGRAM_ID})
     assert response.status_code == 400
     assert "Brevo refused the API key" in response.content.decode()
     assert BrevoConnection.current() is None
 
 
-def test_unknown_program_and_bad_input_are_400(owner_client, brevo):
+def test_unknown_program_and_bad_input_are_400(brevo_owner, brevo):
     from sandbox.brevo import API_KEY
 
-    unknown = owner_client.post("/brevo/settings/", {"api_key": API_KEY,
+    unknown = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY,
                                                       "program_id": "00000000-0000-4000-8000-000000000000"})
     assert unknown.status_code == 400 and "no loyalty program with that ID" in unknown.content.decode()
-    bad = owner_client.post("/brevo/settings/", {"api_key": API_KEY, "program_id": "not-a-uuid"})
+    bad = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY, "program_id": "not-a-uuid"})
     assert bad.status_code == 400 and "is a UUID" in bad.content.decode()
 
 
-def test_keeping_the_stored_key_when_left_empty(owner_client, brevo_connected):
-    response = owner_client.post("/brevo/settings/", {"api_key": "", "program_id": PROGRAM_ID})
+def test_keeping_the_stored_key_when_left_empty(brevo_owner, brevo_connected):
+    response = brevo_owner.post("/brevo/settings/", {"api_key": "", "program_id": PROGRAM_ID})
     assert response.status_code == 302 and BrevoConnection.current().api_key_last4
 
 

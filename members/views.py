@@ -54,7 +54,8 @@ def member_list(request):
         return TemplateResponse(request, template, context, status=400)
     query = form.cleaned_data
     try:
-        client, connection = get_client(), connection_fingerprint(current_auth())
+        auth = current_auth()
+        client, connection = get_client(auth), connection_fingerprint(auth)
         fetched = member_page_read(
             client, connection, search=query["q"], status=query["status"],
             offset=query["offset"], limit=query["size"], cursor=query["cursor"] or None,

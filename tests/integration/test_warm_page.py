@@ -1,0 +1,32 @@
+"""A warm member page reuses the rows' HTML only while it shows the same copy of the data."""
+
+from django.urls import reverse
+
+from balances.cache import invalidate
+from balances.wix.connection import connection_fingerprint, current_auth
+from tests.helpers import wix_calls
+
+URL = reverse("members:list")
+
+
+def test_rows_follow_the_data_not_an_old_rendering(owner_client, fresh_wix):
+    first = owner_client.get(URL, {"size": 25})
+    member = first.context["page"].rows[0].member
+    fresh_wix.studio.add_pool(member.id, "pack10", available="37")
+    calls = len(wix_calls(fresh_wix))
+
+    warm = owner_client.get(URL, {"size": 25})  # the same cached copy: no call, the same rows
+    assert len(wix_calls(fresh_wix)) == calls
+    assert warm.content.count(b"member-link") == 25 and b"37 free" not in warm.content
+
+    invalidate(connection_fingerprint(current_auth()))  # what an adjustment does
+    after = owner_client.get(URL, {"size": 25})
+    assert b"37 free" in after.content and after.content.count(b"member-link") == 25
+
+
+def test_an_htmx_swap_and_a_full_page_show_the_same_rows(owner_client, fresh_wix):
+    full = owner_client.get(URL, {"size": 25}).content.decode()
+    swap = owner_client.get(URL, {"size": 25}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" in full and "<html" not in swap
+    rows = swap[swap.index("<tbody>"):swap.index("</tbody>")]
+    assert rows.count("member-link") == 25 and rows in full

@@ -124,9 +124,10 @@ def main(argv=None) -> int:
 
 
 NOTES = [
-    "“Cold page” empties every cache, the plan catalog included, so its first call (Query Pool Definitions, "
-    "cached for 10 minutes per studio) adds a round trip before the two of the page. “New page” is a page "
-    "nobody has opened yet with the plan catalog known: the everyday case. Both are shown against the 2.3 L goal.",
+    "“Cold page” empties every cache, the plan catalog included; its Query Pool Definitions call (cached for "
+    "10 minutes per studio) runs side by side with Query Members, so it adds a call but no round trip. “New "
+    "page” is a page nobody has opened yet with the plan catalog known: the everyday case. Both are shown "
+    "against the 2.3 L goal.",
     "Calls per page: one Query Members, then side by side one Query Balances per chunk of at most "
     "MAX_MEMBERS_PER_BALANCE_QUERY members (balances/credits.py) and one Query Pools for plans without credits. "
     "Wix returns at most 100 items per call, so a 50- or 100-row page needs more than one balances call; "

@@ -149,9 +149,10 @@ def check_structure(report: Report, label: str, costs: dict[int, PageCost], refe
             continue  # with (almost) no latency, side-by-side calls may finish before the next one starts
         # Noise (a descheduled thread) can only split a wave, never merge dependent calls: the fewest
         # round trips seen is the page's structure.
-        trips = [s.trips for s in cost.new]
-        report.check(f"{label}: {size}-row new page = 2 sequential round trips", min(trips) == 2,
-                     f"round trips seen: {trips}")
+        for kind in ("new", "cold"):  # a cold start fetches the plan catalog side by side: no extra trip
+            trips = [s.trips for s in getattr(cost, kind)]
+            report.check(f"{label}: {size}-row {kind} page = 2 sequential round trips", min(trips) == 2,
+                         f"round trips seen: {trips}")
 
 
 def _shape_text(shape) -> str:
@@ -220,7 +221,7 @@ def member_pages(report: Report, dash: Dashboard, server, *, reps: int, naive_re
 
 def next_page(report: Report, dash: Dashboard, *, reps: int, reading: float) -> None:
     """Goal 3: the next page after `reading` seconds on the current one."""
-    samples, before = [], []
+    samples, before, live = [], [], []
     size = 50
     for offset in dash.offsets(size, reps):
         dash.empty_caches()
@@ -230,14 +231,25 @@ def next_page(report: Report, dash: Dashboard, *, reps: int, reading: float) -> 
         time.sleep(reading)
         dash.quiet()
         before.append(len(dash.server.log))  # this page's calls and any prefetch of the next
-        samples.append(dash.get(dash.url(offset=offset + size, size=size)))
+        body: list[str] = []
+        url = dash.url(offset=offset + size, size=size)
+        samples.append(timed(dash.server, lambda u=url, b=body: _keep(b, dash.client.get(u))))
+        # The page says whether its data came from Wix during the request or from the (prefetched) cache;
+        # calls seen meanwhile are the background prefetch of the page after, which nobody waits for.
+        live.append("Live from Wix at" in body[0])
     value = median([s.ms for s in samples])
     calls = median([s.count for s in samples])
     report.rows.append(Row(
         "3", f"next page after reading {reading:g} s, {size} rows",
-        f"{times_l(value, dash.latency)} ({ms(value)}; {calls:.0f} calls in the request; "
+        f"{times_l(value, dash.latency)} ({ms(value)}; {sum(live)} of {len(live)} waited for Wix, the rest "
+        f"served from the prefetched copy; {calls:.0f} background calls for the page after started meanwhile; "
         f"{median(before):.0f} calls for the first page and its prefetch)",
         f"≤ {NEXT_GOAL_L} L", verdict(value <= NEXT_GOAL_L * dash.latency * 1000)))
+
+
+def _keep(bodies: list, response) -> int:
+    bodies.append(response.content.decode(errors="replace"))
+    return response.status_code
 
 
 def warm_page(report: Report, dash: Dashboard, *, requests: int) -> None:

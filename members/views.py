@@ -1,6 +1,8 @@
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import get_script_prefix, set_script_prefix
 from django.views.decorators.http import require_GET
 
 from balances.ai.service import ai_credits
@@ -43,6 +45,14 @@ def _refresh_url(request) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
+def _rows_renderer(script_prefix: str):
+    """Render a prefetched page's rows into the fragment cache, so "Next" only has to assemble the page."""
+    def render(page) -> None:
+        set_script_prefix(script_prefix)  # links in the rows, rendered outside the request's thread
+        render_to_string("members/list.html#rows", {"page": page})
+    return render
+
+
 @require_GET
 @requires("balances.view_members")
 def member_list(request):
@@ -80,7 +90,8 @@ def member_list(request):
     if next_params and not fetched.stale:
         prefetch_member_page(client, connection, search=query["q"], status=query["status"], limit=query["size"],
                              offset=page.next_offset if page.total is not None else 0,
-                             cursor=page.next_cursor if page.total is None else None)
+                             cursor=page.next_cursor if page.total is None else None,
+                             then=_rows_renderer(get_script_prefix()))
     context.update(
         page=page, fetched=fetched, refresh_url=_refresh_url(request),
         next_url=f"?{urlencode(next_params)}" if next_params else "",

@@ -274,7 +274,7 @@ def throughput(report: Report, dash: Dashboard, env: dict, workdir: Path, *, req
     cookies = {name: morsel.value for name, morsel in dash.client.cookies.items()}
     with load.gunicorn(env, workdir, workers=2) as server:
         url = server.url + dash.url(offset=0, size=50)
-        load.hammer(url, cookies, total=8, concurrency=2, max_seconds=30)  # every worker warm
+        load.warm_every_worker(url, cookies, server)
         dash.quiet()
         before = len(dash.server.log)
         result = load.hammer(url, cookies, total=requests, concurrency=concurrency, max_seconds=max_seconds)

@@ -202,24 +202,26 @@ def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> d
 
 def member_page(client: WixClient, cache_key: str, *, search: str = "", status: str = "", offset: int = 0,
                 limit: int = 25, cursor: str | None = None) -> MemberPage:
-    catalog = get_catalog(client, cache_key)
     if status:
-        return _members_with_pool_status(client, catalog, status=status, search=search, limit=limit,
+        return _members_with_pool_status(client, cache_key, status=status, search=search, limit=limit,
                                          cursor=cursor)
-    results = client.query_members(search=search, offset=offset, limit=limit)
+    # The plan catalog (cached for minutes) is fetched side by side with the page's first call, so a cold
+    # start costs no extra round trip.
+    catalog, results = run_together(lambda: get_catalog(client, cache_key),
+                                    lambda: client.query_members(search=search, offset=offset, limit=limit))
     ids = [m.id for m in results.members]
     pools = credits_for(client, catalog, ids)
     rows = tuple(MemberCredits(m, _sorted_pools(pools.get(m.id, []))) for m in results.members)
     return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
 
 
-def _members_with_pool_status(client: WixClient, catalog: Catalog, *, status: str, search: str, limit: int,
+def _members_with_pool_status(client: WixClient, cache_key: str, *, status: str, search: str, limit: int,
                               cursor: str | None) -> MemberPage:
     """Filtering on pool data has to start from pools, then resolve their members by ID."""
-    page = client.query_pools(
+    catalog, page = run_together(lambda: get_catalog(client, cache_key), lambda: client.query_pools(
         filter={"status": status}, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=limit,
         cursor=cursor,
-    )
+    ))
     ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
     if not ids:
         return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)

@@ -34,8 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--budget", type=int, default=int(os.environ.get("WIX_CALLS_PER_MINUTE", 200)),
                         help="Wix calls per minute the whole-studio scan must stay under")
     parser.add_argument("--full-scan", action="store_true",
-                        help="also walk the big studio (slow: the emulator sorts its whole store per page)")
-    parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (#7)")
+                        help="also walk the big studio (slow: over 1,100 calls at half the call budget)")
+    parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (default: Running low)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     # Every page size must be full in both studios, or their call counts could not be compared.
@@ -124,9 +124,10 @@ def main(argv=None) -> int:
 
 
 NOTES = [
-    "“Cold page” empties every cache, the plan catalog included, so its first call (Query Pool Definitions, "
-    "cached for 10 minutes per studio) adds a round trip before the two of the page. “New page” is a page "
-    "nobody has opened yet with the plan catalog known: the everyday case. Both are shown against the 2.3 L goal.",
+    "“Cold page” empties every cache, the plan catalog included; its Query Pool Definitions call (cached for "
+    "10 minutes per studio) runs side by side with Query Members, so it adds a call but no round trip. “New "
+    "page” is a page nobody has opened yet with the plan catalog known: the everyday case. Both are shown "
+    "against the 2.3 L goal.",
     "Calls per page: one Query Members, then side by side one Query Balances per chunk of at most "
     "MAX_MEMBERS_PER_BALANCE_QUERY members (balances/credits.py) and one Query Pools for plans without credits. "
     "Wix returns at most 100 items per call, so a 50- or 100-row page needs more than one balances call; "
@@ -134,12 +135,13 @@ NOTES = [
     "(asserted). The literal “≤ 3 for every size” is met only where the table says so.",
     "The naive reference lists the page's members, finds their pools in one Query Pools call (charitably), "
     "then calls Get Balance once per pool, one after the other, as site code does (bench/naive.py).",
-    "Whole-studio question: balances cannot be filtered on amounts in Wix's API, so the answer needs every "
-    "balance: ⌈balances ÷ 100⌉ calls (+1 for the plan catalog), paced to the budget. The sandbox filters and "
-    "sorts its whole store on every page, which at 50,000 members costs about a second per call, far more "
-    "than L (a first full walk at 50,000 members had not finished after 17 minutes on this shared machine), "
-    "so by default the walk is measured on the main studio and computed for the big one; `--full-scan` "
-    "walks it too.",
+    "Whole-studio question: the dashboard's own “needs attention” scan (balances/attention.py) as the home "
+    "page starts it. Balances cannot be filtered on amounts in Wix's API, so it needs every balance: "
+    "⌈balances ÷ 100⌉ Query Balances calls, plus the plan catalog, the pools of unlimited plans and the flagged "
+    "members' names, paced to half the call budget (the rest is left for people at the desk). At 50,000 "
+    "members that is over 1,100 calls, so ≈ 11 minutes at that pace: by default the walk is measured on the "
+    "main studio and computed for the big one; `--full-scan` walks it too. The sandbox sorts a query's "
+    "results once per walk (first page about 1 s at 50,000 members, later pages about 8 ms).",
 ]
 
 

@@ -29,6 +29,7 @@ GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
 class Server:
     url: str
     pid: int
+    log_path: Path
 
     def worker_pids(self) -> list[int]:
         pids = []
@@ -49,14 +50,15 @@ def gunicorn(env: dict[str, str], workdir: Path, *, workers: int = 2) -> Iterato
     args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi"]
     if GUNICORN_CONF.exists():
         args += ["-c", str(GUNICORN_CONF)]
-    args += ["-w", str(workers), "-b", "127.0.0.1:0", "--error-logfile", "-", "--log-level", "info"]
+    args += ["-w", str(workers), "-b", "127.0.0.1:0", "--error-logfile", "-", "--log-level", "info",
+             "--access-logfile", "-", "--access-logformat", '%(p)s "%(r)s" %(s)s']  # which worker answered
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log,
                                    stderr=subprocess.STDOUT)
     try:
         url = _wait_for_listen(log_path, process, timeout=30)
-        server = Server(url, process.pid)
+        server = Server(url, process.pid, log_path)
         deadline = time.monotonic() + 30
         while len(server.worker_pids()) < workers and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -137,6 +139,31 @@ def hammer(url: str, cookies: dict[str, str], *, total: int, concurrency: int, m
         thread.join()
     seconds = time.perf_counter() - started
     return LoadResult(len(latencies), failed, seconds, concurrency, tuple(latencies))
+
+
+def warm_every_worker(url: str, cookies: dict[str, str], server: Server, *, max_seconds: float = 30) -> None:
+    """Until every worker has served `url` (so none starts cold, loading the page from Wix, during the
+    measured load). Keep-alive would pin a client to one worker, so each request opens a new connection,
+    several at once; the access log names the worker that answered. Bounded by `max_seconds`."""
+    deadline = time.monotonic() + max_seconds
+    path = url.split("://", 1)[-1].split("/", 1)[-1]
+    while time.monotonic() < deadline:
+        threads = [threading.Thread(target=_one_request, args=(url, cookies)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        served = {int(pid) for pid, line_path in re.findall(r"^<(\d+)> \"GET /(\S*) [^\"]*\" 200$",
+                                                           server.log_path.read_text(), re.MULTILINE)
+                  if line_path == path}
+        if set(server.worker_pids()) <= served:
+            return
+    raise RuntimeError("gunicorn workers did not all serve the page")
+
+
+def _one_request(url: str, cookies: dict[str, str]) -> None:
+    with httpx.Client(cookies=cookies, timeout=30, headers={"Connection": "close"}) as http:
+        http.get(url)
 
 
 def memory_mb(pid: int) -> tuple[float, float]:

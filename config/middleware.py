@@ -1,3 +1,4 @@
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -39,3 +40,26 @@ class NoStoreMiddleware:
             response.setdefault("Cache-Control", "no-store")
             patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+class SessionIdleRefreshMiddleware:
+    """An idle timeout without a session write on every request.
+
+    SESSION_COOKIE_AGE is how long a session lives after it was last saved. Saving on every request
+    (SESSION_SAVE_EVERY_REQUEST) costs a database write per page; instead a logged-in session is saved
+    again once it is older than SESSION_REFRESH_SECONDS, so the idle timeout holds to within that.
+    """
+
+    STAMP = "_refreshed_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.refresh_every = settings.SESSION_REFRESH_SECONDS
+
+    def __call__(self, request):
+        session = request.session
+        if "_auth_user_id" in session:  # never create a session for an anonymous visitor
+            now = int(time.time())
+            if now - session.get(self.STAMP, 0) >= self.refresh_every:
+                session[self.STAMP] = now  # marks the session modified: saved with a new expiry
+        return self.get_response(request)

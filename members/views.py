@@ -1,6 +1,8 @@
 from urllib.parse import urlencode
 
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import get_script_prefix, set_script_prefix
 from django.views.decorators.http import require_GET
 
 from balances.ai.service import ai_credits
@@ -44,6 +46,14 @@ def _refresh_url(request) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
+def _rows_renderer(script_prefix: str):
+    """Render a prefetched page's rows into the fragment cache, so "Next" only has to assemble the page."""
+    def render(page) -> None:
+        set_script_prefix(script_prefix)  # links in the rows, rendered outside the request's thread
+        render_to_string("members/list.html#rows", {"page": page})
+    return render
+
+
 @require_GET
 @requires("balances.view_members")
 def member_list(request):
@@ -55,7 +65,8 @@ def member_list(request):
         return TemplateResponse(request, template, context, status=400)
     query = form.cleaned_data
     try:
-        client, connection = get_client(), connection_fingerprint(current_auth())
+        auth = current_auth()
+        client, connection = get_client(auth), connection_fingerprint(auth)
         fetched = member_page_read(
             client, connection, search=query["q"], status=query["status"],
             offset=query["offset"], limit=query["size"], cursor=query["cursor"] or None,
@@ -80,7 +91,8 @@ def member_list(request):
     if next_params and not fetched.stale:
         prefetch_member_page(client, connection, search=query["q"], status=query["status"], limit=query["size"],
                              offset=page.next_offset if page.total is not None else 0,
-                             cursor=page.next_cursor if page.total is None else None)
+                             cursor=page.next_cursor if page.total is None else None,
+                             then=_rows_renderer(get_script_prefix()))
     context.update(
         page=page, fetched=fetched, refresh_url=_refresh_url(request),
         low_threshold=StudioPreferences.current().low_credit_threshold,  # rows at or below it are highlighted

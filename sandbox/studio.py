@@ -256,6 +256,9 @@ class Studio:
         self._emails: set[str] = set()
         self._slugs: set[str] = set()
         self._next_suffix: dict[tuple[str, str], int] = {}
+        # Bumped by every change below; cursor walks reuse a query's sorted results while it stands still.
+        self.changes = 0
+        self.query_results: dict[tuple, list[dict]] = {}
         plans_mod.install_definitions(self)
 
     # ------------------------------------------------------------------ ids
@@ -270,6 +273,7 @@ class Studio:
 
     # ------------------------------------------------------------------ members
     def _insert_member(self, member: dict) -> dict:
+        self.changes += 1
         self._member_pos[member["id"]] = len(self.members)
         self.members.append(member)
         self._members_by_id[member["id"]] = member
@@ -345,6 +349,7 @@ class Studio:
                   available: Decimal, reserved: Decimal, start_ms: int, end_ms: int, hseed: int,
                   beneficiary: dict | None = None) -> dict:
         """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed."""
+        self.changes += 1
         ordinal = len(self.pools)
         beneficiary = beneficiary or {"memberId": member_id}
         pool = {
@@ -422,6 +427,7 @@ class Studio:
     def set_pool_status(self, pool_id: str, status: str) -> None:
         """Change a pool's status (mirrored on its balance's ``poolInfo.status``)."""
         with self.lock:
+            self.changes += 1
             pool = self._pools_by_id[pool_id]
             pool["status"] = status
             pool["revision"] = str(int(pool["revision"]) + 1)
@@ -610,6 +616,7 @@ class Studio:
     # ------------------------------------------------------------------ mutations
     def _apply(self, pool: dict, bal: dict, source: str, target: str, amount: Decimal, *, key,
                details: dict, instructing, related: str | None = None) -> dict:
+        self.changes += 1
         hist = self._history(pool["id"])
         a = dec(bal["amount"]["available"])
         r = dec(bal["amount"]["reserved"])

@@ -62,9 +62,10 @@ def connection_fingerprint(auth: ApiKeyAuth | AppAuth) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def get_client() -> WixClient:
-    """One client (and so one connection pool) per process and set of credentials."""
-    auth = current_auth()
+def get_client(auth: ApiKeyAuth | AppAuth | None = None) -> WixClient:
+    """One client (and so one connection pool) per process and set of credentials; pass `auth` when
+    the caller has just read it, to save reading the stored connection twice."""
+    auth = auth or current_auth()
     key = (settings.WIX_API_BASE_URL, auth, settings.WIX_TIMEOUT_SECONDS)
     with _lock:
         client = _clients.get(key)

@@ -46,11 +46,11 @@ def _refresh_url(request) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
-def _rows_renderer(script_prefix: str):
+def _rows_renderer(script_prefix: str, low_threshold):
     """Render a prefetched page's rows into the fragment cache, so "Next" only has to assemble the page."""
     def render(page) -> None:
         set_script_prefix(script_prefix)  # links in the rows, rendered outside the request's thread
-        render_to_string("members/list.html#rows", {"page": page})
+        render_to_string("members/list.html#rows", {"page": page, "low_threshold": low_threshold})
     return render
 
 
@@ -88,14 +88,15 @@ def member_list(request):
     else:
         next_params = {**base, "offset": page.next_offset} if page.has_next else None
         prev_params = {**base, **({"offset": page.prev_offset} if page.prev_offset else {})} if page.has_prev else None
+    low_threshold = StudioPreferences.current().low_credit_threshold  # rows at or below it are highlighted
     if next_params and not fetched.stale:
         prefetch_member_page(client, connection, search=query["q"], status=query["status"], limit=query["size"],
                              offset=page.next_offset if page.total is not None else 0,
                              cursor=page.next_cursor if page.total is None else None,
-                             then=_rows_renderer(get_script_prefix()))
+                             then=_rows_renderer(get_script_prefix(), low_threshold))
     context.update(
         page=page, fetched=fetched, refresh_url=_refresh_url(request),
-        low_threshold=StudioPreferences.current().low_credit_threshold,  # rows at or below it are highlighted
+        low_threshold=low_threshold,
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
     )

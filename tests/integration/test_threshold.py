@@ -72,3 +72,13 @@ def test_member_list_highlights_members_at_or_below_the_threshold(owner_client, 
     assert highlighted()  # at the threshold counts as low
     owner_client.post(URL, {"low_credit_threshold": "2.99"})
     assert not highlighted()
+
+
+def test_a_new_threshold_shows_at_once_on_a_page_served_from_cache(owner_client, wix):
+    """Rows' HTML is cached with the page's data; the threshold is part of what they depend on."""
+    list_url = reverse("members:list")
+    before = owner_client.get(list_url, {"size": 50})
+    assert owner_client.post(URL, {"low_credit_threshold": "5"}, **HTMX).status_code == 200
+    after = owner_client.get(list_url, {"size": 50})
+    assert after.context["fetched"].from_cache  # same copy of the data …
+    assert after.content.decode().count('class="low"') > before.content.decode().count('class="low"')  # … new rows

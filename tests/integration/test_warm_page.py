@@ -7,6 +7,7 @@ from django.core.cache.utils import make_template_fragment_key
 from django.urls import reverse
 
 from balances.cache import invalidate, peek
+from balances.models import StudioPreferences
 from balances.reads import member_page_read
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from tests.helpers import wix_calls
@@ -46,7 +47,8 @@ def test_the_prefetch_loads_the_next_page_and_renders_its_rows_ahead(owner_clien
         time.sleep(0.02)
     calls = len(wix_calls(fresh_wix))
     page = member_page_read(get_client(), connection, offset=25, limit=25).value  # the prefetched copy
-    key = make_template_fragment_key("member-rows", [page.fetched_at.isoformat(), 25, 25, None])
+    threshold = StudioPreferences.current().low_credit_threshold
+    key = make_template_fragment_key("member-rows", [page.fetched_at.isoformat(), 25, 25, None, threshold])
     while cache.get(key) is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert cache.get(key) and cache.get(key).count("member-link") == 25

@@ -174,10 +174,12 @@ def balance_query_chunks(items: list[str]) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)] if size else []
 
 
-def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
-    """Every pool of these members with its live balance, in a fixed number of concurrent calls."""
-    if not member_ids:
-        return {}
+def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
+    """The calls that fetch these members' pools with their balances, and how to assemble their answers.
+
+    Returned rather than run so a caller can run them side by side with its own calls: a call running in
+    the shared pool must never wait on more calls queued to that same pool.
+    """
     calls = [
         (lambda chunk=chunk: list(client.iterate(
             client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)))
@@ -190,14 +192,25 @@ def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> d
             {"beneficiary.memberId": {"$in": member_ids}},
             {"poolDefinitionId": {"$in": unlimited}},
         ]}, limit=MAX_PAGE)))
-    results = run_together(*calls)
-    by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
-    for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
-        by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
-    if unlimited:
-        for pool in results[-1]:
-            by_member.setdefault(pool.member_id, []).append(PoolCredits.without_balance(pool))
-    return by_member
+
+    def assemble(results: list) -> dict[str, list[PoolCredits]]:
+        by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
+        for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
+            by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
+        if unlimited:
+            for pool in results[-1]:
+                by_member.setdefault(pool.member_id, []).append(PoolCredits.without_balance(pool))
+        return by_member
+
+    return calls, assemble
+
+
+def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
+    """Every pool of these members with its live balance, in a fixed number of concurrent calls."""
+    if not member_ids:
+        return {}
+    calls, assemble = _credit_calls(client, catalog, member_ids)
+    return assemble(run_together(*calls))
 
 
 def member_page(client: WixClient, cache_key: str, *, search: str = "", status: str = "", offset: int = 0,
@@ -225,10 +238,11 @@ def _members_with_pool_status(client: WixClient, cache_key: str, *, status: str,
     ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
     if not ids:
         return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
-    found, pools = run_together(
-        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
-        lambda: credits_for(client, catalog, ids),
+    calls, assemble = _credit_calls(client, catalog, ids)
+    found, *answers = run_together(
+        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE), *calls,
     )
+    pools = assemble(answers)
     by_id = {m.id: m for m in found.members}
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
     return MemberPage(rows=rows, limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)

@@ -5,6 +5,7 @@ with a maximum age. Password attempts go through authenticate(), so django-axes 
 like log-ins.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core import signing
@@ -38,3 +39,18 @@ def confirm_password(request, password: str) -> bool:
 
 def end(request) -> None:
     request.session.pop(SESSION_KEY, None)
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", max_length=4096, strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "current-password"}),
+    )
+
+
+def password_form(request) -> ReauthForm:
+    """The posted password form, checked: valid means the password was right and the window is open."""
+    form = ReauthForm(request.POST)
+    if form.is_valid() and not confirm_password(request, form.cleaned_data["password"]):
+        form.add_error("password", "That is not your password.")
+    return form

@@ -11,7 +11,6 @@ from balances.roles import requires
 from balances.secrets import SecretUnreadable
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError, WixNotFound
-from balances.wix.forms import ReauthForm
 
 from .errors import BrevoError, BrevoNotConfigured
 from .forms import BrevoConnectionForm
@@ -28,7 +27,7 @@ def _partial(request, template: str, partial: str) -> str:
 def _page(request, form, connection, *, status=200, reauth_form=None):
     return TemplateResponse(request, "brevo/settings.html", {
         "form": form, "connection": connection, "settings_base_url": settings.BREVO_API_BASE_URL,
-        "fresh": reauth.is_fresh(request), "reauth_form": reauth_form or ReauthForm(),
+        "fresh": reauth.is_fresh(request), "reauth_form": reauth_form or reauth.ReauthForm(),
     }, status=status)
 
 
@@ -80,11 +79,9 @@ def brevo_settings(request):
 @require_POST
 @requires("balances.manage_connection")
 def confirm_password(request):
-    form = ReauthForm(request.POST)
-    if form.is_valid() and reauth.confirm_password(request, form.cleaned_data["password"]):
-        return redirect("brevo:settings")
+    form = reauth.password_form(request)
     if form.is_valid():
-        form.add_error("password", "That is not your password.")
+        return redirect("brevo:settings")
     connection = BrevoConnection.current()
     return _page(request, BrevoConnectionForm(has_key=connection is not None), connection, status=400,
                  reauth_form=form)

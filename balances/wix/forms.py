@@ -101,9 +101,3 @@ class ConnectionForm(forms.Form):
         connection.save()
         return connection
 
-
-class ReauthForm(forms.Form):
-    password = forms.CharField(
-        label="Your password", max_length=4096, strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "current-password"}),
-    )

@@ -13,7 +13,7 @@ from balances.roles import requires
 from balances.secrets import SecretUnreadable
 
 from .connection import auth_from_environment
-from .forms import ConnectionForm, ReauthForm
+from .forms import ConnectionForm
 from .models import WixConnection
 from .probe import check_connection
 
@@ -43,7 +43,7 @@ def _page(request, *, form=None, reauth_form=None, status=200, check=None, templ
         "base_url": settings.WIX_API_BASE_URL,
         "fresh": fresh,
         "form": form,
-        "reauth_form": reauth_form or ReauthForm(),
+        "reauth_form": reauth_form or reauth.ReauthForm(),
         "check": check,
     }
     return TemplateResponse(request, template, context, status=status)
@@ -73,11 +73,9 @@ def save_connection(request):
 @require_POST
 @requires(MANAGE)
 def confirm_password(request):
-    form = ReauthForm(request.POST)
-    if form.is_valid() and reauth.confirm_password(request, form.cleaned_data["password"]):
-        return redirect("wix:settings")
+    form = reauth.password_form(request)
     if form.is_valid():
-        form.add_error("password", "That is not your password.")
+        return redirect("wix:settings")
     return _page(request, reauth_form=form, status=400)
 
 

@@ -87,6 +87,7 @@ def test_htmx_requests_get_only_the_results_partial(frontdesk_client, wix):
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" not in body and "<table" in body
+    assert "{#" not in body and "{%" not in body  # no template source leaks into the page
     assert "Vary" in response and "HX-Request" in response["Vary"]
 
 

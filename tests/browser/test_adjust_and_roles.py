@@ -29,6 +29,8 @@ def test_owner_adjusts_credits_and_undoes_it_from_the_transaction_list(page, fre
 
     expect(panel.locator(f"#adjust-{DEMO_POOL_ID} .banner-ok")).to_contain_text("now 9 free to book")
     expect(available).to_have_text("9")  # the plan's number in the panel follows at once
+    maya_row = page.locator("table.members tr", has=page.locator(f"a.member-link[href$='{DEMO_MEMBER_ID}/']"))
+    expect(maya_row.locator("td.total")).to_have_text("9")  # and so does the member list beside it
     assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "9"
     screenshot(page, "member-adjusted", full_page=True)
 

@@ -128,3 +128,12 @@ def frontdesk_client(client, frontdesk):
 @pytest.fixture
 def db_vendor(db):
     return connection.vendor
+
+
+@pytest.fixture
+def keys(settings):
+    """One known credentials key in force (tests/helpers.credentials_key)."""
+    from tests.helpers import credentials_key
+
+    settings.CREDENTIALS_KEYS = [credentials_key("k1", 1)]
+    return settings

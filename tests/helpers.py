@@ -1,5 +1,6 @@
 """Small helpers shared by tests: reading the sandbox's own truth to compare pages against."""
 
+import base64
 from decimal import Decimal
 
 
@@ -37,3 +38,8 @@ def logged_calls(server, path_prefix="", *, where=None, at_least=0, timeout=5.0)
         if len(found) >= at_least or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
+
+
+def credentials_key(kid: str, byte: int) -> str:
+    """A CREDENTIALS_KEYS entry ("kid:base64 of 32 bytes") whose key material is `byte` repeated."""
+    return f"{kid}:{base64.urlsafe_b64encode(bytes([byte]) * 32).decode()}"

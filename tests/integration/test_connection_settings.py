@@ -1,7 +1,6 @@
 """Settings → Wix connection: stored credentials are encrypted, write-only, re-auth protected, and
 take effect for the next request; a wrong key fails closed."""
 
-import base64
 import datetime as dt
 import uuid
 
@@ -15,19 +14,12 @@ from balances.wix.connection import connection_fingerprint, current_auth, curren
 from balances.wix.errors import WixCredentialsUnreadable
 from balances.wix.models import WixConnection
 from sandbox import credentials as sandbox_credentials
+from tests.helpers import credentials_key
 from tests.secret_watch import remember_secret
 
 PASSWORD = "correct horse battery"
 
 
-def _key(kid, byte):
-    return f"{kid}:{base64.urlsafe_b64encode(bytes([byte]) * 32).decode()}"
-
-
-@pytest.fixture
-def keys(settings):
-    settings.CREDENTIALS_KEYS = [_key("k1", 1)]
-    return settings
 
 
 @pytest.fixture
@@ -37,7 +29,7 @@ def confirmed(owner_client):
     return owner_client
 
 
-def _save_api_key(client, api_key=sandbox_credentials.API_KEY, site_id=sandbox_credentials.SITE_ID):
+def _save_apicredentials_key(client, api_key=sandbox_credentials.API_KEY, site_id=sandbox_credentials.SITE_ID):
     return client.post(reverse("wix:save"), {"method": "api_key", "api_key": api_key, "site_id": site_id})
 
 
@@ -55,7 +47,7 @@ def test_it_shows_the_environment_as_the_source_when_nothing_is_stored(owner_cli
 
 
 def test_it_asks_for_the_password_before_changing_secrets(owner_client, wix, keys):
-    response = _save_api_key(owner_client)
+    response = _save_apicredentials_key(owner_client)
     assert response.status_code == 403
     assert not WixConnection.objects.exists()
     wrong = owner_client.post(reverse("wix:confirm_password"), {"password": "nope"})
@@ -64,16 +56,16 @@ def test_it_asks_for_the_password_before_changing_secrets(owner_client, wix, key
 
 
 def test_the_password_recheck_expires(confirmed, wix, keys):
-    assert _save_api_key(confirmed).status_code == 302
+    assert _save_apicredentials_key(confirmed).status_code == 302
     later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=11)
     with time_machine.travel(later, tick=False):  # beyond the 10-minute window
-        response = _save_api_key(confirmed)
+        response = _save_apicredentials_key(confirmed)
     assert response.status_code == 403
 
 
 def test_stored_secrets_are_encrypted_write_only_and_in_force(confirmed, owner, wix, keys, settings):
     settings.WIX_API_KEY = settings.WIX_SITE_ID = ""  # only the stored credentials can work
-    response = _save_api_key(confirmed)
+    response = _save_apicredentials_key(confirmed)
     assert response.status_code == 302
     sealed, _, site_id = _raw_row()
     assert sandbox_credentials.API_KEY not in sealed and sealed.startswith("v1:k1:")
@@ -86,7 +78,7 @@ def test_stored_secrets_are_encrypted_write_only_and_in_force(confirmed, owner, 
 
 
 def test_a_blank_secret_keeps_the_stored_one(confirmed, wix, keys):
-    _save_api_key(confirmed)
+    _save_apicredentials_key(confirmed)
     before = _raw_row()[0]
     response = confirmed.post(reverse("wix:save"), {"method": "api_key", "api_key": "",
                                                     "site_id": sandbox_credentials.SITE_ID})
@@ -95,7 +87,7 @@ def test_a_blank_secret_keeps_the_stored_one(confirmed, wix, keys):
 
 def test_switching_to_an_app_and_back_changes_the_connection_for_the_next_request(confirmed, wix, keys, settings):
     settings.WIX_API_KEY = settings.WIX_SITE_ID = ""
-    _save_api_key(confirmed)
+    _save_apicredentials_key(confirmed)
     first = connection_fingerprint(current_auth())
     response = confirmed.post(reverse("wix:save"), {
         "method": "app", "app_id": sandbox_credentials.APP_ID, "app_secret": sandbox_credentials.APP_SECRET,
@@ -113,8 +105,8 @@ def test_switching_to_an_app_and_back_changes_the_connection_for_the_next_reques
 
 
 def test_a_wrong_key_fails_closed_with_a_plain_message(confirmed, wix, keys, settings):
-    _save_api_key(confirmed)
-    settings.CREDENTIALS_KEYS = [_key("k1", 9)]  # same id, different material: the key was lost
+    _save_apicredentials_key(confirmed)
+    settings.CREDENTIALS_KEYS = [credentials_key("k1", 9)]  # same id, different material: the key was lost
     with pytest.raises(WixCredentialsUnreadable):
         current_auth()
     page = confirmed.get(reverse("wix:settings"))
@@ -126,7 +118,7 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(confirmed, wix, keys, set
     # The owner re-enters them: a blank key is refused because the stored one cannot be read.
     blank = confirmed.post(reverse("wix:save"), {"method": "api_key", "site_id": sandbox_credentials.SITE_ID})
     assert blank.status_code == 400 and "Enter the API key." in blank.content.decode()
-    assert _save_api_key(confirmed).status_code == 302
+    assert _save_apicredentials_key(confirmed).status_code == 302
     assert current_auth().api_key == sandbox_credentials.API_KEY
 
 
@@ -148,23 +140,23 @@ def test_a_swapped_ciphertext_fails_closed(confirmed, wix, keys):
         current_auth()
 
 
-def test_rotation_reencrypts_with_the_new_primary_key(confirmed, wix, keys, settings):
-    _save_api_key(confirmed)
-    settings.CREDENTIALS_KEYS = [_key("k2", 2), _key("k1", 1)]
+def test_rotation_reencrypts_with_the_new_primarycredentials_key(confirmed, wix, keys, settings):
+    _save_apicredentials_key(confirmed)
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]
     assert current_auth().api_key == sandbox_credentials.API_KEY  # old key still decrypts
     row = WixConnection.load()
     row.rotate()
     row.save()
     assert _raw_row()[0].startswith("v1:k2:")
-    settings.CREDENTIALS_KEYS = [_key("k2", 2)]  # the old key can now be retired
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2)]  # the old key can now be retired
     assert current_auth().api_key == sandbox_credentials.API_KEY
 
 
 def test_rotate_command_reseals_every_stored_secret(confirmed, wix, keys, settings):
     from django.core.management import call_command
 
-    _save_api_key(confirmed)
-    settings.CREDENTIALS_KEYS = [_key("k2", 2), _key("k1", 1)]
+    _save_apicredentials_key(confirmed)
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]
     call_command("rotatecredentials")
     assert _raw_row()[0].startswith("v1:k2:")
 

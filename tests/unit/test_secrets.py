@@ -1,18 +1,8 @@
-import base64
 
 import pytest
 
 from balances import secrets
-
-
-def _key(kid, byte):
-    return f"{kid}:{base64.urlsafe_b64encode(bytes([byte]) * 32).decode()}"
-
-
-@pytest.fixture
-def keys(settings):
-    settings.CREDENTIALS_KEYS = [_key("k1", 1)]
-    return settings
+from tests.helpers import credentials_key
 
 
 def test_it_round_trips_and_never_stores_plaintext(keys):
@@ -29,14 +19,14 @@ def test_a_value_moved_to_another_row_or_field_does_not_decrypt(keys):
         secrets.decrypt(token, aad="wix:1:app_secret")
 
 
-def test_rotation_keeps_old_values_readable_and_reseals_with_the_new_key(settings):
-    settings.CREDENTIALS_KEYS = [_key("k1", 1)]
+def test_rotation_keeps_old_values_readable_and_reseals_with_the_newcredentials_key(settings):
+    settings.CREDENTIALS_KEYS = [credentials_key("k1", 1)]
     old = secrets.encrypt("s3cret", aad="a")
-    settings.CREDENTIALS_KEYS = [_key("k2", 2), _key("k1", 1)]
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]
     assert secrets.decrypt(old, aad="a") == "s3cret"
     new = secrets.reencrypt(old, aad="a")
     assert secrets.key_id_of(new) == "k2"
-    settings.CREDENTIALS_KEYS = [_key("k2", 2)]
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2)]
     assert secrets.decrypt(new, aad="a") == "s3cret"
     with pytest.raises(secrets.SecretUnreadable):
         secrets.decrypt(old, aad="a")
@@ -49,9 +39,9 @@ def test_unreadable_values_fail_closed(keys, token):
 
 
 def test_a_wrong_key_fails_closed(settings):
-    settings.CREDENTIALS_KEYS = [_key("k1", 1)]
+    settings.CREDENTIALS_KEYS = [credentials_key("k1", 1)]
     token = secrets.encrypt("s3cret", aad="a")
-    settings.CREDENTIALS_KEYS = [_key("k1", 9)]
+    settings.CREDENTIALS_KEYS = [credentials_key("k1", 9)]
     with pytest.raises(secrets.SecretUnreadable):
         secrets.decrypt(token, aad="a")
 

@@ -107,16 +107,28 @@ def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields) -> Aud
     return entry
 
 
-def _claim(user, request: AdjustmentRequest, *, kind: str, reverts: AuditEntry | None = None,
-           ) -> tuple[AuditEntry, bool]:
+def _claim(
+    user,
+    request: AdjustmentRequest,
+    *,
+    kind: str,
+    reverts: AuditEntry | None = None,
+) -> tuple[AuditEntry, bool]:
     """The audit row for this key, created "pending" if new. Committed before any Wix call."""
     try:
         with transaction.atomic():
             entry = AuditEntry.objects.create(
-                user=user, username=user.get_username(), member_id=request.member_id, pool_id=request.pool_id,
-                kind=kind, requested=request.requested if kind != Kind.UNDO else None,
-                revision_seen=request.revision, allow_negative=request.allow_negative,
-                reason=request.reason[:256], idempotency_key=request.idempotency_key, reverts=reverts,
+                user=user,
+                username=user.get_username(),
+                member_id=request.member_id,
+                pool_id=request.pool_id,
+                kind=kind,
+                requested=request.requested if kind != Kind.UNDO else None,
+                revision_seen=request.revision,
+                allow_negative=request.allow_negative,
+                reason=request.reason[:256],
+                idempotency_key=request.idempotency_key,
+                reverts=reverts,
             )
         return entry, True
     except IntegrityError:
@@ -124,8 +136,7 @@ def _claim(user, request: AdjustmentRequest, *, kind: str, reverts: AuditEntry |
 
 
 def _same_change(entry: AuditEntry, request: AdjustmentRequest) -> bool:
-    return (entry.pool_id == request.pool_id and entry.kind == request.kind
-            and entry.requested == request.requested)
+    return entry.pool_id == request.pool_id and entry.kind == request.kind and entry.requested == request.requested
 
 
 def _replay(entry: AuditEntry) -> AdjustmentResult:
@@ -142,15 +153,21 @@ def _hold_off(error: errors.WixError) -> float | None:
     return error.retry_after if isinstance(error, errors.WixRateLimited) else None
 
 
-def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negative: bool = False,
-           ) -> AdjustmentResult:
+def adjust(
+    client: WixClient,
+    user,
+    request: AdjustmentRequest,
+    *,
+    may_go_negative: bool = False,
+) -> AdjustmentResult:
     """Apply one adjustment at most once. `may_go_negative`: the person holds the permission."""
     with pool_lock(request.pool_id):
         entry, created = _claim(user, request, kind=request.kind)
         if not created:
             if not _same_change(entry, request):
-                return AdjustmentResult(Outcome.REFUSED, "This form was already used for a different change. "
-                                        "Open the form again.", None)
+                return AdjustmentResult(
+                    Outcome.REFUSED, "This form was already used for a different change. Open the form again.", None
+                )
             if entry.outcome not in (Outcome.UNKNOWN, Outcome.PENDING):
                 return _replay(entry)
             # Unknown (or we died mid-way): only resending the same key can tell, and it cannot apply twice.
@@ -171,8 +188,12 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
             _finish(entry, Outcome.REFUSED, "This plan does not belong to this member.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         if balance.revision != request.revision:
-            _finish(entry, Outcome.CONFLICT, f"The balance changed since the form was shown "
-                    f"(revision {request.revision} → {balance.revision}). Nothing was applied.")
+            _finish(
+                entry,
+                Outcome.CONFLICT,
+                f"The balance changed since the form was shown "
+                f"(revision {request.revision} → {balance.revision}). Nothing was applied.",
+            )
             return AdjustmentResult(Outcome.CONFLICT, entry.message, entry, balance, seen_revision=request.revision)
 
         after = request.amount if request.mode == "set" else balance.available + request.requested
@@ -182,8 +203,11 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
             _finish(entry, Outcome.REFUSED, "The balance already has that value; nothing to change.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         if after < 0 and not (request.allow_negative and may_go_negative):
-            _finish(entry, Outcome.REFUSED, f"That would leave {after.normalize():f} credits. Only an owner "
-                    "can allow a balance below zero.")
+            _finish(
+                entry,
+                Outcome.REFUSED,
+                f"That would leave {after.normalize():f} credits. Only an owner can allow a balance below zero.",
+            )
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         entry.save()  # before/after on record before the call
         return _send(client, entry, request, before=balance)
@@ -191,29 +215,44 @@ def adjust(client: WixClient, user, request: AdjustmentRequest, *, may_go_negati
 
 def _invalidates_reads(write):
     """Whatever Wix may have changed, cached pages must not keep showing the old numbers."""
+
     @functools.wraps(write)
     def wrapper(client: WixClient, *args, **kwargs) -> AdjustmentResult:
         result = write(client, *args, **kwargs)
         if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
             invalidate(connection_fingerprint(client.auth))
         return result
+
     return wrapper
 
 
 @_invalidates_reads
-def _send(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *, before: Balance | None,
-          ) -> AdjustmentResult:
+def _send(
+    client: WixClient,
+    entry: AuditEntry,
+    request: AdjustmentRequest,
+    *,
+    before: Balance | None,
+) -> AdjustmentResult:
     try:
         change = client.change_balance(
-            request.pool_id, idempotency_key=entry.idempotency_key, value=f"{entry.requested.normalize():f}",
-            set_exact=entry.kind == Kind.SET, reason=entry.reason, member_id=entry.member_id,
+            request.pool_id,
+            idempotency_key=entry.idempotency_key,
+            value=f"{entry.requested.normalize():f}",
+            set_exact=entry.kind == Kind.SET,
+            reason=entry.reason,
+            member_id=entry.member_id,
         )
     except errors.WixConflict as error:
         # ALREADY_EXECUTED: an earlier attempt with this key went through (its answer was lost).
         return _confirm_applied(client, entry, error.data.get("transactionId") or "")
     except errors.WixUnknownOutcome:
-        _finish(entry, Outcome.UNKNOWN, "Wix did not confirm the change; it may or may not have been applied. "
-                "Retry: it reuses the same key, so it cannot be applied twice.")
+        _finish(
+            entry,
+            Outcome.UNKNOWN,
+            "Wix did not confirm the change; it may or may not have been applied. "
+            "Retry: it reuses the same key, so it cannot be applied twice.",
+        )
         return AdjustmentResult(Outcome.UNKNOWN, entry.message, entry, before)
     except errors.WixPreconditionFailed as error:
         _finish(entry, Outcome.REFUSED, _describe(error))
@@ -244,16 +283,20 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
     """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change."""
     request = AdjustmentRequest(
-        member_id=original.member_id, pool_id=original.pool_id, mode="undo", amount=Decimal(0),
-        reason=f"Undo: {original.reason}", idempotency_key=idempotency_key, revision="",
+        member_id=original.member_id,
+        pool_id=original.pool_id,
+        mode="undo",
+        amount=Decimal(0),
+        reason=f"Undo: {original.reason}",
+        idempotency_key=idempotency_key,
+        revision="",
     )
     with pool_lock(original.pool_id):
         original.refresh_from_db()
         entry, created = _claim(user, request, kind=Kind.UNDO, reverts=original)
         if not created:
             if entry.reverts_id != original.pk:
-                return AdjustmentResult(Outcome.REFUSED, "This undo button was already used for another change.",
-                                        None)
+                return AdjustmentResult(Outcome.REFUSED, "This undo button was already used for another change.", None)
             if entry.outcome not in (Outcome.UNKNOWN, Outcome.PENDING):
                 return _replay(entry)
             return _revert(client, entry, original, retrying=True)
@@ -263,8 +306,7 @@ def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str)
         if original.outcome != Outcome.APPLIED or not original.transaction_id or original.kind == Kind.UNDO:
             _finish(entry, Outcome.REFUSED, "Only an applied change can be undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
-        if original.undos.exclude(pk=entry.pk).exclude(
-                outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
+        if original.undos.exclude(pk=entry.pk).exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
             _finish(entry, Outcome.REFUSED, "This change was already undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
         return _revert(client, entry, original, retrying=False)
@@ -292,13 +334,16 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
         # under the same key so a retry of it still cannot apply twice.
         return _send(client, entry, _compensation(entry, original), before=None if retrying else before)
     except errors.WixPreconditionFailed as error:
-        message = ("Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED"
-                   else _describe(error))
+        message = "Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED" else _describe(error)
         _finish(entry, Outcome.REFUSED, message)
         return AdjustmentResult(Outcome.REFUSED, message, entry, before)
     except errors.WixUnknownOutcome:
-        _finish(entry, Outcome.UNKNOWN, "Wix did not confirm the undo; it may or may not have been applied. "
-                "Retry: Wix refuses a second revert of the same change.")
+        _finish(
+            entry,
+            Outcome.UNKNOWN,
+            "Wix did not confirm the undo; it may or may not have been applied. "
+            "Retry: Wix refuses a second revert of the same change.",
+        )
         return AdjustmentResult(Outcome.UNKNOWN, entry.message, entry, before)
     except errors.WixError as error:
         _finish(entry, Outcome.FAILED, error.message)
@@ -335,8 +380,13 @@ def _compensation(entry: AuditEntry, original: AuditEntry) -> AdjustmentRequest:
     entry.save()
     amount = abs(original.delta)
     return AdjustmentRequest(
-        member_id=entry.member_id, pool_id=entry.pool_id, mode="add" if original.delta < 0 else "remove",
-        amount=amount, reason=entry.reason, idempotency_key=entry.idempotency_key, revision="",
+        member_id=entry.member_id,
+        pool_id=entry.pool_id,
+        mode="add" if original.delta < 0 else "remove",
+        amount=amount,
+        reason=entry.reason,
+        idempotency_key=entry.idempotency_key,
+        revision="",
     )
 
 

@@ -29,12 +29,15 @@ def _error(status: int, code: str, message: str, **headers) -> JsonResponse:
 def credits_lookup(request):
     token = token_from_header(request.headers.get("Authorization", ""))
     if token is None:
-        return _error(401, "unauthenticated", "Send a valid token as 'Authorization: Bearer <token>'.",
-                      WWW_Authenticate='Bearer realm="credit-desk"')
+        return _error(
+            401,
+            "unauthenticated",
+            "Send a valid token as 'Authorization: Bearer <token>'.",
+            WWW_Authenticate='Bearer realm="credit-desk"',
+        )
     wait = over_rate_limit(token)
     if wait:
-        return _error(429, "rate_limited", f"Too many requests for this token; retry in {wait} s.",
-                      Retry_After=str(wait))
+        return _error(429, "rate_limited", f"Too many requests for this token; retry in {wait} s.", Retry_After=str(wait))
     member_id, email = request.GET.get("memberId", "").strip(), request.GET.get("email", "").strip()
     if bool(member_id) == bool(email):
         return _error(400, "bad_request", "Give exactly one of memberId or email.")
@@ -44,8 +47,9 @@ def credits_lookup(request):
         else:
             EmailValidator()(email)
     except (ValueError, ValidationError):
-        return _error(400, "bad_request", "memberId must be a member ID (a GUID)." if member_id
-                      else "email is not an email address.")
+        return _error(
+            400, "bad_request", "memberId must be a member ID (a GUID)." if member_id else "email is not an email address."
+        )
     try:
         result = lookup_credits(get_client(), member_id=member_id, email=email)
     except WixNotFound:

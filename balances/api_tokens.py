@@ -25,8 +25,9 @@ def _digest(token: str) -> str:
 def create_token(name: str, user, *, requests_per_minute: int = 60) -> tuple[ApiToken, str]:
     """A new token and its plaintext, which is shown once and never stored."""
     plaintext = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(name=name, prefix=plaintext[:10], digest=_digest(plaintext),
-                                    requests_per_minute=requests_per_minute, created_by=user)
+    token = ApiToken.objects.create(
+        name=name, prefix=plaintext[:10], digest=_digest(plaintext), requests_per_minute=requests_per_minute, created_by=user
+    )
     return token, plaintext
 
 
@@ -41,8 +42,7 @@ def token_from_header(header: str) -> ApiToken | None:
     if scheme.lower() != "bearer" or not value.startswith(PREFIX) or len(value) > 100:
         return None
     token = ApiToken.objects.filter(digest=_digest(value.strip()), revoked_at__isnull=True).first()
-    if token is not None and (token.last_used_at is None or
-                              (timezone.now() - token.last_used_at).total_seconds() > 60):
+    if token is not None and (token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60):
         # At most one write a minute per token: "last used" is for owners, not an audit trail.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token

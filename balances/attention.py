@@ -40,12 +40,18 @@ class Category:
 CATEGORIES = (
     Category("out", "Out of credits", "Members whose active plans have 0 credits free to book."),
     Category("low", "Running low", "Members with some credits free to book, but no more than the threshold."),
-    Category("over_cap", "Credits lost at next renewal",
-             "Rollover plans holding more free credits than the cap: the extra is lost when the plan renews."),
+    Category(
+        "over_cap",
+        "Credits lost at next renewal",
+        "Rollover plans holding more free credits than the cap: the extra is lost when the plan renews.",
+    ),
     Category("paused", "Paused plans", "Plans paused in Wix: their credits cannot be booked until resumed."),
-    Category("renewing", "Renewing now",
-             "Plans Wix reports as renewing at this moment. Wix gives no end or renewal date for a plan, so "
-             "Credit Desk cannot list plans ending within N days."),
+    Category(
+        "renewing",
+        "Renewing now",
+        "Plans Wix reports as renewing at this moment. Wix gives no end or renewal date for a plan, so "
+        "Credit Desk cannot list plans ending within N days.",
+    ),
 )
 CATEGORY_KEYS = tuple(c.key for c in CATEGORIES)
 
@@ -150,8 +156,9 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
             totals[b.member_id][1] += b.reserved
             if b.rollover_enabled and b.rollover_cap is not None and b.available > b.rollover_cap:
                 lost = b.available - b.rollover_cap
-                by_category["over_cap"].append((b.member_id, b.available, b.reserved, name, b.pool_id,
-                                                f"{_fmt(lost)} over the cap of {_fmt(b.rollover_cap)}"))
+                by_category["over_cap"].append(
+                    (b.member_id, b.available, b.reserved, name, b.pool_id, f"{_fmt(lost)} over the cap of {_fmt(b.rollover_cap)}")
+                )
         if b.status == "PAUSED":
             by_category["paused"].append((b.member_id, b.available, b.reserved, name, b.pool_id, "paused"))
         elif b.status == "RENEWING":
@@ -171,13 +178,22 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
     groups = {}
     for key in CATEGORY_KEYS:
         rows = [
-            Flagged(member_id=m, name=people.get(m, ("(unknown member)", ""))[0], email=people.get(m, ("", ""))[1],
-                    available=a, reserved=r, plan_name=plan, pool_id=pool_id, detail=detail)
+            Flagged(
+                member_id=m,
+                name=people.get(m, ("(unknown member)", ""))[0],
+                email=people.get(m, ("", ""))[1],
+                available=a,
+                reserved=r,
+                plan_name=plan,
+                pool_id=pool_id,
+                detail=detail,
+            )
             for m, a, r, plan, pool_id, detail in by_category.get(key, [])
         ]
         groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
-    return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=len(balances),
-                           calls=calls.made, groups=groups)
+    return AttentionReport(
+        threshold=threshold, as_of=datetime.now(UTC), pools_scanned=len(balances), calls=calls.made, groups=groups
+    )
 
 
 def _fmt(value: Decimal) -> str:
@@ -187,7 +203,7 @@ def _fmt(value: Decimal) -> str:
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:
     people = {}
     for start in range(0, len(ids), MAX_PAGE):
-        chunk = ids[start:start + MAX_PAGE]
+        chunk = ids[start : start + MAX_PAGE]
         calls.made += 1
         for member in client.query_members(filter={"id": {"$in": chunk}}, limit=MAX_PAGE).members:
             people[member.id] = (member.name, member.email)
@@ -221,8 +237,7 @@ def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decima
     """Start a scan in a daemon thread when none is running; True if one is (now) running."""
     if scan_running(fingerprint):
         return True
-    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan",
-                     daemon=True).start()
+    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan", daemon=True).start()
     return True
 
 

@@ -64,5 +64,6 @@ class AuditEntry(models.Model):
 
     @property
     def undoable(self) -> bool:
-        return (self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED
-                and bool(self.transaction_id) and not self.undone)
+        return (
+            self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone
+        )

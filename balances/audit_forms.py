@@ -27,8 +27,14 @@ class AuditFilterForm(forms.Form):
         data = self.cleaned_data
         if data["q"]:
             q = data["q"]
-            entries = entries.filter(Q(member_name__icontains=q) | Q(member_id=q) | Q(username__icontains=q)
-                                     | Q(reason__icontains=q) | Q(pool_id=q) | Q(transaction_id=q))
+            entries = entries.filter(
+                Q(member_name__icontains=q)
+                | Q(member_id=q)
+                | Q(username__icontains=q)
+                | Q(reason__icontains=q)
+                | Q(pool_id=q)
+                | Q(transaction_id=q)
+            )
         if data["outcome"]:
             entries = entries.filter(outcome=data["outcome"])
         if data["kind"]:

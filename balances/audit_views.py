@@ -17,10 +17,26 @@ from .roles import requires
 from .wix.connection import get_client
 
 PER_PAGE = 50
-UNDO_STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502,
-               Outcome.UNKNOWN: 503}
-CSV_COLUMNS = ["when", "staff", "member", "member_id", "plan", "pool_id", "change", "requested", "before", "after",
-               "delta", "reason", "outcome", "message", "wix_transaction_id", "idempotency_key", "undoes"]
+UNDO_STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502, Outcome.UNKNOWN: 503}
+CSV_COLUMNS = [
+    "when",
+    "staff",
+    "member",
+    "member_id",
+    "plan",
+    "pool_id",
+    "change",
+    "requested",
+    "before",
+    "after",
+    "delta",
+    "reason",
+    "outcome",
+    "message",
+    "wix_transaction_id",
+    "idempotency_key",
+    "undoes",
+]
 
 
 def _partial(request, template: str, partial: str) -> str:
@@ -41,8 +57,7 @@ def audit_log(request):
     page = Paginator(entries, PER_PAGE).get_page(form.cleaned_data["page"] or 1)
     query = request.GET.copy()
     query.pop("page", None)
-    return TemplateResponse(request, template, {"form": form, "page": page, "error": None,
-                                                "query": query.urlencode()})
+    return TemplateResponse(request, template, {"form": form, "page": page, "error": None, "query": query.urlencode()})
 
 
 def _cell(value) -> str:
@@ -64,11 +79,30 @@ def audit_export(request):
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     for e in form.filter(AuditEntry.objects.all()).iterator():
-        writer.writerow([_cell(v) for v in (
-            timezone.localtime(e.created_at).isoformat(timespec="seconds"), e.username, e.member_name, e.member_id,
-            e.plan_name, e.pool_id, e.kind, e.requested, e.available_before, e.available_after, e.delta, e.reason,
-            e.outcome, e.message, e.transaction_id, e.idempotency_key, e.reverts_id or "",
-        )])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    timezone.localtime(e.created_at).isoformat(timespec="seconds"),
+                    e.username,
+                    e.member_name,
+                    e.member_id,
+                    e.plan_name,
+                    e.pool_id,
+                    e.kind,
+                    e.requested,
+                    e.available_before,
+                    e.available_after,
+                    e.delta,
+                    e.reason,
+                    e.outcome,
+                    e.message,
+                    e.transaction_id,
+                    e.idempotency_key,
+                    e.reverts_id or "",
+                )
+            ]
+        )
     return response
 
 

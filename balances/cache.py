@@ -84,8 +84,10 @@ def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: b
     finally:
         cache.delete(lock_key)
     fetched_at = datetime.now(UTC)
-    cache.set_many({full_key: (generation, fetched_at, value), full_key + ":stamp": (generation, fetched_at)},
-                   timeout=settings.WIX_STALE_SECONDS)
+    cache.set_many(
+        {full_key: (generation, fetched_at, value), full_key + ":stamp": (generation, fetched_at)},
+        timeout=settings.WIX_STALE_SECONDS,
+    )
     return Fetched(value, fetched_at)
 
 

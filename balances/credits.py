@@ -84,10 +84,17 @@ class PoolCredits:
     @classmethod
     def without_balance(cls, pool: Pool) -> PoolCredits:
         return cls(
-            pool_id=pool.id, member_id=pool.member_id, plan_name=pool.plan_name, status=pool.status,
-            unit=pool.unit, pack_size=pool.pack_size, available=None, reserved=None,
+            pool_id=pool.id,
+            member_id=pool.member_id,
+            plan_name=pool.plan_name,
+            status=pool.status,
+            unit=pool.unit,
+            pack_size=pool.pack_size,
+            available=None,
+            reserved=None,
             rollover_enabled=pool.rollover_enabled,
-            rollover_cap=pool.rollover_cap if pool.rollover_enabled else None, updated=pool.updated,
+            rollover_cap=pool.rollover_cap if pool.rollover_enabled else None,
+            updated=pool.updated,
         )
 
 
@@ -171,7 +178,7 @@ def balance_query_chunks(items: list[str]) -> list[list[str]]:
     """Split evenly: 100 members -> 34+33+33, not 35+35+30, to leave every chunk the same headroom."""
     count = -(-len(items) // MAX_MEMBERS_PER_BALANCE_QUERY)
     size = -(-len(items) // count) if count else 0
-    return [items[i:i + size] for i in range(0, len(items), size)] if size else []
+    return [items[i : i + size] for i in range(0, len(items), size)] if size else []
 
 
 def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
@@ -181,17 +188,30 @@ def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
     the shared pool must never wait on more calls queued to that same pool.
     """
     calls = [
-        (lambda chunk=chunk: list(client.iterate(
-            client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)))
+        (
+            lambda chunk=chunk: list(
+                client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
+            )
+        )
         for chunk in balance_query_chunks(member_ids)
     ]
     unlimited = catalog.unlimited_ids
     if unlimited:
         # Plans without credits have no balance record, so only Query Pools can show them.
-        calls.append(lambda: list(client.iterate(client.query_pools, filter={"$and": [
-            {"beneficiary.memberId": {"$in": member_ids}},
-            {"poolDefinitionId": {"$in": unlimited}},
-        ]}, limit=MAX_PAGE)))
+        calls.append(
+            lambda: list(
+                client.iterate(
+                    client.query_pools,
+                    filter={
+                        "$and": [
+                            {"beneficiary.memberId": {"$in": member_ids}},
+                            {"poolDefinitionId": {"$in": unlimited}},
+                        ]
+                    },
+                    limit=MAX_PAGE,
+                )
+            )
+        )
 
     def assemble(results: list) -> dict[str, list[PoolCredits]]:
         by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
@@ -213,34 +233,49 @@ def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> d
     return assemble(run_together(*calls))
 
 
-def member_page(client: WixClient, cache_key: str, *, search: str = "", status: str = "", offset: int = 0,
-                limit: int = 25, cursor: str | None = None) -> MemberPage:
+def member_page(
+    client: WixClient,
+    cache_key: str,
+    *,
+    search: str = "",
+    status: str = "",
+    offset: int = 0,
+    limit: int = 25,
+    cursor: str | None = None,
+) -> MemberPage:
     if status:
-        return _members_with_pool_status(client, cache_key, status=status, search=search, limit=limit,
-                                         cursor=cursor)
+        return _members_with_pool_status(client, cache_key, status=status, search=search, limit=limit, cursor=cursor)
     # The plan catalog (cached for minutes) is fetched side by side with the page's first call, so a cold
     # start costs no extra round trip.
-    catalog, results = run_together(lambda: get_catalog(client, cache_key),
-                                    lambda: client.query_members(search=search, offset=offset, limit=limit))
+    catalog, results = run_together(
+        lambda: get_catalog(client, cache_key), lambda: client.query_members(search=search, offset=offset, limit=limit)
+    )
     ids = [m.id for m in results.members]
     pools = credits_for(client, catalog, ids)
     rows = tuple(MemberCredits(m, _sorted_pools(pools.get(m.id, []))) for m in results.members)
     return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
 
 
-def _members_with_pool_status(client: WixClient, cache_key: str, *, status: str, search: str, limit: int,
-                              cursor: str | None) -> MemberPage:
+def _members_with_pool_status(
+    client: WixClient, cache_key: str, *, status: str, search: str, limit: int, cursor: str | None
+) -> MemberPage:
     """Filtering on pool data has to start from pools, then resolve their members by ID."""
-    catalog, page = run_together(lambda: get_catalog(client, cache_key), lambda: client.query_pools(
-        filter={"status": status}, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=limit,
-        cursor=cursor,
-    ))
+    catalog, page = run_together(
+        lambda: get_catalog(client, cache_key),
+        lambda: client.query_pools(
+            filter={"status": status},
+            sort=[{"fieldName": "createdDate", "order": "DESC"}],
+            limit=limit,
+            cursor=cursor,
+        ),
+    )
     ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
     if not ids:
         return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
     calls, assemble = _credit_calls(client, catalog, ids)
     found, *answers = run_together(
-        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE), *calls,
+        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
+        *calls,
     )
     pools = assemble(answers)
     by_id = {m.id: m for m in found.members}
@@ -255,14 +290,17 @@ def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) 
         lambda: client.get_member(member_id),
         lambda: list(client.iterate(client.query_pools, filter=by_member)),
         lambda: list(client.iterate(client.query_balances, filter=by_member)),
-        lambda: client.query_transactions(
-            filter=by_member, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=transactions
-        ).items,
+        lambda: (
+            client.query_transactions(
+                filter=by_member, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=transactions
+            ).items
+        ),
     )
     balance_by_pool = {b.pool_id: b for b in balances}
     empty = Catalog({})
     credits = [
-        PoolCredits.from_balance(balance_by_pool[p.id], empty, pool=p) if p.id in balance_by_pool
+        PoolCredits.from_balance(balance_by_pool[p.id], empty, pool=p)
+        if p.id in balance_by_pool
         else PoolCredits.without_balance(p)
         for p in pools
     ]

@@ -1,4 +1,4 @@
-""""Explain this balance": a pool's credits rebuilt from its transactions, step by step.
+""" "Explain this balance": a pool's credits rebuilt from its transactions, step by step.
 
 Wix keeps every change as a transaction with a source and a target (AVAILABLE, RESERVED, EXTERNAL).
 Replaying them from the oldest gives how the balance came to be: granted, used, reserved, rolled over,
@@ -93,8 +93,17 @@ def explain(transactions: list[Transaction], balance: Balance, *, complete: bool
         totals[kind] += tx.magnitude if kind != "adjusted" else d_available
         available += d_available
         reserved += d_reserved
-        steps.append(Step(tx.created, kind, LABELS[kind], d_available, available, reserved,
-                          " — ".join(x for x in (tx.reason, tx.item_name) if x)))
+        steps.append(
+            Step(
+                tx.created,
+                kind,
+                LABELS[kind],
+                d_available,
+                available,
+                reserved,
+                " — ".join(x for x in (tx.reason, tx.item_name) if x),
+            )
+        )
     # Credits that were reserved and then used are not also "booked, not yet used": show what is held now.
     totals["reserved"] = reserved
     return BalanceExplanation(balance, tuple(steps), totals, available, reserved, complete)
@@ -105,8 +114,9 @@ def explain_pool(client: WixClient, pool_id: str) -> BalanceExplanation:
 
     def history():
         items, complete = [], True
-        page = client.query_transactions(filter={"pool.id": pool_id},
-                                         sort=[{"fieldName": "createdDate", "order": "ASC"}], limit=MAX_PAGE)
+        page = client.query_transactions(
+            filter={"pool.id": pool_id}, sort=[{"fieldName": "createdDate", "order": "ASC"}], limit=MAX_PAGE
+        )
         items.extend(page.items)
         for _ in range(MAX_PAGES - 1):
             if not page.next_cursor:

@@ -8,8 +8,9 @@ from .credits import MemberCredits, member_page
 from .wix.client import MAX_PAGE, WixClient
 
 
-def all_members(client: WixClient, cache_key: str, *, search: str = "", status: str = ""
-                ) -> tuple[int | None, Iterator[MemberCredits]]:
+def all_members(
+    client: WixClient, cache_key: str, *, search: str = "", status: str = ""
+) -> tuple[int | None, Iterator[MemberCredits]]:
     """The total (None when the filter walks cursors) and an iterator over every matching member."""
 
     def fetch(**paging):

@@ -29,8 +29,13 @@ class CreditLookup:
             "unlimited": credits.has_unlimited,
             "canBook": credits.has_unlimited or credits.total_available > 0,
             "pools": [
-                {"poolId": p.pool_id, "plan": p.plan_name, "status": p.status, "available": text(p.available),
-                 "reserved": text(p.reserved)}
+                {
+                    "poolId": p.pool_id,
+                    "plan": p.plan_name,
+                    "status": p.status,
+                    "available": text(p.available),
+                    "reserved": text(p.reserved),
+                }
                 for p in credits.pools
             ],
             "asOf": self.as_of.isoformat().replace("+00:00", "Z"),

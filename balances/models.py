@@ -24,7 +24,9 @@ class StudioPreferences(models.Model):
     """The owner's choices for the whole studio; one row (pk=1), defaults until first saved."""
 
     low_credit_threshold = models.DecimalField(
-        max_digits=6, decimal_places=2, default=1,
+        max_digits=6,
+        decimal_places=2,
+        default=1,
         help_text="Members with at most this many credits free to book need attention.",
     )
     updated_at = models.DateTimeField(auto_now=True)

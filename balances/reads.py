@@ -30,22 +30,36 @@ def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str 
     return f"page:{search}|{status}|{offset}|{limit}|{cursor or ''}"
 
 
-def member_page_read(client: WixClient, connection: str, *, search: str = "", status: str = "", offset: int = 0,
-                     limit: int = 25, cursor: str | None = None, refresh: bool = False) -> Fetched[MemberPage]:
+def member_page_read(
+    client: WixClient,
+    connection: str,
+    *,
+    search: str = "",
+    status: str = "",
+    offset: int = 0,
+    limit: int = 25,
+    cursor: str | None = None,
+    refresh: bool = False,
+) -> Fetched[MemberPage]:
     query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    return read_through(connection, _page_key(**query), lambda: member_page(client, connection, **query),
-                        refresh=refresh)
+    return read_through(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
 
 
-def member_detail_read(client: WixClient, connection: str, member_id: str, *,
-                       refresh: bool = False) -> Fetched[MemberDetail]:
-    return read_through(connection, f"member:{member_id}", lambda: member_detail(client, member_id),
-                        refresh=refresh)
+def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Fetched[MemberDetail]:
+    return read_through(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
 
 
-def prefetch_member_page(client: WixClient, connection: str, *, search: str = "", status: str = "",
-                         offset: int = 0, limit: int = 25, cursor: str | None = None,
-                         then: Callable[[MemberPage], None] | None = None) -> Future | None:
+def prefetch_member_page(
+    client: WixClient,
+    connection: str,
+    *,
+    search: str = "",
+    status: str = "",
+    offset: int = 0,
+    limit: int = 25,
+    cursor: str | None = None,
+    then: Callable[[MemberPage], None] | None = None,
+) -> Future | None:
     """Warm the cache with a page nobody asked for yet; skipped when it is cached or the budget is low.
     `then(page)` runs after a load, in the background too (the web side renders the page's rows ahead)."""
     if not settings.WIX_PREFETCH_NEXT_PAGE:

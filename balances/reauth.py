@@ -43,7 +43,9 @@ def end(request) -> None:
 
 class ReauthForm(forms.Form):
     password = forms.CharField(
-        label="Your password", max_length=4096, strip=False,
+        label="Your password",
+        max_length=4096,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "current-password"}),
     )
 

@@ -4,8 +4,15 @@ OWNER = "Owner"
 FRONT_DESK = "Front desk"
 
 ROLE_PERMISSIONS = {
-    OWNER: ["view_members", "adjust_credits", "export_members", "view_audit", "manage_connection", "manage_staff",
-            "allow_negative_balance"],
+    OWNER: [
+        "view_members",
+        "adjust_credits",
+        "export_members",
+        "view_audit",
+        "manage_connection",
+        "manage_staff",
+        "allow_negative_balance",
+    ],
     FRONT_DESK: ["view_members"],
 }
 
@@ -30,5 +37,4 @@ def sync_roles(using="default", **kwargs) -> None:
 
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.add(*Permission.objects.using(using).filter(
-            content_type__app_label="balances", codename__in=codenames))
+        group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label="balances", codename__in=codenames))

@@ -71,13 +71,15 @@ def _page(request, *, add_form=None, password_forms=None, status=200):
     rows = []
     for user in _staff():
         groups = {g.name for g in user.groups.all()}
-        rows.append({
-            "user": user,
-            "role": OWNER if OWNER in groups else (FRONT_DESK if FRONT_DESK in groups else "—"),
-            "can_adjust": OWNER in groups or any(p.codename == "adjust_credits" for p in user.user_permissions.all()),
-            "granted_adjust": any(p.codename == "adjust_credits" for p in user.user_permissions.all()),
-            "password_form": (password_forms or {}).get(user.pk) or SetPasswordForm(user, prefix=f"u{user.pk}"),
-        })
+        rows.append(
+            {
+                "user": user,
+                "role": OWNER if OWNER in groups else (FRONT_DESK if FRONT_DESK in groups else "—"),
+                "can_adjust": OWNER in groups or any(p.codename == "adjust_credits" for p in user.user_permissions.all()),
+                "granted_adjust": any(p.codename == "adjust_credits" for p in user.user_permissions.all()),
+                "password_form": (password_forms or {}).get(user.pk) or SetPasswordForm(user, prefix=f"u{user.pk}"),
+            }
+        )
     context = {"rows": rows, "add_form": add_form or StaffCreationForm(), "owner_role": OWNER}
     return TemplateResponse(request, "staff/list.html", context, status=status)
 

@@ -29,9 +29,16 @@ class Cached(Generic[T]):
         return self.value is not None
 
 
-def read_through(key: str, fetch: Callable[[], T], *, fresh_seconds: int, keep_seconds: int,
-                 errors: tuple[type[Exception], ...], describe: Callable[[Exception], str],
-                 refresh: bool = False) -> Cached[T]:
+def read_through(
+    key: str,
+    fetch: Callable[[], T],
+    *,
+    fresh_seconds: int,
+    keep_seconds: int,
+    errors: tuple[type[Exception], ...],
+    describe: Callable[[Exception], str],
+    refresh: bool = False,
+) -> Cached[T]:
     """`fetch` raising one of `errors` never escapes: it becomes `Cached(error=describe(exc))`."""
     entry = cache.get(key)
     now = datetime.now(UTC)

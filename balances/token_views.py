@@ -26,8 +26,9 @@ def api_tokens(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            token, plaintext = create_token(form.cleaned_data["name"], request.user,
-                                            requests_per_minute=form.cleaned_data["requests_per_minute"])
+            token, plaintext = create_token(
+                form.cleaned_data["name"], request.user, requests_per_minute=form.cleaned_data["requests_per_minute"]
+            )
             context.update(new_token=plaintext, created=token, form=TokenForm())
         else:
             status = 400

@@ -22,8 +22,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-ms", type=float, default=50.0, help="L: latency added to every Wix call")
     parser.add_argument("--members", type=int, default=5000, help="members in the main studio")
-    parser.add_argument("--big-members", type=int, default=50000,
-                        help="members in the whole-studio run (0 skips it)")
+    parser.add_argument("--big-members", type=int, default=50000, help="members in the whole-studio run (0 skips it)")
     parser.add_argument("--repeats", type=int, default=7, help="repeats per timed figure (medians)")
     parser.add_argument("--naive-repeats", type=int, default=3)
     parser.add_argument("--reading-seconds", type=float, default=1.0, help="time spent on a page before 'next'")
@@ -31,10 +30,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--load-requests", type=int, default=600, help="bounded load: at most this many")
     parser.add_argument("--load-seconds", type=float, default=30.0, help="bounded load: at most this long")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--budget", type=int, default=int(os.environ.get("WIX_CALLS_PER_MINUTE", 200)),
-                        help="Wix calls per minute the whole-studio scan must stay under")
-    parser.add_argument("--full-scan", action="store_true",
-                        help="also walk the big studio (slow: over 1,100 calls at half the call budget)")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=int(os.environ.get("WIX_CALLS_PER_MINUTE", 200)),
+        help="Wix calls per minute the whole-studio scan must stay under",
+    )
+    parser.add_argument(
+        "--full-scan", action="store_true", help="also walk the big studio (slow: over 1,100 calls at half the call budget)"
+    )
     parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (default: Running low)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
@@ -83,8 +87,9 @@ def main(argv=None) -> int:
             step("goal 4: warm page")
             goals.warm_page(report, dash, requests=args.warm_requests)
             step("goals 5 and 7: gunicorn, 2 workers, bounded load")
-            goals.throughput(report, dash, env, workdir, requests=args.load_requests,
-                             concurrency=args.concurrency, max_seconds=args.load_seconds)
+            goals.throughput(
+                report, dash, env, workdir, requests=args.load_requests, concurrency=args.concurrency, max_seconds=args.load_seconds
+            )
             step("goal 6: whole-studio scan within the call budget")
             goals.whole_studio(report, dash, budget=args.budget, attention_url=args.attention_url, progress=step)
         finally:
@@ -93,8 +98,9 @@ def main(argv=None) -> int:
             step(f"building the {args.big_members:,}-member studio")
             big, built = start_sandbox(args.big_members, latency)
             members, pools, balances = studio_size(big)
-            report.setup.append(f"Big studio: {members:,} members, {pools:,} pools ({balances:,} with a "
-                                f"balance), built in {built:.0f} s.")
+            report.setup.append(
+                f"Big studio: {members:,} members, {pools:,} pools ({balances:,} with a balance), built in {built:.0f} s."
+            )
             try:
                 point_at(big)
                 dash = goals.Dashboard(dash.client, big, latency)

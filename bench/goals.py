@@ -79,6 +79,7 @@ class Dashboard:
         def call():
             member_page(get_client(), connection_fingerprint(current_auth()), offset=offset, limit=size)
             return 200
+
         return timed(self.server, call)
 
     def offsets(self, size: int, count: int) -> list[int]:
@@ -127,32 +128,39 @@ def naive_costs(server, dash: Dashboard, reps: int) -> dict[int, list[Sample]]:
         naive.close()
 
 
-def check_structure(report: Report, label: str, costs: dict[int, PageCost], reference: dict[int, PageCost] | None,
-                    *, latency: float):
+def check_structure(
+    report: Report, label: str, costs: dict[int, PageCost], reference: dict[int, PageCost] | None, *, latency: float
+):
     """The structural call-count properties: a fixed shape per size, no per-item calls, two round trips."""
     for size, cost in costs.items():
         samples = cost.cold + cost.new + cost.service
-        report.check(f"{label}: every {size}-row page answered 200", all(s.status == 200 for s in samples),
-                     ", ".join(sorted({str(s.status) for s in samples})))
+        report.check(
+            f"{label}: every {size}-row page answered 200",
+            all(s.status == 200 for s in samples),
+            ", ".join(sorted({str(s.status) for s in samples})),
+        )
         for kind in ("cold", "new"):
             shapes = {s.shape() for s in getattr(cost, kind)}
             same = len(shapes) == 1
             if reference is not None:
                 same = same and shapes == {s.shape() for s in getattr(reference[size], kind)}
-            report.check(f"{label}: {size}-row {kind} pages all make the same calls"
-                         + (" as in the reference run" if reference is not None else ""),
-                         same, "; ".join(_shape_text(s) for s in sorted(shapes)))
+            report.check(
+                f"{label}: {size}-row {kind} pages all make the same calls"
+                + (" as in the reference run" if reference is not None else ""),
+                same,
+                "; ".join(_shape_text(s) for s in sorted(shapes)),
+            )
         items = sorted({c for s in samples for c in per_item_calls(s.calls)})
-        report.check(f"{label}: no per-member or per-pool call on {size}-row pages", not items,
-                     ", ".join(items[:3]))
+        report.check(f"{label}: no per-member or per-pool call on {size}-row pages", not items, ", ".join(items[:3]))
         if latency < MIN_LATENCY_FOR_TRIPS:
             continue  # with (almost) no latency, side-by-side calls may finish before the next one starts
         # Noise (a descheduled thread) can only split a wave, never merge dependent calls: the fewest
         # round trips seen is the page's structure.
         for kind in ("new", "cold"):  # a cold start fetches the plan catalog side by side: no extra trip
             trips = [s.trips for s in getattr(cost, kind)]
-            report.check(f"{label}: {size}-row {kind} page = 2 sequential round trips", min(trips) == 2,
-                         f"round trips seen: {trips}")
+            report.check(
+                f"{label}: {size}-row {kind} page = 2 sequential round trips", min(trips) == 2, f"round trips seen: {trips}"
+            )
 
 
 def _shape_text(shape) -> str:
@@ -191,31 +199,49 @@ def member_pages(report: Report, dash: Dashboard, server, *, reps: int, naive_re
         calls = cost.new[0].count
         cold_calls = cost.cold[0].count
         naive_calls = median([s.count for s in ref])
-        report.check(f"naive makes more calls than ours on {size}-row pages", naive_calls > cold_calls,
-                     f"naive {naive_calls:.0f}, ours {cold_calls}")
-        report.rows.append(Row(
-            "1", f"upstream calls, {size}-row page",
-            f"{calls} ({min(s.trips for s in cost.new)} round trips); {cold_calls} on a cold start",
-            f"≤ {LITERAL_CALL_GOAL}, same for every size", verdict(calls <= LITERAL_CALL_GOAL),
-            naive=f"{naive_calls:.0f} ({median([s.trips for s in ref]):.0f} round trips)",
-            ratio=ratio(naive_calls, calls),
-        ))
+        report.check(
+            f"naive makes more calls than ours on {size}-row pages",
+            naive_calls > cold_calls,
+            f"naive {naive_calls:.0f}, ours {cold_calls}",
+        )
+        report.rows.append(
+            Row(
+                "1",
+                f"upstream calls, {size}-row page",
+                f"{calls} ({min(s.trips for s in cost.new)} round trips); {cold_calls} on a cold start",
+                f"≤ {LITERAL_CALL_GOAL}, same for every size",
+                verdict(calls <= LITERAL_CALL_GOAL),
+                naive=f"{naive_calls:.0f} ({median([s.trips for s in ref]):.0f} round trips)",
+                ratio=ratio(naive_calls, calls),
+            )
+        )
     for size in SIZES:
         cost, ref = costs[size], naive[size]
         naive_ms = median([s.ms for s in ref])
         cold_ms, new_ms = median([s.ms for s in cost.cold]), median([s.ms for s in cost.new])
         service_ms = median([s.ms for s in cost.service])
-        report.rows.append(Row(
-            "2", f"cold page ÷ L, {size} rows, empty caches",
-            f"{times_l(cold_ms, latency)} ({ms(cold_ms)})", f"≤ {COLD_GOAL_L} L",
-            verdict(cold_ms <= COLD_GOAL_L * latency * 1000),
-            naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})", ratio=ratio(naive_ms, cold_ms)))
-        report.rows.append(Row(
-            "2", f"new page ÷ L, {size} rows, plan catalog cached",
-            f"{times_l(new_ms, latency)} ({ms(new_ms)}; service layer alone, uncached: {times_l(service_ms, latency)})",
-            f"≤ {COLD_GOAL_L} L",
-            verdict(new_ms <= COLD_GOAL_L * latency * 1000),
-            naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})", ratio=ratio(naive_ms, new_ms)))
+        report.rows.append(
+            Row(
+                "2",
+                f"cold page ÷ L, {size} rows, empty caches",
+                f"{times_l(cold_ms, latency)} ({ms(cold_ms)})",
+                f"≤ {COLD_GOAL_L} L",
+                verdict(cold_ms <= COLD_GOAL_L * latency * 1000),
+                naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})",
+                ratio=ratio(naive_ms, cold_ms),
+            )
+        )
+        report.rows.append(
+            Row(
+                "2",
+                f"new page ÷ L, {size} rows, plan catalog cached",
+                f"{times_l(new_ms, latency)} ({ms(new_ms)}; service layer alone, uncached: {times_l(service_ms, latency)})",
+                f"≤ {COLD_GOAL_L} L",
+                verdict(new_ms <= COLD_GOAL_L * latency * 1000),
+                naive=f"{times_l(naive_ms, latency)} ({ms(naive_ms)})",
+                ratio=ratio(naive_ms, new_ms),
+            )
+        )
     return costs
 
 
@@ -239,12 +265,17 @@ def next_page(report: Report, dash: Dashboard, *, reps: int, reading: float) -> 
         live.append("Live from Wix at" in body[0])
     value = median([s.ms for s in samples])
     calls = median([s.count for s in samples])
-    report.rows.append(Row(
-        "3", f"next page after reading {reading:g} s, {size} rows",
-        f"{times_l(value, dash.latency)} ({ms(value)}; {sum(live)} of {len(live)} waited for Wix, the rest "
-        f"served from the prefetched copy; {calls:.0f} background calls for the page after started meanwhile; "
-        f"{median(before):.0f} calls for the first page and its prefetch)",
-        f"≤ {NEXT_GOAL_L} L", verdict(value <= NEXT_GOAL_L * dash.latency * 1000)))
+    report.rows.append(
+        Row(
+            "3",
+            f"next page after reading {reading:g} s, {size} rows",
+            f"{times_l(value, dash.latency)} ({ms(value)}; {sum(live)} of {len(live)} waited for Wix, the rest "
+            f"served from the prefetched copy; {calls:.0f} background calls for the page after started meanwhile; "
+            f"{median(before):.0f} calls for the first page and its prefetch)",
+            f"≤ {NEXT_GOAL_L} L",
+            verdict(value <= NEXT_GOAL_L * dash.latency * 1000),
+        )
+    )
 
 
 def _keep(bodies: list, response) -> int:
@@ -261,15 +292,21 @@ def warm_page(report: Report, dash: Dashboard, *, requests: int) -> None:
     samples = [dash.get(url) for _ in range(requests)]
     times = [s.ms for s in samples]
     calls = statistics.mean(s.count for s in samples)
-    report.rows.append(Row(
-        "4", "warm page server time, 50 rows",
-        f"median {ms(median(times))}, p95 {ms(p95(times))} ({calls:.1f} upstream calls per request"
-        f"{'' if calls else ': served from cache'})",
-        f"median ≤ {WARM_GOAL_MS} ms", verdict(median(times) <= WARM_GOAL_MS)))
+    report.rows.append(
+        Row(
+            "4",
+            "warm page server time, 50 rows",
+            f"median {ms(median(times))}, p95 {ms(p95(times))} ({calls:.1f} upstream calls per request"
+            f"{'' if calls else ': served from cache'})",
+            f"median ≤ {WARM_GOAL_MS} ms",
+            verdict(median(times) <= WARM_GOAL_MS),
+        )
+    )
 
 
-def throughput(report: Report, dash: Dashboard, env: dict, workdir: Path, *, requests: int,
-               concurrency: int, max_seconds: float) -> None:
+def throughput(
+    report: Report, dash: Dashboard, env: dict, workdir: Path, *, requests: int, concurrency: int, max_seconds: float
+) -> None:
     """Goals 5 and 7: two gunicorn workers under a bounded load; their peak memory."""
     cookies = {name: morsel.value for name, morsel in dash.client.cookies.items()}
     with load.gunicorn(env, workdir, workers=2) as server:
@@ -281,18 +318,27 @@ def throughput(report: Report, dash: Dashboard, env: dict, workdir: Path, *, req
         upstream = len(dash.server.log) - before
         workers = server.worker_pids()
         memory = [load.memory_mb(pid) for pid in workers]
-    report.check("load: every request answered 200", result.failed == 0,
-                 f"{result.failed} of {result.requests} failed")
-    report.rows.append(Row(
-        "5", f"warm pages/s, 2 workers, {concurrency} concurrent clients",
-        f"{result.per_second:,.0f} req/s, p95 {ms(result.p95_ms)} ({result.requests} requests in "
-        f"{result.seconds:.1f} s; {upstream / max(result.requests, 1):.1f} upstream calls per request)",
-        f"≥ {THROUGHPUT_GOAL} req/s", verdict(result.per_second >= THROUGHPUT_GOAL)))
+    report.check("load: every request answered 200", result.failed == 0, f"{result.failed} of {result.requests} failed")
+    report.rows.append(
+        Row(
+            "5",
+            f"warm pages/s, 2 workers, {concurrency} concurrent clients",
+            f"{result.per_second:,.0f} req/s, p95 {ms(result.p95_ms)} ({result.requests} requests in "
+            f"{result.seconds:.1f} s; {upstream / max(result.requests, 1):.1f} upstream calls per request)",
+            f"≥ {THROUGHPUT_GOAL} req/s",
+            verdict(result.per_second >= THROUGHPUT_GOAL),
+        )
+    )
     peak = max((m[0] for m in memory), default=0.0)
-    report.rows.append(Row(
-        "7", "peak RSS per worker while serving",
-        ", ".join(f"{hwm:.0f} MB (now {rss:.0f})" for hwm, rss in memory) or "no workers found",
-        f"≤ {RSS_GOAL_MB} MB", verdict(bool(memory) and peak <= RSS_GOAL_MB)))
+    report.rows.append(
+        Row(
+            "7",
+            "peak RSS per worker while serving",
+            ", ".join(f"{hwm:.0f} MB (now {rss:.0f})" for hwm, rss in memory) or "no workers found",
+            f"≤ {RSS_GOAL_MB} MB",
+            verdict(bool(memory) and peak <= RSS_GOAL_MB),
+        )
+    )
 
 
 def big_pages(report: Report, dash: Dashboard, reference: dict[int, PageCost], *, reps: int) -> None:
@@ -305,9 +351,11 @@ def big_pages(report: Report, dash: Dashboard, reference: dict[int, PageCost], *
             dash.warm_catalog()
             with without_prefetch():
                 samples.append(dash.get(dash.url(offset=offset, size=size)))
-        report.check(f"{len(server.studio.members):,} members: {size}-row pages make the same calls as at the "
-                     "reference size", {s.shape() for s in samples} == {s.shape() for s in reference[size].new},
-                     f"{samples[0].count} calls")
+        report.check(
+            f"{len(server.studio.members):,} members: {size}-row pages make the same calls as at the reference size",
+            {s.shape() for s in samples} == {s.shape() for s in reference[size].new},
+            f"{samples[0].count} calls",
+        )
 
 
 def balances_in(server) -> int:
@@ -335,8 +383,10 @@ def whole_studio(report: Report, dash: Dashboard, *, budget: int, attention_url:
     server.faults.rate_limit_per_minute = budget
     settings.WIX_CALLS_PER_MINUTE = budget  # the dashboard paces its background work to a share of it
     if progress:
-        progress(f"  scanning {members:,} members at the service's pace "
-                 f"({budget // 2} calls a minute: half the budget, the rest left for people)")
+        progress(
+            f"  scanning {members:,} members at the service's pace "
+            f"({budget // 2} calls a minute: half the budget, the rest left for people)"
+        )
     fingerprint = connection_fingerprint(current_auth())
     started = time.monotonic()
     try:
@@ -350,24 +400,38 @@ def whole_studio(report: Report, dash: Dashboard, *, budget: int, attention_url:
     peak = max_in_window(calls)
     balances = balances_in(server)
     balance_calls = sum(1 for r in calls if r.path.endswith("/balances/query"))
-    report.check(f"whole-studio scan, {members:,} members: the service finished its scan", result is not None,
-                 attention.last_error(fingerprint) or "a report was stored")
-    report.check(f"whole-studio scan, {members:,} members: no call refused by the rate limit", limited == 0,
-                 f"{limited} answered 429")
-    report.check(f"whole-studio scan, {members:,} members: never above {budget} calls in any minute",
-                 peak <= budget, f"at most {peak} in a minute")
+    report.check(
+        f"whole-studio scan, {members:,} members: the service finished its scan",
+        result is not None,
+        attention.last_error(fingerprint) or "a report was stored",
+    )
+    report.check(
+        f"whole-studio scan, {members:,} members: no call refused by the rate limit", limited == 0, f"{limited} answered 429"
+    )
+    report.check(
+        f"whole-studio scan, {members:,} members: never above {budget} calls in any minute",
+        peak <= budget,
+        f"at most {peak} in a minute",
+    )
     seen = result.pools_scanned if result else 0
-    report.check(f"whole-studio scan, {members:,} members: saw every balance in the fewest calls",
-                 seen == balances and balance_calls == -(-balances // 100),
-                 f"{seen:,} of {balances:,} balances in {balance_calls} Query Balances calls "
-                 f"(fewest: {-(-balances // 100)}); {len(calls)} calls in all")
+    report.check(
+        f"whole-studio scan, {members:,} members: saw every balance in the fewest calls",
+        seen == balances and balance_calls == -(-balances // 100),
+        f"{seen:,} of {balances:,} balances in {balance_calls} Query Balances calls "
+        f"(fewest: {-(-balances // 100)}); {len(calls)} calls in all",
+    )
     found = (result.count("out") + result.count("low")) if result else 0
     emulator = median([r.duration_ms for r in calls]) - dash.latency * 1000
-    report.rows.append(Row(
-        "6", f"whole studio, ≤ {threshold:g} credit left, {members:,} members: fresh answer (measured)",
-        f"{seconds:,.1f} s, {len(calls)} calls ({balance_calls} for balances), at most {peak} in a minute, "
-        f"{found:,} members found (the emulator adds {ms(emulator)} per call)",
-        f"never above {budget} calls/min", verdict(result is not None and limited == 0 and peak <= budget)))
+    report.rows.append(
+        Row(
+            "6",
+            f"whole studio, ≤ {threshold:g} credit left, {members:,} members: fresh answer (measured)",
+            f"{seconds:,.1f} s, {len(calls)} calls ({balance_calls} for balances), at most {peak} in a minute, "
+            f"{found:,} members found (the emulator adds {ms(emulator)} per call)",
+            f"never above {budget} calls/min",
+            verdict(result is not None and limited == 0 and peak <= budget),
+        )
+    )
     if result is None:
         return
     url = attention_url or reverse("members:attention", args=["low"])
@@ -378,11 +442,16 @@ def whole_studio(report: Report, dash: Dashboard, *, budget: int, attention_url:
     text = dash.client.get(url).content.decode(errors="replace").lower()
     upstream = sum(s.count for s in served)
     report.check("whole-studio answer: served without asking Wix", upstream == 0, f"{upstream} calls")
-    report.rows.append(Row(
-        "6", "whole-studio answer served afterwards (HTTP, stored report)",
-        f"median {ms(value)}, p95 {ms(worst)}, status {served[-1].status}, "
-        f"'as of' {'shown' if 'as of' in text else 'missing'}, {upstream} upstream calls",
-        f"≤ {SERVE_GOAL_MS} ms with its 'as of' time", verdict(value <= SERVE_GOAL_MS and "as of" in text)))
+    report.rows.append(
+        Row(
+            "6",
+            "whole-studio answer served afterwards (HTTP, stored report)",
+            f"median {ms(value)}, p95 {ms(worst)}, status {served[-1].status}, "
+            f"'as of' {'shown' if 'as of' in text else 'missing'}, {upstream} upstream calls",
+            f"≤ {SERVE_GOAL_MS} ms with its 'as of' time",
+            verdict(value <= SERVE_GOAL_MS and "as of" in text),
+        )
+    )
 
 
 def whole_studio_projection(report: Report, server, *, budget: int, latency: float) -> None:
@@ -391,8 +460,13 @@ def whole_studio_projection(report: Report, server, *, budget: int, latency: flo
     balances = balances_in(server)
     calls, floor = scan_floor(balances, budget, latency)
     paced = (calls - 1) * 60 / (budget / 2)  # balances.pacing: background work takes half the budget
-    report.rows.append(Row(
-        "6", f"whole studio, ≤ 1 credit left, {len(server.studio.members):,} members: fresh answer (computed)",
-        f"≥ {calls} calls for {balances:,} balances → ≥ {floor:,.0f} s at the full budget, ≈ {paced / 60:,.0f} min "
-        "at the scan's half share (not walked by default; run with `--full-scan`)",
-        f"never above {budget} calls/min", "reported"))
+    report.rows.append(
+        Row(
+            "6",
+            f"whole studio, ≤ 1 credit left, {len(server.studio.members):,} members: fresh answer (computed)",
+            f"≥ {calls} calls for {balances:,} balances → ≥ {floor:,.0f} s at the full budget, ≈ {paced / 60:,.0f} min "
+            "at the scan's half share (not walked by default; run with `--full-scan`)",
+            f"never above {budget} calls/min",
+            "reported",
+        )
+    )

@@ -50,12 +50,23 @@ def gunicorn(env: dict[str, str], workdir: Path, *, workers: int = 2) -> Iterato
     args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi"]
     if GUNICORN_CONF.exists():
         args += ["-c", str(GUNICORN_CONF)]
-    args += ["-w", str(workers), "-b", "127.0.0.1:0", "--error-logfile", "-", "--log-level", "info",
-             "--access-logfile", "-", "--access-logformat", '%(p)s "%(r)s" %(s)s']  # which worker answered
+    args += [
+        "-w",
+        str(workers),
+        "-b",
+        "127.0.0.1:0",
+        "--error-logfile",
+        "-",
+        "--log-level",
+        "info",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(p)s "%(r)s" %(s)s',
+    ]  # which worker answered
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = _wait_for_listen(log_path, process, timeout=30)
         server = Server(url, process.pid, log_path)
@@ -153,9 +164,11 @@ def warm_every_worker(url: str, cookies: dict[str, str], server: Server, *, max_
             thread.start()
         for thread in threads:
             thread.join()
-        served = {int(pid) for pid, line_path in re.findall(r"^<(\d+)> \"GET /(\S*) [^\"]*\" 200$",
-                                                           server.log_path.read_text(), re.MULTILINE)
-                  if line_path == path}
+        served = {
+            int(pid)
+            for pid, line_path in re.findall(r"^<(\d+)> \"GET /(\S*) [^\"]*\" 200$", server.log_path.read_text(), re.MULTILINE)
+            if line_path == path
+        }
         if set(server.worker_pids()) <= served:
             return
     raise RuntimeError("gunicorn workers did not all serve the page")

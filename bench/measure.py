@@ -45,8 +45,7 @@ def round_trips(records: Sequence[RequestRecord]) -> int:
 
 
 def per_item_calls(records: Sequence[RequestRecord]) -> list[str]:
-    return [f"{r.method} {r.path}" for r in records
-            if r.path.startswith(PER_ITEM_PREFIXES) and r.path not in LIST_PATHS]
+    return [f"{r.method} {r.path}" for r in records if r.path.startswith(PER_ITEM_PREFIXES) and r.path not in LIST_PATHS]
 
 
 @dataclass(frozen=True)

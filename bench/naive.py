@@ -28,16 +28,21 @@ class NaiveDirectory:
 
     def page(self, *, offset: int, limit: int) -> dict[str, Decimal]:
         """Credits free to book per member of one page ({member id: available})."""
-        found = self.http.post("/members/v1/members/query", json={
-            "query": {"paging": {"limit": limit, "offset": offset}}, "fieldsets": ["FULL"],
-        })
+        found = self.http.post(
+            "/members/v1/members/query",
+            json={
+                "query": {"paging": {"limit": limit, "offset": offset}},
+                "fieldsets": ["FULL"],
+            },
+        )
         found.raise_for_status()
         ids = [m["id"] for m in found.json()["members"]]
         pools, cursor = [], None
         while True:
             paging = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-            query = {"cursorPaging": paging} if cursor else {
-                "filter": {"beneficiary.memberId": {"$in": ids}}, "cursorPaging": paging}
+            query = (
+                {"cursorPaging": paging} if cursor else {"filter": {"beneficiary.memberId": {"$in": ids}}, "cursorPaging": paging}
+            )
             answer = self.http.post("/benefit-programs/v1/pools/query", json={"query": query})
             answer.raise_for_status()
             data = answer.json()

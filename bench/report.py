@@ -43,14 +43,11 @@ class Report:
     def markdown(self) -> str:
         out = [f"# {self.title}", ""]
         out += [f"- {line}" for line in self.setup]
-        out += ["", "| # | measure | ours | naive | naive ÷ ours | goal | verdict |",
-                "|---|---|---|---|---|---|---|"]
-        out += [f"| {r.goal} | {r.measure} | {r.ours} | {r.naive} | {r.ratio} | {r.target} | {r.verdict} |"
-                for r in self.rows]
+        out += ["", "| # | measure | ours | naive | naive ÷ ours | goal | verdict |", "|---|---|---|---|---|---|---|"]
+        out += [f"| {r.goal} | {r.measure} | {r.ours} | {r.naive} | {r.ratio} | {r.target} | {r.verdict} |" for r in self.rows]
         passed = sum(c.ok for c in self.checks)
         out += ["", f"## Structural checks ({passed}/{len(self.checks)} passed — a miss fails `make bench`)", ""]
-        out += [f"- {'PASS' if c.ok else 'FAIL'} — {c.name}" + (f": {c.detail}" if c.detail else "")
-                for c in self.checks]
+        out += [f"- {'PASS' if c.ok else 'FAIL'} — {c.name}" + (f": {c.detail}" if c.detail else "") for c in self.checks]
         if self.notes:
             out += ["", "## Notes", ""] + [f"- {n}" for n in self.notes]
         return "\n".join(out) + "\n"

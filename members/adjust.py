@@ -14,13 +14,13 @@ from .views import _error_status, _partial
 
 TEMPLATE = "members/adjust.html"
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
-STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502,
-          Outcome.UNKNOWN: 503}
+STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502, Outcome.UNKNOWN: 503}
 
 
 def _fresh_form(balance, **values) -> AdjustForm:
-    return AdjustForm(initial={"idempotency_key": new_key(), "revision": balance.revision,
-                               "seen_available": balance.available, **values})
+    return AdjustForm(
+        initial={"idempotency_key": new_key(), "revision": balance.revision, "seen_available": balance.available, **values}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,8 +28,15 @@ def _fresh_form(balance, **values) -> AdjustForm:
 def adjust_credits(request, member_id, pool_id):
     member_id, pool_id = str(member_id), str(pool_id)
     template = _partial(request, TEMPLATE, "adjust")
-    context = {"member_id": member_id, "pool_id": pool_id, "form": None, "result": None, "balance": None,
-               "error": None, "may_go_negative": request.user.has_perm("balances.allow_negative_balance")}
+    context = {
+        "member_id": member_id,
+        "pool_id": pool_id,
+        "form": None,
+        "result": None,
+        "balance": None,
+        "error": None,
+        "may_go_negative": request.user.has_perm("balances.allow_negative_balance"),
+    }
     client = get_client()
 
     if request.method == "GET":
@@ -50,8 +57,13 @@ def adjust_credits(request, member_id, pool_id):
         return TemplateResponse(request, template, context, status=400)
     data = form.cleaned_data
     change = AdjustmentRequest(
-        member_id=member_id, pool_id=pool_id, mode=data["mode"], amount=data["amount"], reason=data["reason"],
-        idempotency_key=str(data["idempotency_key"]), revision=data["revision"],
+        member_id=member_id,
+        pool_id=pool_id,
+        mode=data["mode"],
+        amount=data["amount"],
+        reason=data["reason"],
+        idempotency_key=str(data["idempotency_key"]),
+        revision=data["revision"],
         allow_negative=data["allow_negative"],
     )
     try:
@@ -61,8 +73,7 @@ def adjust_credits(request, member_id, pool_id):
         context["error"] = "Another change to this plan is in progress. Try again in a moment."
         return TemplateResponse(request, template, context, status=409)
 
-    context.update(result=result, balance=result.balance, seen_available=data["seen_available"],
-                   seen_revision=data["revision"])
+    context.update(result=result, balance=result.balance, seen_available=data["seen_available"], seen_revision=data["revision"])
     keep = {"mode": data["mode"], "amount": data["amount"], "reason": data["reason"]}
     if result.outcome == Outcome.UNKNOWN:
         pass  # keep the bound form: retrying must send the very same key
@@ -71,8 +82,9 @@ def adjust_credits(request, member_id, pool_id):
     elif result.balance is not None:
         context["form"] = _fresh_form(result.balance, **keep)
     else:  # a replayed or failed attempt without fresh numbers: show the form again to retry from scratch
-        context["form"] = AdjustForm(initial={**keep, "idempotency_key": new_key(), "revision": data["revision"],
-                                              "seen_available": data["seen_available"]})
+        context["form"] = AdjustForm(
+            initial={**keep, "idempotency_key": new_key(), "revision": data["revision"], "seen_available": data["seen_available"]}
+        )
     response = TemplateResponse(request, template, context, status=STATUS[result.outcome])
     if result.retry_after:  # rate limited: nothing was applied, and the form says when to try again
         response.status_code, response["Retry-After"] = 503, str(int(result.retry_after + 0.999))

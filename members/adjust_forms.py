@@ -14,15 +14,20 @@ class AdjustForm(forms.Form):
     """A change to one pool. The key and revision are fixed when the form is rendered (hidden)."""
 
     mode = forms.ChoiceField(
-        choices=[("add", "Add"), ("remove", "Remove"), ("set", "Set to exactly")], initial="add",
+        choices=[("add", "Add"), ("remove", "Remove"), ("set", "Set to exactly")],
+        initial="add",
         widget=forms.RadioSelect,
         error_messages={"required": "Choose add, remove or set.", "invalid_choice": "Choose add, remove or set."},
     )
-    amount = forms.CharField(max_length=20, strip=True, label="Credits",
-                             error_messages={"required": "Enter a number of credits, like 2 or 1.5."})
-    reason = forms.CharField(max_length=256, strip=True, widget=forms.TextInput(attrs={"maxlength": 256}),
-                             error_messages={"required": "A reason is required.",
-                                             "max_length": "Keep the reason under 256 characters."})
+    amount = forms.CharField(
+        max_length=20, strip=True, label="Credits", error_messages={"required": "Enter a number of credits, like 2 or 1.5."}
+    )
+    reason = forms.CharField(
+        max_length=256,
+        strip=True,
+        widget=forms.TextInput(attrs={"maxlength": 256}),
+        error_messages={"required": "A reason is required.", "max_length": "Keep the reason under 256 characters."},
+    )
     allow_negative = forms.BooleanField(required=False, label="Allow the balance to go below zero")
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     revision = forms.RegexField(regex=r"^\d{1,19}$", widget=forms.HiddenInput)

@@ -38,9 +38,20 @@ def _lines(total, rows):
                 + ("unlimited" if p.unlimited else f"{_n(p.available)} free, {_n(p.reserved)} booked")
                 for p in row.pools
             )
-            yield writer.writerow([_cell(v) for v in (
-                row.member.id, row.member.name, row.member.email, _n(row.total_available),
-                _n(row.total_reserved), "yes" if row.has_unlimited else "no", plans)])
+            yield writer.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        row.member.id,
+                        row.member.name,
+                        row.member.email,
+                        _n(row.total_available),
+                        _n(row.total_reserved),
+                        "yes" if row.has_unlimited else "no",
+                        plans,
+                    )
+                ]
+            )
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
         yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
@@ -55,12 +66,12 @@ def _n(value) -> str:
 def export_members(request):
     form = MemberFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400,
-                            content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            " ".join(e for errs in form.errors.values() for e in errs), status=400, content_type="text/plain; charset=utf-8"
+        )
     query = form.cleaned_data
     try:
-        total, rows = all_members(get_client(), connection_fingerprint(current_auth()),
-                                  search=query["q"], status=query["status"])
+        total, rows = all_members(get_client(), connection_fingerprint(current_auth()), search=query["q"], status=query["status"])
     except WixError as error:
         return HttpResponse(error.message, status=_error_status(error), content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(_lines(total, rows), content_type="text/csv; charset=utf-8")

@@ -8,11 +8,15 @@ class MemberFilterForm(forms.Form):
 
     q = forms.CharField(required=False, max_length=100, strip=True, label="Search")
     status = forms.ChoiceField(
-        required=False, label="Plan status",
+        required=False,
+        label="Plan status",
         choices=[("", "Any status")] + [(s, s.title()) for s in POOL_STATUSES],
     )
     size = forms.TypedChoiceField(
-        required=False, coerce=int, empty_value=25, label="Per page",
+        required=False,
+        coerce=int,
+        empty_value=25,
+        label="Per page",
         choices=[(n, str(n)) for n in PAGE_SIZES],
         error_messages={"invalid_choice": "Page size must be 25, 50 or 100."},
     )

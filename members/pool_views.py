@@ -21,6 +21,5 @@ def explain_balance(request, member_id, pool_id):
             raise WixNotFound("This member has no such plan.")
     except WixError as error:
         message = "This member has no such plan." if isinstance(error, WixNotFound) else error.message
-        return TemplateResponse(request, template, {"error": message, "member_id": member_id},
-                                status=_error_status(error))
+        return TemplateResponse(request, template, {"error": message, "member_id": member_id}, status=_error_status(error))
     return TemplateResponse(request, template, {"explanation": explanation, "member_id": member_id})

@@ -16,7 +16,11 @@ TEMPLATE = "members/_threshold.html#threshold-form"
 
 class ThresholdForm(forms.ModelForm):
     low_credit_threshold = forms.DecimalField(
-        label="Running low means at most", min_value=0, max_value=999, max_digits=6, decimal_places=2,
+        label="Running low means at most",
+        min_value=0,
+        max_value=999,
+        max_digits=6,
+        decimal_places=2,
         error_messages={
             "required": "Enter a number of credits, like 1 or 2.5.",
             "invalid": "Enter a number of credits, like 1 or 2.5.",

@@ -48,9 +48,11 @@ def _refresh_url(request) -> str:
 
 def _rows_renderer(script_prefix: str, low_threshold):
     """Render a prefetched page's rows into the fragment cache, so "Next" only has to assemble the page."""
+
     def render(page) -> None:
         set_script_prefix(script_prefix)  # links in the rows, rendered outside the request's thread
         render_to_string("members/list.html#rows", {"page": page, "low_threshold": low_threshold})
+
     return render
 
 
@@ -68,16 +70,30 @@ def member_list(request):
         auth = current_auth()
         client, connection = get_client(auth), connection_fingerprint(auth)
         fetched = member_page_read(
-            client, connection, search=query["q"], status=query["status"],
-            offset=query["offset"], limit=query["size"], cursor=query["cursor"] or None,
+            client,
+            connection,
+            search=query["q"],
+            status=query["status"],
+            offset=query["offset"],
+            limit=query["size"],
+            cursor=query["cursor"] or None,
             refresh=request.GET.get("refresh") == "1",
         )
     except WixError as error:
         context["error"] = error.message
         return _error_response(request, template, context, error)
     page = fetched.value
-    base = {k: v for k, v in (("q", query["q"]), ("status", query["status"]), ("size", query["size"]),
-                              ("brevo", query["brevo"] and "on"), ("ai", query["ai"] and "on")) if v}
+    base = {
+        k: v
+        for k, v in (
+            ("q", query["q"]),
+            ("status", query["status"]),
+            ("size", query["size"]),
+            ("brevo", query["brevo"] and "on"),
+            ("ai", query["ai"] and "on"),
+        )
+        if v
+    }
     if query["brevo"]:  # never raises: a Brevo problem shows in its own column only
         context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
     if query["ai"] and request.user.has_perm("balances.manage_connection"):
@@ -90,12 +106,20 @@ def member_list(request):
         prev_params = {**base, **({"offset": page.prev_offset} if page.prev_offset else {})} if page.has_prev else None
     low_threshold = StudioPreferences.current().low_credit_threshold  # rows at or below it are highlighted
     if next_params and not fetched.stale:
-        prefetch_member_page(client, connection, search=query["q"], status=query["status"], limit=query["size"],
-                             offset=page.next_offset if page.total is not None else 0,
-                             cursor=page.next_cursor if page.total is None else None,
-                             then=_rows_renderer(get_script_prefix(), low_threshold))
+        prefetch_member_page(
+            client,
+            connection,
+            search=query["q"],
+            status=query["status"],
+            limit=query["size"],
+            offset=page.next_offset if page.total is not None else 0,
+            cursor=page.next_cursor if page.total is None else None,
+            then=_rows_renderer(get_script_prefix(), low_threshold),
+        )
     context.update(
-        page=page, fetched=fetched, refresh_url=_refresh_url(request),
+        page=page,
+        fetched=fetched,
+        refresh_url=_refresh_url(request),
         low_threshold=low_threshold,
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
@@ -108,11 +132,19 @@ def member_list(request):
 def member_detail(request, member_id):
     template = _partial(request, "members/detail.html", "panel")
     try:
-        fetched = member_detail_read(get_client(), connection_fingerprint(current_auth()), str(member_id),
-                                     refresh=request.GET.get("refresh") == "1")
+        fetched = member_detail_read(
+            get_client(), connection_fingerprint(current_auth()), str(member_id), refresh=request.GET.get("refresh") == "1"
+        )
     except WixError as error:
         message = "No member with this ID exists in Wix." if isinstance(error, WixNotFound) else error.message
         return _error_response(request, template, {"error": message, "detail": None}, error)
-    return TemplateResponse(request, template, {
-        "detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request), "error": None,
-    })
+    return TemplateResponse(
+        request,
+        template,
+        {
+            "detail": fetched.value,
+            "fetched": fetched,
+            "refresh_url": _refresh_url(request),
+            "error": None,
+        },
+    )

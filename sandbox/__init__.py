@@ -19,6 +19,16 @@ from .server import SandboxServer
 from .studio import REF_NOW_MS, Studio
 
 __all__ = [
-    "SandboxServer", "Studio", "build_studio", "Faults", "credentials", "RequestLog", "RequestRecord",
-    "DEMO_MEMBER_ID", "DEMO_POOL_ID", "DEMO_ENDED_POOL_ID", "DEMO_EMAIL", "REF_NOW_MS",
+    "SandboxServer",
+    "Studio",
+    "build_studio",
+    "Faults",
+    "credentials",
+    "RequestLog",
+    "RequestRecord",
+    "DEMO_MEMBER_ID",
+    "DEMO_POOL_ID",
+    "DEMO_ENDED_POOL_ID",
+    "DEMO_EMAIL",
+    "REF_NOW_MS",
 ]

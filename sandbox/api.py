@@ -148,13 +148,13 @@ def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
                     if isinstance(v, list) and any(isinstance(x, str) and expr in x.casefold() for x in v):
                         return True
                 return False
+
             members = [m for m in members if hit(m)]
         if sorting:
             members = sort_items(members, sorting, fold=True, tiebreak=None)
         total = len(members)
-        page = [copy.deepcopy(_project_member(m, fieldset)) for m in members[offset:offset + limit]]
-    return {"members": page,
-            "metadata": {"count": len(page), "offset": offset, "total": total, "tooManyToCount": False}}
+        page = [copy.deepcopy(_project_member(m, fieldset)) for m in members[offset : offset + limit]]
+    return {"members": page, "metadata": {"count": len(page), "offset": offset, "total": total, "tooManyToCount": False}}
 
 
 def query_members(studio, faults, req: Request):
@@ -162,8 +162,9 @@ def query_members(studio, faults, req: Request):
     q = body.get("query") or {}
     if not isinstance(q, dict):
         raise validation_error("query", "must be an object", "FORMAT")
-    return _members_page(studio, q.get("filter") or {}, q.get("sorting"), q.get("paging"),
-                         _fieldset(body.get("fieldsets")), body.get("search"))
+    return _members_page(
+        studio, q.get("filter") or {}, q.get("sorting"), q.get("paging"), _fieldset(body.get("fieldsets")), body.get("search")
+    )
 
 
 def list_members(studio, faults, req: Request):
@@ -199,6 +200,7 @@ def get_member(studio, faults, req: Request):
 
 
 # ====================================================================== pools / balances
+
 
 def _member_pool_candidates(studio, flt, id_fields=("id",)):
     """Pool ids narrowed by beneficiary.memberId / id fields, or None for a full scan."""
@@ -238,6 +240,7 @@ def query_pools(studio, faults, req: Request):
         if cands is None:
             return studio.pools
         return [p for p in (studio._pools_by_id.get(i) for i in cands) if p is not None]
+
     return _cursor_results("pools", studio, req, objects, "pools")
 
 
@@ -280,8 +283,7 @@ def list_balances(studio, faults, req: Request):
         pool_ids, offset = state.get("ids"), int(state.get("o", 0))
     else:
         pool_ids = list(req.query.get("poolIds") or [])
-        for k in sorted((k for k in req.query if re.fullmatch(r"poolIds\[\d+\]", k)),
-                        key=lambda k: int(k[8:-1])):
+        for k in sorted((k for k in req.query if re.fullmatch(r"poolIds\[\d+\]", k)), key=lambda k: int(k[8:-1])):
             pool_ids.extend(req.query[k])
         if len(pool_ids) > 100:
             raise validation_error("poolIds", "must contain at most 100 items", "MAX_SIZE", {"max": 100})
@@ -294,21 +296,25 @@ def list_balances(studio, faults, req: Request):
             items = [b for b in (studio._balances.get(p) for p in pool_ids) if b is not None]
         else:
             items = sort_items(_balances_for(studio, {}), DEFAULT_SORT)
-        page = items[offset:offset + limit]
+        page = items[offset : offset + limit]
         end = offset + len(page)
         has_next = end < len(items)
         nxt = encode_cursor("balances.list", {"ids": pool_ids, "o": end}) if has_next else None
         prv = encode_cursor("balances.list", {"ids": pool_ids, "o": max(0, offset - limit)}) if offset else None
-        return {"balances": copy.deepcopy(page),
-                "metadata": {"count": len(page), "cursors": {"next": nxt, "prev": prv}, "hasNext": has_next}}
+        return {
+            "balances": copy.deepcopy(page),
+            "metadata": {"count": len(page), "cursors": {"next": nxt, "prev": prv}, "hasNext": has_next},
+        }
 
 
 def _require_manage(req: Request):
     if credentials.SCOPE_MANAGE not in req.scopes:
         raise application_error(
-            403, "PERMISSION_DENIED",
+            403,
+            "PERMISSION_DENIED",
             "PERMISSION_DENIED: the caller lacks the SCOPE.BENEFIT_PROGRAMS.MANAGE permission",
-            {"missingScope": credentials.SCOPE_MANAGE})
+            {"missingScope": credentials.SCOPE_MANAGE},
+        )
 
 
 def _identification(value, field):
@@ -356,10 +362,16 @@ def change_balance(studio, faults, req: Request, apply_only: bool = False):
     if reason is not None and (not isinstance(reason, str) or len(reason) > 256):
         raise validation_error("transactionDetails.reason", "must be at most 256 characters", "MAX_LENGTH")
     return studio.change_balance(
-        pid, op=op, value=value, idempotency_key=key, reason=reason,
+        pid,
+        op=op,
+        value=value,
+        idempotency_key=key,
+        reason=reason,
         instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
-        transaction_details=td, allow_negative=bool(faults.allow_negative),
-        idempotency_mode=faults.idempotency_mode)
+        transaction_details=td,
+        allow_negative=bool(faults.allow_negative),
+        idempotency_mode=faults.idempotency_mode,
+    )
 
 
 def revert_change(studio, faults, req: Request):
@@ -368,11 +380,14 @@ def revert_change(studio, faults, req: Request):
     _check_guid(tid, "transactionId")
     body = req.json_body()
     return studio.revert_change(
-        tid, idempotency_key=body.get("idempotencyKey") if isinstance(body.get("idempotencyKey"), str) else None,
-        instructing_party=_identification(body.get("instructingParty"), "instructingParty"))
+        tid,
+        idempotency_key=body.get("idempotencyKey") if isinstance(body.get("idempotencyKey"), str) else None,
+        instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
+    )
 
 
 # ====================================================================== transactions
+
 
 def _transactions_for(studio, flt):
     """Candidate transactions: through the pool/member/id indexes when the filter allows, else a scan."""
@@ -395,8 +410,7 @@ def _transactions_for(studio, flt):
 
 
 def query_transactions(studio, faults, req: Request):
-    return _cursor_results("transactions", studio, req, lambda flt: _transactions_for(studio, flt),
-                           "transactions")
+    return _cursor_results("transactions", studio, req, lambda flt: _transactions_for(studio, flt), "transactions")
 
 
 def get_transaction(studio, faults, req: Request):
@@ -405,12 +419,12 @@ def get_transaction(studio, faults, req: Request):
     with studio.lock:
         tx = studio.find_transaction(tid)
         if tx is None:
-            raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tid} not found",
-                                    {"transactionId": tid})
+            raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tid} not found", {"transactionId": tid})
         return {"transaction": copy.deepcopy(tx)}
 
 
 # ====================================================================== programs / definitions
+
 
 def query_programs(studio, faults, req: Request):
     def objects(flt):
@@ -419,6 +433,7 @@ def query_programs(studio, faults, req: Request):
             pools = [studio.pool_for_program(i) for i in ids if isinstance(i, str)]
             return [studio.program_for_pool(p) for p in pools if p is not None]
         return [studio.program_for_pool(p) for p in studio.pools]
+
     return _cursor_results("programs", studio, req, objects, "programs")
 
 
@@ -442,13 +457,11 @@ def get_program_by_external_id(studio, faults, req: Request):
         for pool in studio.pools:
             if pool["program"]["externalId"] == ext and pool["namespace"] == ns:
                 return {"program": studio.program_for_pool(pool)}
-    raise application_error(404, "PROGRAM_NOT_FOUND", f"Program with externalId {ext} not found",
-                            {"externalId": ext})
+    raise application_error(404, "PROGRAM_NOT_FOUND", f"Program with externalId {ext} not found", {"externalId": ext})
 
 
 def query_pool_definitions(studio, faults, req: Request):
-    return _cursor_results("pool-definitions", studio, req, lambda flt: studio.pool_definitions,
-                           "poolDefinitions")
+    return _cursor_results("pool-definitions", studio, req, lambda flt: studio.pool_definitions, "poolDefinitions")
 
 
 def get_pool_definition(studio, faults, req: Request):
@@ -456,22 +469,22 @@ def get_pool_definition(studio, faults, req: Request):
     _check_guid(pid, "poolDefinitionId")
     d = studio.get_pool_definition(pid)
     if d is None:
-        raise application_error(404, "POOL_DEFINITION_NOT_FOUND", f"Pool definition {pid} not found",
-                                {"poolDefinitionId": pid})
+        raise application_error(404, "POOL_DEFINITION_NOT_FOUND", f"Pool definition {pid} not found", {"poolDefinitionId": pid})
     return {"poolDefinition": copy.deepcopy(d)}
 
 
 # ====================================================================== AI credits
 
+
 def ai_credits_balance(studio, faults, req: Request):
     if credentials.SCOPE_AI_CREDITS not in req.scopes:
-        raise application_error(403, "PERMISSION_DENIED",
-                                "PERMISSION_DENIED: this API key has no permission for AI Credits")
+        raise application_error(403, "PERMISSION_DENIED", "PERMISSION_DENIED: this API key has no permission for AI Credits")
     with studio.lock:
         return copy.deepcopy(studio.ai_credits)
 
 
 # ====================================================================== helpers for tests
+
 
 def signed_total(transactions) -> dict:
     """Replay transactions -> {"available": Decimal, "reserved": Decimal} (for consistency checks)."""

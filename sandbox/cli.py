@@ -26,9 +26,11 @@ def run(options: dict, out=None) -> None:
     t0 = time.perf_counter()
     studio = build_studio(members=options["members"], seed=options["seed"])
     server = SandboxServer(studio, host="127.0.0.1", port=options["port"])
-    server.faults.update(latency=(options.get("latency_ms") or 0) / 1000.0,
-                         error_rate=options.get("error_rate") or 0,
-                         rate_limit_per_minute=options.get("rate_limit") or None)
+    server.faults.update(
+        latency=(options.get("latency_ms") or 0) / 1000.0,
+        error_rate=options.get("error_rate") or 0,
+        rate_limit_per_minute=options.get("rate_limit") or None,
+    )
     out.write(
         f"Wix sandbox: {len(studio.members)} members (seed {options['seed']}, built in "
         f"{time.perf_counter() - t0:.1f}s)\n"
@@ -42,7 +44,8 @@ def run(options: dict, out=None) -> None:
         f"    client_secret   {credentials.APP_SECRET}\n"
         f"    instance_id     {credentials.INSTANCE_ID}\n"
         f"  Control           {server.url}/_sandbox/health | /_sandbox/requests | /_sandbox/faults\n"
-        f"Ctrl-C to stop.\n")
+        f"Ctrl-C to stop.\n"
+    )
     out.flush()
     try:
         server.serve_forever()

@@ -34,12 +34,15 @@ class WixError(Exception):
         self.headers = headers or {}
 
 
-def application_error(status: int, code: str, description: str, data: dict | None = None,
-                      headers: dict | None = None) -> WixError:
-    return WixError(status, {
-        "message": description,
-        "details": {"applicationError": {"code": code, "description": description, "data": data or {}}},
-    }, headers)
+def application_error(status: int, code: str, description: str, data: dict | None = None, headers: dict | None = None) -> WixError:
+    return WixError(
+        status,
+        {
+            "message": description,
+            "details": {"applicationError": {"code": code, "description": description, "data": data or {}}},
+        },
+        headers,
+    )
 
 
 def validation_error(field: str, description: str, rule: str = "OTHER", data: dict | None = None) -> WixError:
@@ -48,18 +51,25 @@ def validation_error(field: str, description: str, rule: str = "OTHER", data: di
         violation["ruleName"] = "INVALID_VALUE"
     if data:
         violation["data"] = data
-    return WixError(400, {
-        "message": f'INVALID_ARGUMENT: "{field}" {description}',
-        "details": {"validationError": {"fieldViolations": [violation]}},
-    })
+    return WixError(
+        400,
+        {
+            "message": f'INVALID_ARGUMENT: "{field}" {description}',
+            "details": {"validationError": {"fieldViolations": [violation]}},
+        },
+    )
 
 
 def system_error(status: int, message: str | None = None, headers: dict | None = None) -> WixError:
     name = status_name(status)
-    return WixError(status, {
-        "message": message or f"{name}: the service is temporarily unavailable",
-        "details": {"systemError": {"errorCode": name}},
-    }, headers)
+    return WixError(
+        status,
+        {
+            "message": message or f"{name}: the service is temporarily unavailable",
+            "details": {"systemError": {"errorCode": name}},
+        },
+        headers,
+    )
 
 
 def status_error(status: int, headers: dict | None = None) -> WixError:

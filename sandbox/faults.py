@@ -92,8 +92,15 @@ class Faults:
             d["script"] = [f.to_dict() for f in self._script]
         return d
 
-    def script(self, kind: str, times: int = 1, path_prefix: str | None = None, status: int = 503,
-               retry_after: float | int | str | None = None, hang: float = 30.0) -> ScriptedFault:
+    def script(
+        self,
+        kind: str,
+        times: int = 1,
+        path_prefix: str | None = None,
+        status: int = 503,
+        retry_after: float | int | str | None = None,
+        hang: float = 30.0,
+    ) -> ScriptedFault:
         """Queue a one-shot fault for the next ``times`` Wix calls whose path starts with ``path_prefix``.
 
         kinds: ``status`` (answer ``status`` with a Wix error body, plus ``Retry-After`` when given:

@@ -54,9 +54,9 @@ class RequestLog:
     def count(self, path_prefix: str | None = None, method: str | None = None) -> int:
         with self._lock:
             return sum(
-                1 for r in self._records
-                if (path_prefix is None or r.path.startswith(path_prefix))
-                and (method is None or r.method == method.upper())
+                1
+                for r in self._records
+                if (path_prefix is None or r.path.startswith(path_prefix)) and (method is None or r.method == method.upper())
             )
 
     def __len__(self) -> int:

@@ -24,6 +24,7 @@ def is_guid(value) -> bool:
 
 # -- field access ------------------------------------------------------------------------------
 
+
 def resolve(obj, path: str):
     """Value at a dotted path. Lists along the way are mapped and flattened. MISSING if absent."""
     cur = obj
@@ -51,6 +52,7 @@ def resolve(obj, path: str):
 
 
 # -- filter evaluation -------------------------------------------------------------------------
+
 
 def _num(v):
     if isinstance(v, bool):
@@ -135,8 +137,24 @@ def _apply_op(value, op: str, arg, field: str) -> bool:
 
 
 _LIST_OPS = ("$in", "$any", "$nin", "$hasSome", "$hasAll")
-_KNOWN_OPS = {"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$any", "$nin", "$hasSome", "$hasAll",
-              "$startsWith", "$begins", "$endsWith", "$contains", "$exists"}
+_KNOWN_OPS = {
+    "$eq",
+    "$ne",
+    "$lt",
+    "$lte",
+    "$gt",
+    "$gte",
+    "$in",
+    "$any",
+    "$nin",
+    "$hasSome",
+    "$hasAll",
+    "$startsWith",
+    "$begins",
+    "$endsWith",
+    "$contains",
+    "$exists",
+}
 
 
 def make_getter(path: str):
@@ -147,6 +165,7 @@ def make_getter(path: str):
 
         def get1(obj):
             return obj.get(key, MISSING) if isinstance(obj, dict) else MISSING
+
         return get1
 
     def get(obj):
@@ -159,6 +178,7 @@ def make_getter(path: str):
             else:
                 return resolve(obj, path)
         return cur
+
     return get
 
 
@@ -212,14 +232,18 @@ def compile_filter(flt):
                             return v is not MISSING and v in values
                         except TypeError:  # unhashable (dict) value against a set of scalars
                             return False
+
                     preds.append(pred_in)
                 else:
-                    preds.append(lambda o, getter=getter, ops=ops, key=key:
-                                 all(_apply_op(getter(o), op, arg, key) for op, arg in ops))
+                    preds.append(
+                        lambda o, getter=getter, ops=ops, key=key: all(_apply_op(getter(o), op, arg, key) for op, arg in ops)
+                    )
             elif isinstance(cond, (str, int)) and not isinstance(cond, bool):
+
                 def pred_eq(o, getter=getter, cond=cond):
                     v = getter(o)
                     return v == cond or (isinstance(v, list) and cond in v)
+
                 preds.append(pred_eq)
             else:
                 preds.append(lambda o, getter=getter, cond=cond: _eq(getter(o), cond))
@@ -292,6 +316,7 @@ def lower_bound(flt, field: str):
 
 # -- sorting -------------------------------------------------------------------------------------
 
+
 def _sort_key(value, fold: bool):
     if value is MISSING or value is None:
         return (0, "")
@@ -335,6 +360,7 @@ def sort_items(items: list, sort: list[dict], fold: bool = False, tiebreak: str 
 
 
 # -- cursors -------------------------------------------------------------------------------------
+
 
 def _b64e(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -407,7 +433,7 @@ def cursor_query(kind: str, query: dict | None, default_sort: list[dict]):
 
 def cursor_page(kind: str, items: list, flt, sort, offset: int, limit: int, extra: dict | None = None):
     """Slice ``items`` (already filtered and sorted). Returns (page, metadata)."""
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     end = offset + len(page)
     has_next = end < len(items)
     state = {"f": flt, "s": sort, **(extra or {})}

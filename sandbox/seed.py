@@ -22,28 +22,66 @@ DEMO_EMAIL = "maya.levi@example.com"
 
 # (first names, last names) by culture; names are paired within a culture most of the time.
 _NAMES = {
-    "hebrew": (["Noa", "Yael", "Tamar", "Omer", "Itai", "Shira", "Avi", "Lior", "Maya", "Eitan", "Dana", "Roni"],
-               ["Cohen", "Levi", "Mizrahi", "Peretz", "Biton", "Friedman", "Azoulay", "Katz", "Shapiro", "Ben-David"]),
-    "english": (["Emma", "Oliver", "Charlotte", "Jack", "Amelia", "Harry", "Sophie", "George", "Grace", "Liam",
-                 "Chloe", "Ethan", "Hannah", "Noah"],
-                ["Smith", "Johnson", "Williams", "Brown", "Taylor", "O'Connor", "Walker", "Wright", "Hughes",
-                 "Baker", "MacLeod", "Evans"]),
-    "spanish": (["Sofía", "Mateo", "Valentina", "Santiago", "Lucía", "Diego", "Camila", "Javier", "Isabella",
-                 "Alejandro", "María José"],
-                ["García", "Martínez", "Rodríguez", "López", "Hernández", "González", "Pérez", "Sánchez",
-                 "Ramírez", "de la Cruz"]),
-    "indian": (["Priya", "Arjun", "Ananya", "Rohan", "Kavya", "Vikram", "Aisha", "Sanjay", "Meera", "Aditya"],
-               ["Patel", "Sharma", "Iyer", "Reddy", "Nair", "Gupta", "Singh", "Chatterjee", "Menon", "Desai"]),
-    "east_asian": (["Yuki", "Haruto", "Mei", "Wei", "Ji-woo", "Min-jun", "Sakura", "Hiroshi", "Xin", "Seo-yeon"],
-                   ["Tanaka", "Suzuki", "Wang", "Li", "Zhang", "Kim", "Park", "Nguyen", "Chen", "Watanabe"]),
-    "arabic": (["Layla", "Omar", "Fatima", "Yusuf", "Nour", "Karim", "Amira", "Hassan", "Rania", "Tariq"],
-               ["Haddad", "Khalil", "Mansour", "Nasser", "Saleh", "Farouk", "Aziz", "El-Amin", "Darwish"]),
-    "african": (["Amara", "Kwame", "Zainab", "Chidi", "Thandiwe", "Kofi", "Ngozi", "Tendai", "Abena", "Sipho"],
-                ["Okafor", "Mensah", "Adeyemi", "Dlamini", "Nkosi", "Osei", "Abebe", "Mwangi", "Diallo"]),
-    "european": (["Lukas", "Anna", "Matteo", "Giulia", "Léa", "Louis", "Zofia", "Jakub", "Ingrid", "Sven",
-                  "Elena", "Niamh", "Björn"],
-                 ["Müller", "Rossi", "Dubois", "Kowalski", "Novák", "Johansson", "Papadopoulos", "Jensen",
-                  "Bianchi", "Moreau", "Van der Berg", "Lindqvist"]),
+    "hebrew": (
+        ["Noa", "Yael", "Tamar", "Omer", "Itai", "Shira", "Avi", "Lior", "Maya", "Eitan", "Dana", "Roni"],
+        ["Cohen", "Levi", "Mizrahi", "Peretz", "Biton", "Friedman", "Azoulay", "Katz", "Shapiro", "Ben-David"],
+    ),
+    "english": (
+        [
+            "Emma",
+            "Oliver",
+            "Charlotte",
+            "Jack",
+            "Amelia",
+            "Harry",
+            "Sophie",
+            "George",
+            "Grace",
+            "Liam",
+            "Chloe",
+            "Ethan",
+            "Hannah",
+            "Noah",
+        ],
+        ["Smith", "Johnson", "Williams", "Brown", "Taylor", "O'Connor", "Walker", "Wright", "Hughes", "Baker", "MacLeod", "Evans"],
+    ),
+    "spanish": (
+        ["Sofía", "Mateo", "Valentina", "Santiago", "Lucía", "Diego", "Camila", "Javier", "Isabella", "Alejandro", "María José"],
+        ["García", "Martínez", "Rodríguez", "López", "Hernández", "González", "Pérez", "Sánchez", "Ramírez", "de la Cruz"],
+    ),
+    "indian": (
+        ["Priya", "Arjun", "Ananya", "Rohan", "Kavya", "Vikram", "Aisha", "Sanjay", "Meera", "Aditya"],
+        ["Patel", "Sharma", "Iyer", "Reddy", "Nair", "Gupta", "Singh", "Chatterjee", "Menon", "Desai"],
+    ),
+    "east_asian": (
+        ["Yuki", "Haruto", "Mei", "Wei", "Ji-woo", "Min-jun", "Sakura", "Hiroshi", "Xin", "Seo-yeon"],
+        ["Tanaka", "Suzuki", "Wang", "Li", "Zhang", "Kim", "Park", "Nguyen", "Chen", "Watanabe"],
+    ),
+    "arabic": (
+        ["Layla", "Omar", "Fatima", "Yusuf", "Nour", "Karim", "Amira", "Hassan", "Rania", "Tariq"],
+        ["Haddad", "Khalil", "Mansour", "Nasser", "Saleh", "Farouk", "Aziz", "El-Amin", "Darwish"],
+    ),
+    "african": (
+        ["Amara", "Kwame", "Zainab", "Chidi", "Thandiwe", "Kofi", "Ngozi", "Tendai", "Abena", "Sipho"],
+        ["Okafor", "Mensah", "Adeyemi", "Dlamini", "Nkosi", "Osei", "Abebe", "Mwangi", "Diallo"],
+    ),
+    "european": (
+        ["Lukas", "Anna", "Matteo", "Giulia", "Léa", "Louis", "Zofia", "Jakub", "Ingrid", "Sven", "Elena", "Niamh", "Björn"],
+        [
+            "Müller",
+            "Rossi",
+            "Dubois",
+            "Kowalski",
+            "Novák",
+            "Johansson",
+            "Papadopoulos",
+            "Jensen",
+            "Bianchi",
+            "Moreau",
+            "Van der Berg",
+            "Lindqvist",
+        ],
+    ),
 }
 _CULTURES = list(_NAMES)
 _EMAIL_JUNK = re.compile(r"[^\w.-]|_")
@@ -68,8 +106,12 @@ _FIXED = {
     10: ("Mei", None, "APPROVED", []),  # no last name, no pool
     11: ("Rohan", "Iyer", "PENDING", [("intro2", "ACTIVE", 2, 0, 0)]),
     12: ("Ingrid", "Johansson", "BLOCKED", [("pack5", "PAUSED", 2, 0, 0)]),
-    13: ("Layla", "Khalil", "APPROVED", [("pack5", "ENDED", 0, 0, 0), ("monthly8", "ACTIVE", 6, 2, 3),
-                                         ("pack10", "ACTIVE", 3, 0, 0)]),
+    13: (
+        "Layla",
+        "Khalil",
+        "APPROVED",
+        [("pack5", "ENDED", 0, 0, 0), ("monthly8", "ACTIVE", 6, 2, 3), ("pack10", "ACTIVE", 3, 0, 0)],
+    ),
 }
 
 
@@ -110,9 +152,22 @@ def build_studio(members: int = 300, seed: int = 7) -> Studio:
     return studio
 
 
-def _member_dict(studio: Studio, mid: str, first: str, last: str | None, email: str, status: str,
-                 nickname: str, created_ms: int, last_login_ms: int, updated_ms: int, phone: str | None,
-                 photo: dict | None, privacy: str, activity: str) -> dict:
+def _member_dict(
+    studio: Studio,
+    mid: str,
+    first: str,
+    last: str | None,
+    email: str,
+    status: str,
+    nickname: str,
+    created_ms: int,
+    last_login_ms: int,
+    updated_ms: int,
+    phone: str | None,
+    photo: dict | None,
+    privacy: str,
+    activity: str,
+) -> dict:
     contact: dict = {"firstName": first}
     if last:
         contact["lastName"] = last
@@ -123,9 +178,17 @@ def _member_dict(studio: Studio, mid: str, first: str, last: str | None, email: 
     if photo:
         profile["photo"] = photo
     return {
-        "id": mid, "loginEmail": email, "loginEmailVerified": status != "PENDING", "status": status,
-        "contactId": mid, "contact": contact, "profile": profile, "privacyStatus": privacy,
-        "activityStatus": activity, "createdDate": iso(created_ms), "updatedDate": iso(updated_ms),
+        "id": mid,
+        "loginEmail": email,
+        "loginEmailVerified": status != "PENDING",
+        "status": status,
+        "contactId": mid,
+        "contact": contact,
+        "profile": profile,
+        "privacyStatus": privacy,
+        "activityStatus": activity,
+        "createdDate": iso(created_ms),
+        "updatedDate": iso(updated_ms),
         "lastLoginDate": iso(last_login_ms),
     }
 
@@ -133,24 +196,57 @@ def _member_dict(studio: Studio, mid: str, first: str, last: str | None, email: 
 def _demo_member(studio: Studio) -> None:
     created = 1756710720000  # 2025-09-01T07:12:00.000Z
     member = _member_dict(
-        studio, DEMO_MEMBER_ID, "Maya", "Levi", studio.unique_email("maya.levi"), "APPROVED", "Maya L",
-        created, REF_NOW_MS - 3 * DAY_MS + 2 * HOUR_MS, REF_NOW_MS - 3 * DAY_MS + 2 * HOUR_MS, "+1 555-0100",
+        studio,
+        DEMO_MEMBER_ID,
+        "Maya",
+        "Levi",
+        studio.unique_email("maya.levi"),
+        "APPROVED",
+        "Maya L",
+        created,
+        REF_NOW_MS - 3 * DAY_MS + 2 * HOUR_MS,
+        REF_NOW_MS - 3 * DAY_MS + 2 * HOUR_MS,
+        "+1 555-0100",
         {"id": "", "url": "https://static.wixstatic.com/media/3f1a9c_mayalevi~mv2.jpg", "height": 0, "width": 0},
-        "PRIVATE", "ACTIVE")
+        "PRIVATE",
+        "ACTIVE",
+    )
     studio._insert_member(member)
     old_created = 1772442000000  # 2026-03-02T09:00:00Z
     old_end = old_created + 120 * DAY_MS
     studio.make_pool(
-        member_id=DEMO_MEMBER_ID, plan=PLANS["pack5"], status="ENDED", pool_id=DEMO_ENDED_POOL_ID,
-        program_id="2d4f6a8c-1e3b-4d5f-8a7c-9e1b3d5f7a92", program_external_id="4f6a8c1e-3b5d-4f7a-9c1e-b3d5f7a9c1e4",
-        created_ms=old_created, updated_ms=old_end, renewal_count=0, available=Decimal(0), reserved=Decimal(0),
-        start_ms=old_created, end_ms=old_end, hseed=0xA11CE)
+        member_id=DEMO_MEMBER_ID,
+        plan=PLANS["pack5"],
+        status="ENDED",
+        pool_id=DEMO_ENDED_POOL_ID,
+        program_id="2d4f6a8c-1e3b-4d5f-8a7c-9e1b3d5f7a92",
+        program_external_id="4f6a8c1e-3b5d-4f7a-9c1e-b3d5f7a9c1e4",
+        created_ms=old_created,
+        updated_ms=old_end,
+        renewal_count=0,
+        available=Decimal(0),
+        reserved=Decimal(0),
+        start_ms=old_created,
+        end_ms=old_end,
+        hseed=0xA11CE,
+    )
     cur_created = 1789376400000  # 2026-09-14T09:00:00Z
     studio.make_pool(
-        member_id=DEMO_MEMBER_ID, plan=PLANS["pack10"], status="ACTIVE", pool_id=DEMO_POOL_ID,
-        program_id="77d1e2f3-a4b5-4c6d-8e7f-9a0b1c2d3e4f", program_external_id="8e9f0a1b-2c3d-4e5f-a6b7-c8d9e0f1a2b3",
-        created_ms=cur_created, updated_ms=cur_created, renewal_count=0, available=Decimal(7),
-        reserved=Decimal(1), start_ms=cur_created, end_ms=REF_NOW_MS - 3 * DAY_MS, hseed=0xBEEF)
+        member_id=DEMO_MEMBER_ID,
+        plan=PLANS["pack10"],
+        status="ACTIVE",
+        pool_id=DEMO_POOL_ID,
+        program_id="77d1e2f3-a4b5-4c6d-8e7f-9a0b1c2d3e4f",
+        program_external_id="8e9f0a1b-2c3d-4e5f-a6b7-c8d9e0f1a2b3",
+        created_ms=cur_created,
+        updated_ms=cur_created,
+        renewal_count=0,
+        available=Decimal(7),
+        reserved=Decimal(1),
+        start_ms=cur_created,
+        end_ms=REF_NOW_MS - 3 * DAY_MS,
+        hseed=0xBEEF,
+    )
 
 
 def _random_member(studio: Studio, rng: random.Random, i: int) -> None:
@@ -214,12 +310,17 @@ def _random_member(studio: Studio, rng: random.Random, i: int) -> None:
     phone = f"+1 555-{_ri(rng, 100, 9999):04d}" if rng.random() < 0.6 else None
     photo = None
     if rng.random() < 0.7:
-        photo = {"id": "", "url": f"https://static.wixstatic.com/media/{rng.getrandbits(24):06x}_"
-                                  f"{rng.getrandbits(64):016x}~mv2.jpg", "height": 0, "width": 0}
+        photo = {
+            "id": "",
+            "url": f"https://static.wixstatic.com/media/{rng.getrandbits(24):06x}_{rng.getrandbits(64):016x}~mv2.jpg",
+            "height": 0,
+            "width": 0,
+        }
     privacy = "PUBLIC" if rng.random() < 0.2 else "PRIVATE"
     activity = "MUTED" if rng.random() < 0.02 else "ACTIVE"
-    member = _member_dict(studio, mid, first, last, email, status, nickname, created, last_login, updated,
-                          phone, photo, privacy, activity)
+    member = _member_dict(
+        studio, mid, first, last, email, status, nickname, created, last_login, updated, phone, photo, privacy, activity
+    )
     studio._insert_member(member)
 
 
@@ -275,10 +376,21 @@ def _make_seed_pool(studio: Studio, rng: random.Random, member_id: str, case, ol
         created = end - _ri(rng, 3, 160) * DAY_MS - _ri(rng, 0, DAY_MS)
     updated = end if status in ("PAUSED", "ENDED") else created + (cycles - 1) * CYCLE_MS
     studio.make_pool(
-        member_id=member_id, plan=plan, status=status, pool_id=guid_from_rng(rng),
-        program_id=guid_from_rng(rng), program_external_id=guid_from_rng(rng), created_ms=created,
-        updated_ms=updated, renewal_count=renewals, available=Decimal(avail), reserved=Decimal(reserved),
-        start_ms=created, end_ms=end, hseed=rng.getrandbits(48))
+        member_id=member_id,
+        plan=plan,
+        status=status,
+        pool_id=guid_from_rng(rng),
+        program_id=guid_from_rng(rng),
+        program_external_id=guid_from_rng(rng),
+        created_ms=created,
+        updated_ms=updated,
+        renewal_count=renewals,
+        available=Decimal(avail),
+        reserved=Decimal(reserved),
+        start_ms=created,
+        end_ms=end,
+        hseed=rng.getrandbits(48),
+    )
     return created
 
 
@@ -291,9 +403,10 @@ def _ai_credits(rng: random.Random) -> dict:
         "periodicCredits": {"balance": periodic, "cap": cap},
         "topUpCredits": {"balance": topup, "cap": topup_cap},
         "creditBalanceBreakdown": [
-            {"subscriptionId": guid_from_rng(rng),
-             "usageRules": [{"period": "MONTH", "balance": periodic, "cap": cap,
-                             "resetDate": "2026-12-01T00:00:00.000Z"}]},
+            {
+                "subscriptionId": guid_from_rng(rng),
+                "usageRules": [{"period": "MONTH", "balance": periodic, "cap": cap, "resetDate": "2026-12-01T00:00:00.000Z"}],
+            },
             {"usageRules": [{"period": "NO_PERIOD", "balance": topup, "cap": topup_cap}]},
         ],
     }

@@ -35,15 +35,13 @@ _ROUTES_SPEC = [
     ("POST", "/benefit-programs/v1/transactions/query", api.query_transactions, "site", False),
     ("GET", f"/benefit-programs/v1/transactions/{_ID}", api.get_transaction, "site", False),
     ("POST", "/benefit-programs/v1/programs/query", api.query_programs, "site", False),
-    ("GET", "/benefit-programs/v1/programs/by-namespace-and-external-id", api.get_program_by_external_id,
-     "site", False),
+    ("GET", "/benefit-programs/v1/programs/by-namespace-and-external-id", api.get_program_by_external_id, "site", False),
     ("GET", f"/benefit-programs/v1/programs/{_ID}", api.get_program, "site", False),
     ("POST", "/_api/benefit-programs/v1/pool-definitions/query", api.query_pool_definitions, "site", False),
     ("GET", f"/_api/benefit-programs/v1/pool-definitions/{_ID}", api.get_pool_definition, "site", False),
     ("POST", "/benefit-programs/v1/pool-definitions/query", api.query_pool_definitions, "site", False),
     ("GET", f"/benefit-programs/v1/pool-definitions/{_ID}", api.get_pool_definition, "site", False),
-    ("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", api.ai_credits_balance,
-     "account", False),
+    ("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", api.ai_credits_balance, "account", False),
     ("POST", "/oauth2/token", "token", "none", False),
     ("POST", "/oauth2/token-info", "token_info", "none", False),
 ]
@@ -78,9 +76,12 @@ def match_route(method: str, path: str):
                 return r, {k: urllib.parse.unquote(v) for k, v in m.groupdict().items()}
             allowed.append(r.method)
         if allowed:
-            err = application_error(405, "METHOD_NOT_ALLOWED",
-                                    f"METHOD_NOT_ALLOWED: {method} is not supported on {path}",
-                                    headers={"Allow": ", ".join(sorted(set(allowed)))})
+            err = application_error(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"METHOD_NOT_ALLOWED: {method} is not supported on {path}",
+                headers={"Allow": ", ".join(sorted(set(allowed)))},
+            )
             raise err
     raise not_found_path(path)
 
@@ -194,8 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         def log(status_code):
             nonlocal logged
-            record = RequestRecord(method, path, qs, status_code, started,
-                                   (time.perf_counter() - t0) * 1000, _redact(path, body), fault)
+            record = RequestRecord(
+                method, path, qs, status_code, started, (time.perf_counter() - t0) * 1000, _redact(path, body), fault
+            )
             if logged is None:
                 sandbox.log.add(record)
             else:
@@ -239,12 +241,14 @@ class _Handler(BaseHTTPRequestHandler):
                 retry = faults.check_rate_limit()
                 if retry is not None:
                     fault = "rate_limit"
-                    raise application_error(429, "RESOURCE_EXHAUSTED",
-                                            "RESOURCE_EXHAUSTED: rate limit exceeded, retry later",
-                                            {"limitPerMinute": faults.rate_limit_per_minute},
-                                            headers={"Retry-After": str(retry)})
-                req = api.Request(method, path, params, urllib.parse.parse_qs(qs, keep_blank_values=True),
-                                  body, scopes)
+                    raise application_error(
+                        429,
+                        "RESOURCE_EXHAUSTED",
+                        "RESOURCE_EXHAUSTED: rate limit exceeded, retry later",
+                        {"limitPerMinute": faults.rate_limit_per_minute},
+                        headers={"Retry-After": str(retry)},
+                    )
+                req = api.Request(method, path, params, urllib.parse.parse_qs(qs, keep_blank_values=True), body, scopes)
                 result = route.handler(sandbox.studio, faults, req)
                 if scripted is not None and scripted.kind == "apply_then_fail":
                     raise system_error(503, "UNAVAILABLE: upstream error after the change was applied")
@@ -254,8 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers.update(e.headers)
         except Exception as e:  # a bug in the sandbox: answer like Wix would, keep serving
             status = 500
-            payload = {"message": f"INTERNAL: {type(e).__name__}: {e}",
-                       "details": {"systemError": {"errorCode": "INTERNAL"}}}
+            payload = {"message": f"INTERNAL: {type(e).__name__}: {e}", "details": {"systemError": {"errorCode": "INTERNAL"}}}
         data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         if fault == "malformed":
             status = 200
@@ -330,12 +333,14 @@ class SandboxServer:
     and does not wait for hung handler threads. Also a context manager.
     """
 
-    def __init__(self, studio=None, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None,
-                 log: RequestLog | None = None):
+    def __init__(
+        self, studio=None, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None, log: RequestLog | None = None
+    ):
         if host not in LOOPBACK:
             raise ValueError("the sandbox only binds a loopback address (127.0.0.1)")
         if studio is None:
             from .seed import build_studio
+
             studio = build_studio()
         self.studio = studio
         self.faults = faults or Faults(seed=getattr(studio, "seed", 0))
@@ -355,8 +360,9 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                            name=f"wix-sandbox-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"wix-sandbox-{self.port}", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -403,8 +409,11 @@ class SandboxServer:
         if not auth:
             raise application_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED: missing Authorization header")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else auth
-        key_scopes = {credentials.API_KEY: credentials.FULL_SCOPES, credentials.READONLY_API_KEY:
-                      credentials.READONLY_SCOPES, credentials.NO_AI_API_KEY: credentials.NO_AI_SCOPES}
+        key_scopes = {
+            credentials.API_KEY: credentials.FULL_SCOPES,
+            credentials.READONLY_API_KEY: credentials.READONLY_SCOPES,
+            credentials.NO_AI_API_KEY: credentials.NO_AI_SCOPES,
+        }
         if token in key_scopes:
             scopes = key_scopes[token]
             site = (headers.get("wix-site-id") or "").strip()
@@ -413,17 +422,21 @@ class SandboxServer:
                 if account == credentials.ACCOUNT_ID or site == credentials.SITE_ID:
                     return scopes
                 raise application_error(
-                    403, "PERMISSION_DENIED",
-                    "PERMISSION_DENIED: the wix-account-id (or wix-site-id) header is missing or wrong")
+                    403, "PERMISSION_DENIED", "PERMISSION_DENIED: the wix-account-id (or wix-site-id) header is missing or wrong"
+                )
             if site == credentials.SITE_ID:
                 return scopes
             if not site:
                 raise application_error(
-                    403, "PERMISSION_DENIED",
-                    "PERMISSION_DENIED: the wix-site-id header is missing; site-level APIs need the site id")
+                    403,
+                    "PERMISSION_DENIED",
+                    "PERMISSION_DENIED: the wix-site-id header is missing; site-level APIs need the site id",
+                )
             raise application_error(
-                403, "PERMISSION_DENIED",
-                "PERMISSION_DENIED: the wix-site-id header is wrong: this API key has no access to that site")
+                403,
+                "PERMISSION_DENIED",
+                "PERMISSION_DENIED: the wix-site-id header is wrong: this API key has no access to that site",
+            )
         expiry = self._tokens.get(token)
         if expiry is not None:
             if expiry > time.time():
@@ -451,5 +464,10 @@ class SandboxServer:
         expiry = self._tokens.get(body.get("token") or "")
         if expiry is None or expiry <= time.time():
             raise WixError(401, {"error": "invalid_token", "error_description": "token is unknown or expired"})
-        return {"active": True, "clientId": credentials.APP_ID, "instanceId": credentials.INSTANCE_ID,
-                "siteId": credentials.SITE_ID, "exp": int(expiry)}
+        return {
+            "active": True,
+            "clientId": credentials.APP_ID,
+            "instanceId": credentials.INSTANCE_ID,
+            "siteId": credentials.SITE_ID,
+            "exp": int(expiry),
+        }

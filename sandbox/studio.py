@@ -34,17 +34,37 @@ STAFF_USER_IDS = (
 BOOKINGS_APP_ID = "13d21c63-b5ec-5912-8397-c3a5ddb27a97"
 
 CLASS_NAMES = (
-    "Vinyasa Flow", "Reformer Pilates", "Hip-Hop Beginners", "Yin Yoga", "Power Yoga", "Mat Pilates",
-    "Barre Sculpt", "Contemporary Dance", "Salsa Basics", "Ashtanga Led", "Hatha Yoga",
-    "Stretch & Release", "Prenatal Yoga", "HIIT Circuit", "Jazz Funk", "Aerial Yoga", "Restorative Yoga",
+    "Vinyasa Flow",
+    "Reformer Pilates",
+    "Hip-Hop Beginners",
+    "Yin Yoga",
+    "Power Yoga",
+    "Mat Pilates",
+    "Barre Sculpt",
+    "Contemporary Dance",
+    "Salsa Basics",
+    "Ashtanga Led",
+    "Hatha Yoga",
+    "Stretch & Release",
+    "Prenatal Yoga",
+    "HIIT Circuit",
+    "Jazz Funk",
+    "Aerial Yoga",
+    "Restorative Yoga",
     "Ballet Foundations",
 )
 ADJUST_UP_REASONS = (
-    "Goodwill credit", "Class canceled by studio - credit returned", "Correction: double booking refund",
-    "Referral bonus", "Instructor no-show",
+    "Goodwill credit",
+    "Class canceled by studio - credit returned",
+    "Correction: double booking refund",
+    "Referral bonus",
+    "Instructor no-show",
 )
 ADJUST_DOWN_REASONS = (
-    "Late cancellation fee", "No-show fee", "Correction: manual count", "Expired credit removed",
+    "Late cancellation fee",
+    "No-show fee",
+    "Correction: manual count",
+    "Expired credit removed",
 )
 
 
@@ -301,8 +321,7 @@ class Studio:
         taken.add(value)
         return value
 
-    def add_member(self, first: str, last: str | None = None, email: str | None = None, *,
-                   status: str = "APPROVED") -> dict:
+    def add_member(self, first: str, last: str | None = None, email: str | None = None, *, status: str = "APPROVED") -> dict:
         """Create a member now (real clock) and return its wire dict."""
         with self.lock:
             mid = self.new_id()
@@ -317,11 +336,18 @@ class Studio:
             if last:
                 contact["lastName"] = last
             member = {
-                "id": mid, "loginEmail": email, "loginEmailVerified": status == "APPROVED", "status": status,
-                "contactId": mid, "contact": contact,
+                "id": mid,
+                "loginEmail": email,
+                "loginEmailVerified": status == "APPROVED",
+                "status": status,
+                "contactId": mid,
+                "contact": contact,
                 "profile": {"nickname": nickname, "slug": self.unique_slug(_slugify(nickname))},
-                "privacyStatus": "PRIVATE", "activityStatus": "ACTIVE",
-                "createdDate": ts, "updatedDate": ts, "lastLoginDate": ts,
+                "privacyStatus": "PRIVATE",
+                "activityStatus": "ACTIVE",
+                "createdDate": ts,
+                "updatedDate": ts,
+                "lastLoginDate": ts,
             }
             return self._insert_member(member)
 
@@ -344,10 +370,25 @@ class Studio:
     def get_pool_definition(self, pid: str) -> dict | None:
         return self._pool_definitions_by_id.get(pid)
 
-    def make_pool(self, *, member_id: str, plan: Plan, status: str, pool_id: str, program_id: str,
-                  program_external_id: str, created_ms: int, updated_ms: int, renewal_count: int,
-                  available: Decimal, reserved: Decimal, start_ms: int, end_ms: int, hseed: int,
-                  beneficiary: dict | None = None) -> dict:
+    def make_pool(
+        self,
+        *,
+        member_id: str,
+        plan: Plan,
+        status: str,
+        pool_id: str,
+        program_id: str,
+        program_external_id: str,
+        created_ms: int,
+        updated_ms: int,
+        renewal_count: int,
+        available: Decimal,
+        reserved: Decimal,
+        start_ms: int,
+        end_ms: int,
+        hseed: int,
+        beneficiary: dict | None = None,
+    ) -> dict:
         """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed."""
         self.changes += 1
         ordinal = len(self.pools)
@@ -418,10 +459,20 @@ class Studio:
                 raise KeyError(f"unknown member {member_id}")
             now = now_ms()
             return self.make_pool(
-                member_id=member_id, plan=PLANS[plan_key], status=status, pool_id=self.new_id(),
-                program_id=self.new_id(), program_external_id=self.new_id(), created_ms=now - HOUR_MS,
-                updated_ms=now - HOUR_MS, renewal_count=0, available=dec(available), reserved=dec(reserved),
-                start_ms=now - HOUR_MS, end_ms=now - 1000, hseed=self._rng.getrandbits(48),
+                member_id=member_id,
+                plan=PLANS[plan_key],
+                status=status,
+                pool_id=self.new_id(),
+                program_id=self.new_id(),
+                program_external_id=self.new_id(),
+                created_ms=now - HOUR_MS,
+                updated_ms=now - HOUR_MS,
+                renewal_count=0,
+                available=dec(available),
+                reserved=dec(reserved),
+                start_ms=now - HOUR_MS,
+                end_ms=now - 1000,
+                hseed=self._rng.getrandbits(48),
             )
 
     def set_pool_status(self, pool_id: str, status: str) -> None:
@@ -441,10 +492,16 @@ class Studio:
         status = {"RENEWING": "ACTIVE", "PENDING": "PROVISIONING"}.get(pool["status"], pool["status"])
         pd = pool["programDefinition"]
         return {
-            "id": pool["programId"], "revision": pool["revision"], "createdDate": pool["createdDate"],
-            "updatedDate": pool["updatedDate"], "programDefinitionId": pool["programDefinitionId"],
-            "status": status, "beneficiary": pool["beneficiary"], "displayName": pool["displayName"],
-            "namespace": pool["namespace"], "externalId": pool["program"]["externalId"],
+            "id": pool["programId"],
+            "revision": pool["revision"],
+            "createdDate": pool["createdDate"],
+            "updatedDate": pool["updatedDate"],
+            "programDefinitionId": pool["programDefinitionId"],
+            "status": status,
+            "beneficiary": pool["beneficiary"],
+            "displayName": pool["displayName"],
+            "namespace": pool["namespace"],
+            "externalId": pool["program"]["externalId"],
             "programDefinition": {"id": pd["id"], "externalId": pd["externalId"]},
         }
 
@@ -519,12 +576,16 @@ class Studio:
         info = bal["poolInfo"] if bal else {}
         benefits = pool["details"].get("benefits") or [{}]
         return {
-            "id": pool["id"], "poolDefinitionId": pool["poolDefinitionId"],
+            "id": pool["id"],
+            "poolDefinitionId": pool["poolDefinitionId"],
             "programDefinitionId": pool["programDefinitionId"],
             "externalProgramDefinitionId": info.get("externalProgramDefinitionId", ""),
-            "programId": pool["programId"], "externalProgramId": pool["program"]["externalId"],
-            "creditAmount": info.get("creditAmount", "0"), "namespace": pool["namespace"],
-            "displayName": pool["displayName"], "benefitDisplayName": benefits[0].get("displayName", ""),
+            "programId": pool["programId"],
+            "externalProgramId": pool["program"]["externalId"],
+            "creditAmount": info.get("creditAmount", "0"),
+            "namespace": pool["namespace"],
+            "displayName": pool["displayName"],
+            "benefitDisplayName": benefits[0].get("displayName", ""),
         }
 
     def _materialize(self, pool: dict, spec: HistorySpec, since_ms: int | None = None) -> list[dict]:
@@ -557,18 +618,23 @@ class Studio:
                 details["reason"] = "Renewal"
                 key = f"renewal-{prog}-{idx}"
             elif kind == "forfeit":
-                details["reason"] = ("Rollover cap at renewal" if PLANS[spec.plan_key].rollover
-                                     else "Unused credits expired")
+                details["reason"] = "Rollover cap at renewal" if PLANS[spec.plan_key].rollover else "Unused credits expired"
                 key = f"rollover-{prog}-{idx}"
             elif kind in ("redeem", "reserve"):
                 details, instructing, key = self._booking(rng, kind, ms, benefit, member)
             elif kind == "consume":
                 # its reservation is the event just before it (pairs are adjacent in the skeleton)
                 res_ms = skel[idx - 1][0]
-                res_details, _i, _k = self._booking(random.Random((spec.hseed << 16) ^ (idx - 1)), "reserve",
-                                                    res_ms, benefit, member)
-                details = {"reason": "Attended class", "effectiveDate": ts, "itemCount": 1,
-                           "item": res_details["item"], "benefitKey": res_details.get("benefitKey", "")}
+                res_details, _i, _k = self._booking(
+                    random.Random((spec.hseed << 16) ^ (idx - 1)), "reserve", res_ms, benefit, member
+                )
+                details = {
+                    "reason": "Attended class",
+                    "effectiveDate": ts,
+                    "itemCount": 1,
+                    "item": res_details["item"],
+                    "benefitKey": res_details.get("benefitKey", ""),
+                }
                 related = self._tx_id(spec.ordinal, idx - 1)
                 key = f"attend-{rng.getrandbits(64):016x}"
             else:  # manual adjustments
@@ -603,10 +669,15 @@ class Studio:
         class_ms = ms + (2 + int(rng.random() * 95)) * HOUR_MS if kind == "reserve" else ms
         details = {
             "item": {
-                "id": guid_from_rng(rng), "externalId": guid_from_rng(rng), "category": "class",
-                "itemSetId": benefit.get("itemSetId", ""), "displayName": cls, "providerAppId": BOOKINGS_APP_ID,
+                "id": guid_from_rng(rng),
+                "externalId": guid_from_rng(rng),
+                "category": "class",
+                "itemSetId": benefit.get("itemSetId", ""),
+                "displayName": cls,
+                "providerAppId": BOOKINGS_APP_ID,
             },
-            "itemCount": 1, "effectiveDate": iso(class_ms),
+            "itemCount": 1,
+            "effectiveDate": iso(class_ms),
             "reason": "Redemption" if kind == "redeem" else "Reservation",
             "benefitKey": benefit.get("benefitKey", ""),
         }
@@ -614,8 +685,19 @@ class Studio:
         return details, instructing, f"booking-{rng.getrandbits(64):016x}"
 
     # ------------------------------------------------------------------ mutations
-    def _apply(self, pool: dict, bal: dict, source: str, target: str, amount: Decimal, *, key,
-               details: dict, instructing, related: str | None = None) -> dict:
+    def _apply(
+        self,
+        pool: dict,
+        bal: dict,
+        source: str,
+        target: str,
+        amount: Decimal,
+        *,
+        key,
+        details: dict,
+        instructing,
+        related: str | None = None,
+    ) -> dict:
         self.changes += 1
         hist = self._history(pool["id"])
         a = dec(bal["amount"]["available"])
@@ -630,9 +712,17 @@ class Studio:
             r += amount
         ts = iso(now_ms())
         tx = {
-            "id": self.new_id(), "revision": "1", "createdDate": ts, "updatedDate": ts,
-            "pool": self._pool_ref(pool), "amount": fmt(amount), "source": source, "target": target,
-            "beneficiary": pool["beneficiary"], "status": "COMPLETED", "details": details,
+            "id": self.new_id(),
+            "revision": "1",
+            "createdDate": ts,
+            "updatedDate": ts,
+            "pool": self._pool_ref(pool),
+            "amount": fmt(amount),
+            "source": source,
+            "target": target,
+            "beneficiary": pool["beneficiary"],
+            "status": "COMPLETED",
+            "details": details,
         }
         if key:
             tx["idempotencyKey"] = key
@@ -648,10 +738,19 @@ class Studio:
         bal["lastTransactionId"] = tx["id"]
         return tx
 
-    def change_balance(self, pool_id: str, *, op: str, value: Decimal, idempotency_key: str,
-                       reason: str | None = None, instructing_party: dict | None = None,
-                       transaction_details: dict | None = None, allow_negative: bool = False,
-                       idempotency_mode: str = "conflict") -> dict:
+    def change_balance(
+        self,
+        pool_id: str,
+        *,
+        op: str,
+        value: Decimal,
+        idempotency_key: str,
+        reason: str | None = None,
+        instructing_party: dict | None = None,
+        transaction_details: dict | None = None,
+        allow_negative: bool = False,
+        idempotency_mode: str = "conflict",
+    ) -> dict:
         """Apply ADJUST/SET. Returns the response body. Raises WixError on business errors."""
         from .errors import application_error
 
@@ -661,30 +760,36 @@ class Studio:
                 if idempotency_mode == "replay":
                     return json.loads(prior["response"])
                 raise application_error(
-                    409, "ALREADY_EXECUTED",
+                    409,
+                    "ALREADY_EXECUTED",
                     "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
-                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]})
+                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]},
+                )
             pool = self._pools_by_id.get(pool_id)
             if pool is None:
                 raise application_error(404, "POOL_NOT_FOUND", f"Pool {pool_id} not found", {"poolId": pool_id})
             bal = self._balances.get(pool_id)
             if bal is None:
-                raise application_error(404, "BALANCE_NOT_FOUND", f"Balance {pool_id} not found",
-                                        {"poolId": pool_id})
+                raise application_error(404, "BALANCE_NOT_FOUND", f"Balance {pool_id} not found", {"poolId": pool_id})
             current = dec(bal["amount"]["available"])
             delta = value if op == "ADJUST" else value - current
             if delta == 0:
                 body = {"balance": copy.deepcopy(bal)}
-                self._idempotency[idempotency_key] = {
-                    "poolId": pool_id, "transactionId": None, "response": json.dumps(body)}
+                self._idempotency[idempotency_key] = {"poolId": pool_id, "transactionId": None, "response": json.dumps(body)}
                 return body
             if current + delta < 0 and not allow_negative:
                 raise application_error(
-                    428, "BALANCE_EXCEEDED_LIMITS",
+                    428,
+                    "BALANCE_EXCEEDED_LIMITS",
                     "BALANCE_EXCEEDED_LIMITS: the change would make the available balance negative",
-                    {"balance": dict(bal["amount"]), "requested": fmt(value), "lowerLimit": "0",
-                     "sourceBalanceType": "AVAILABLE" if delta < 0 else "EXTERNAL",
-                     "targetBalanceType": "EXTERNAL" if delta < 0 else "AVAILABLE"})
+                    {
+                        "balance": dict(bal["amount"]),
+                        "requested": fmt(value),
+                        "lowerLimit": "0",
+                        "sourceBalanceType": "AVAILABLE" if delta < 0 else "EXTERNAL",
+                        "targetBalanceType": "EXTERNAL" if delta < 0 else "AVAILABLE",
+                    },
+                )
             details = {}
             td = transaction_details or {}
             for k in ("item", "itemCount", "benefitKey"):
@@ -694,42 +799,41 @@ class Studio:
             if reason:
                 details["reason"] = reason
             src, tgt = ("EXTERNAL", "AVAILABLE") if delta > 0 else ("AVAILABLE", "EXTERNAL")
-            tx = self._apply(pool, bal, src, tgt, abs(delta), key=idempotency_key, details=details,
-                             instructing=instructing_party)
+            tx = self._apply(pool, bal, src, tgt, abs(delta), key=idempotency_key, details=details, instructing=instructing_party)
             body = {"balance": copy.deepcopy(bal), "transactionId": tx["id"]}
-            self._idempotency[idempotency_key] = {
-                "poolId": pool_id, "transactionId": tx["id"], "response": json.dumps(body)}
+            self._idempotency[idempotency_key] = {"poolId": pool_id, "transactionId": tx["id"], "response": json.dumps(body)}
             return body
 
-    def revert_change(self, tx_id: str, *, idempotency_key: str | None = None,
-                      instructing_party: dict | None = None) -> dict:
+    def revert_change(self, tx_id: str, *, idempotency_key: str | None = None, instructing_party: dict | None = None) -> dict:
         from .errors import application_error
 
         with self.lock:
             orig = self.find_transaction(tx_id)
             if orig is None:
-                raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tx_id} not found",
-                                        {"transactionId": tx_id})
+                raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tx_id} not found", {"transactionId": tx_id})
             if tx_id in self._reverted:
                 raise application_error(
-                    428, "CHANGE_ALREADY_REVERTED", "CHANGE_ALREADY_REVERTED: this change was already reverted",
-                    {"originalTransactionId": tx_id, "revertedTransactionId": self._reverted[tx_id]})
+                    428,
+                    "CHANGE_ALREADY_REVERTED",
+                    "CHANGE_ALREADY_REVERTED: this change was already reverted",
+                    {"originalTransactionId": tx_id, "revertedTransactionId": self._reverted[tx_id]},
+                )
             pool = self._pools_by_id[orig["pool"]["id"]]
             bal = self._balances[pool["id"]]
             amount = dec(orig["amount"])
             src, tgt = orig["target"], orig["source"]
-            have = {"AVAILABLE": dec(bal["amount"]["available"]),
-                    "RESERVED": dec(bal["amount"]["reserved"])}.get(src)
+            have = {"AVAILABLE": dec(bal["amount"]["available"]), "RESERVED": dec(bal["amount"]["reserved"])}.get(src)
             if have is not None and have < amount:
                 raise application_error(
-                    428, "NOT_ENOUGH_BALANCE", "NOT_ENOUGH_BALANCE: not enough balance to revert this change",
-                    {"balance": dict(bal["amount"]), "requested": fmt(amount)})
+                    428,
+                    "NOT_ENOUGH_BALANCE",
+                    "NOT_ENOUGH_BALANCE: not enough balance to revert this change",
+                    {"balance": dict(bal["amount"]), "requested": fmt(amount)},
+                )
             reason = orig.get("details", {}).get("reason")
-            details = {"effectiveDate": iso(now_ms()),
-                       "reason": f"Revert: {reason}" if reason else "Revert"}
+            details = {"effectiveDate": iso(now_ms()), "reason": f"Revert: {reason}" if reason else "Revert"}
             # Wix ignores Revert's idempotencyKey (required, "handled by the system"): not kept.
-            tx = self._apply(pool, bal, src, tgt, amount, key=None, details=details,
-                             instructing=instructing_party, related=tx_id)
+            tx = self._apply(pool, bal, src, tgt, amount, key=None, details=details, instructing=instructing_party, related=tx_id)
             self._reverted[tx_id] = tx["id"]
             return {"transactionId": tx["id"]}
 

@@ -14,7 +14,9 @@ from django.test.client import Client
 from sandbox import credentials as sandbox_credentials
 
 KNOWN_SECRETS: set[str] = {
-    sandbox_credentials.API_KEY, sandbox_credentials.READONLY_API_KEY, sandbox_credentials.APP_SECRET,
+    sandbox_credentials.API_KEY,
+    sandbox_credentials.READONLY_API_KEY,
+    sandbox_credentials.APP_SECRET,
 }
 _leaks: list[str] = []
 

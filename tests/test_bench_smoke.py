@@ -11,10 +11,37 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
     out = tmp_path / "latest.md"
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "--members", "100", "--big-members", "150", "--latency-ms", "20",
-         "--repeats", "2", "--naive-repeats", "1", "--reading-seconds", "0.1", "--warm-requests", "3",
-         "--load-requests", "12", "--load-seconds", "10", "--concurrency", "2", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--members",
+            "100",
+            "--big-members",
+            "150",
+            "--latency-ms",
+            "20",
+            "--repeats",
+            "2",
+            "--naive-repeats",
+            "1",
+            "--reading-seconds",
+            "0.1",
+            "--warm-requests",
+            "3",
+            "--load-requests",
+            "12",
+            "--load-seconds",
+            "10",
+            "--concurrency",
+            "2",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     table = out.read_text()

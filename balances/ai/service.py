@@ -25,6 +25,11 @@ def describe(error: Exception) -> str:
 
 def ai_credits(client: WixClient, cache_key: str, *, refresh: bool = False) -> Cached[AiCredits]:
     return read_through(
-        f"wix:ai-credits:{cache_key}", client.get_ai_credits, fresh_seconds=FRESH_SECONDS,
-        keep_seconds=KEEP_SECONDS, errors=(WixError,), describe=describe, refresh=refresh,
+        f"wix:ai-credits:{cache_key}",
+        client.get_ai_credits,
+        fresh_seconds=FRESH_SECONDS,
+        keep_seconds=KEEP_SECONDS,
+        errors=(WixError,),
+        describe=describe,
+        refresh=refresh,
     )

@@ -12,8 +12,7 @@ from .service import ai_credits
 @requires("balances.manage_connection")
 def ai_credits_panel(request):
     """Owners only: AI credits belong to the Wix account, not to a member."""
-    template = "ai/credits.html#panel" if request.htmx and not request.htmx.history_restore_request \
-        else "ai/credits.html"
+    template = "ai/credits.html#panel" if request.htmx and not request.htmx.history_restore_request else "ai/credits.html"
     try:
         auth = current_auth()
     except WixNotConfigured as error:

@@ -53,8 +53,9 @@ class BrevoLoyaltyClient:
         self.program_id = program_id
         # client_id/secret passed as None: otherwise BREVO_CLIENT_ID/SECRET in the environment would
         # silently switch the SDK to OAuth and ignore the key.
-        self.sdk = Brevo(api_key=api_key, base_url=base_url.rstrip("/"), timeout=timeout, max_retries=0,
-                         client_id=None, client_secret=None)
+        self.sdk = Brevo(
+            api_key=api_key, base_url=base_url.rstrip("/"), timeout=timeout, max_retries=0, client_id=None, client_secret=None
+        )
 
     def __repr__(self) -> str:  # never show the key
         return f"<BrevoLoyaltyClient program={self.program_id}>"
@@ -74,33 +75,52 @@ class BrevoLoyaltyClient:
     def find_contact_id(self, email: str) -> int | None:
         """The Brevo contact with this e-mail, or None when there is none."""
         try:
-            contact = self._call(lambda: self.sdk.contacts.get_contact_info(
-                email, identifier_type="email_id", request_options=NO_RETRIES))
+            contact = self._call(
+                lambda: self.sdk.contacts.get_contact_info(email, identifier_type="email_id", request_options=NO_RETRIES)
+            )
         except errors.BrevoNotFound:
             return None
         return int(contact.id) if contact.id is not None else None
 
     def definitions(self) -> list[BalanceDefinition]:
         # version=active: the published configuration; Brevo's default is the unpublished draft.
-        page = self._call(lambda: self.sdk.balance.get_balance_definition_list(
-            self.program_id, version="active", limit=100, request_options=NO_RETRIES))
+        page = self._call(
+            lambda: self.sdk.balance.get_balance_definition_list(
+                self.program_id, version="active", limit=100, request_options=NO_RETRIES
+            )
+        )
         return [BalanceDefinition.from_sdk(d) for d in ((page.items or []) if page else [])]
 
     def balances(self, contact_id: int) -> dict[str, Decimal]:
         """Completed balance per definition. Raises BrevoNotEnrolled (422) for a contact not subscribed."""
-        data = self._call(lambda: self.sdk.balance.get_subscription_balances(
-            self.program_id, str(contact_id), request_options=NO_RETRIES))
+        data = self._call(
+            lambda: self.sdk.balance.get_subscription_balances(self.program_id, str(contact_id), request_options=NO_RETRIES)
+        )
         return {str(b.balance_definition_id): to_decimal(b.value) for b in (data.balance or [])}
 
     def lots(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[Lot]:
-        data = self._call(lambda: self.sdk.balance.get_active_balances_api(
-            self.program_id, contact_id=contact_id, balance_definition_id=definition_id, limit=limit,
-            sort="asc", request_options=NO_RETRIES))
+        data = self._call(
+            lambda: self.sdk.balance.get_active_balances_api(
+                self.program_id,
+                contact_id=contact_id,
+                balance_definition_id=definition_id,
+                limit=limit,
+                sort="asc",
+                request_options=NO_RETRIES,
+            )
+        )
         return [Lot.from_sdk(x) for x in (data.active_balances or [])]
 
     def history(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[LoyaltyTransaction]:
         # No status filter: open drafts are picked out here, whichever spelling Brevo stored them with.
-        data = self._call(lambda: self.sdk.balance.get_transaction_history_api(
-            self.program_id, contact_id=contact_id, balance_definition_id=definition_id, limit=limit,
-            sort="desc", request_options=NO_RETRIES))
+        data = self._call(
+            lambda: self.sdk.balance.get_transaction_history_api(
+                self.program_id,
+                contact_id=contact_id,
+                balance_definition_id=definition_id,
+                limit=limit,
+                sort="desc",
+                request_options=NO_RETRIES,
+            )
+        )
         return [LoyaltyTransaction.from_sdk(x) for x in (data.transaction_history or [])]

@@ -15,8 +15,7 @@ class BrevoConnection(models.Model):
     api_key_last4 = models.CharField(max_length=4)
     program_id = models.UUIDField("loyalty program ID")
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = "Brevo connection"

@@ -40,8 +40,12 @@ class BalanceDefinition:
 
     @classmethod
     def from_sdk(cls, item) -> BalanceDefinition:
-        return cls(id=str(item.id or ""), name=item.name or "Balance", unit=str(item.unit or "POINTS"),
-                   min_amount=None if item.min_amount is None else to_decimal(item.min_amount))
+        return cls(
+            id=str(item.id or ""),
+            name=item.name or "Balance",
+            unit=str(item.unit or "POINTS"),
+            min_amount=None if item.min_amount is None else to_decimal(item.min_amount),
+        )
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,9 @@ class Lot:
 
     @classmethod
     def from_sdk(cls, item) -> Lot:
-        return cls(id=str(item.id or ""), amount=to_decimal(item.amount), created=_when(item.created_at),
-                   expires=_when(item.expires_at))
+        return cls(
+            id=str(item.id or ""), amount=to_decimal(item.amount), created=_when(item.created_at), expires=_when(item.expires_at)
+        )
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,9 @@ class LoyaltyTransaction:
         kind = str(item.transaction_type or ("debit" if amount < 0 else "credit")).lower()
         if kind == "debit" and amount > 0:
             amount = -amount
-        return cls(id=str(item.id or ""), amount=amount, kind=kind, status=normalise_status(item.status),
-                   created=_when(item.created_at))
+        return cls(
+            id=str(item.id or ""), amount=amount, kind=kind, status=normalise_status(item.status), created=_when(item.created_at)
+        )
 
 
 __all__ = ["ZERO", "BalanceDefinition", "Lot", "LoyaltyTransaction", "normalise_status", "to_decimal"]

@@ -83,10 +83,12 @@ def connect(connection: BrevoConnection | None = None) -> Source:
     try:
         api_key = connection.api_key()
     except SecretUnreadable as exc:
-        raise BrevoNotConfigured("The stored Brevo API key can't be read any more: an owner must enter it "
-                                 "again in Settings.") from exc
-    client = BrevoLoyaltyClient(api_key, str(connection.program_id), settings.BREVO_API_BASE_URL,
-                                timeout=settings.BREVO_TIMEOUT_SECONDS)
+        raise BrevoNotConfigured(
+            "The stored Brevo API key can't be read any more: an owner must enter it again in Settings."
+        ) from exc
+    client = BrevoLoyaltyClient(
+        api_key, str(connection.program_id), settings.BREVO_API_BASE_URL, timeout=settings.BREVO_TIMEOUT_SECONDS
+    )
     return Source(client, _fingerprint(connection, api_key))
 
 
@@ -122,8 +124,7 @@ def _summary(source: Source, email: str) -> MemberLoyalty:
         values = source.client.balances(cid)
     except BrevoNotEnrolled:
         return MemberLoyalty("not_enrolled")
-    return MemberLoyalty("enrolled", tuple(
-        LoyaltyBalance(d, values.get(d.id, ZERO)) for d in definitions(source)))
+    return MemberLoyalty("enrolled", tuple(LoyaltyBalance(d, values.get(d.id, ZERO)) for d in definitions(source)))
 
 
 def _detail(source: Source, email: str) -> MemberLoyalty:
@@ -132,16 +133,20 @@ def _detail(source: Source, email: str) -> MemberLoyalty:
     if not summary.enrolled:
         return summary
     cid = contact_id(source, email)
-    jobs = [(b, _pool.submit(source.client.lots, cid, b.definition.id),
-             _pool.submit(source.client.history, cid, b.definition.id)) for b in summary.balances]
-    return MemberLoyalty("enrolled", tuple(
-        _with_activity(balance, lots.result(), history.result()) for balance, lots, history in jobs))
+    jobs = [
+        (b, _pool.submit(source.client.lots, cid, b.definition.id), _pool.submit(source.client.history, cid, b.definition.id))
+        for b in summary.balances
+    ]
+    return MemberLoyalty(
+        "enrolled", tuple(_with_activity(balance, lots.result(), history.result()) for balance, lots, history in jobs)
+    )
 
 
 def _with_activity(balance: LoyaltyBalance, lots: list[Lot], history: list[LoyaltyTransaction]) -> LoyaltyBalance:
     open_items = [t for t in history if t.is_open]
     return LoyaltyBalance(
-        balance.definition, balance.value,
+        balance.definition,
+        balance.value,
         reserved=sum((-t.amount for t in open_items if t.kind == "debit"), ZERO),
         incoming=sum((t.amount for t in open_items if t.kind == "credit"), ZERO),
         lots=tuple(sorted(lots, key=lambda lot: (lot.expires is None, lot.expires or lot.created))),
@@ -157,9 +162,15 @@ def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty
         source = connect()
     except BrevoNotConfigured as error:
         return Cached(None, None, error=error.message, failure=BrevoNotConfigured)
-    return read_through(source.key("member", _email_key(email)), lambda: _detail(source, email),
-                        fresh_seconds=FRESH_SECONDS, keep_seconds=KEEP_SECONDS, errors=(BrevoError,),
-                        describe=_describe, refresh=refresh)
+    return read_through(
+        source.key("member", _email_key(email)),
+        lambda: _detail(source, email),
+        fresh_seconds=FRESH_SECONDS,
+        keep_seconds=KEEP_SECONDS,
+        errors=(BrevoError,),
+        describe=_describe,
+        refresh=refresh,
+    )
 
 
 @dataclass(frozen=True)
@@ -197,9 +208,14 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
                 found[email] = Cached(entry["value"], entry["at"], stale=True)
 
     def fetch(email: str) -> Cached[MemberLoyalty]:
-        return read_through(source.key("summary", _email_key(email)), lambda: _summary(source, email),
-                            fresh_seconds=FRESH_SECONDS, keep_seconds=KEEP_SECONDS, errors=(BrevoError,),
-                            describe=_describe)
+        return read_through(
+            source.key("summary", _email_key(email)),
+            lambda: _summary(source, email),
+            fresh_seconds=FRESH_SECONDS,
+            keep_seconds=KEEP_SECONDS,
+            errors=(BrevoError,),
+            describe=_describe,
+        )
 
     error = ""
     if to_fetch:

@@ -25,10 +25,18 @@ def _partial(request, template: str, partial: str) -> str:
 
 
 def _page(request, form, connection, *, status=200, reauth_form=None):
-    return TemplateResponse(request, "brevo/settings.html", {
-        "form": form, "connection": connection, "settings_base_url": settings.BREVO_API_BASE_URL,
-        "fresh": reauth.is_fresh(request), "reauth_form": reauth_form or reauth.ReauthForm(),
-    }, status=status)
+    return TemplateResponse(
+        request,
+        "brevo/settings.html",
+        {
+            "form": form,
+            "connection": connection,
+            "settings_base_url": settings.BREVO_API_BASE_URL,
+            "fresh": reauth.is_fresh(request),
+            "reauth_form": reauth_form or reauth.ReauthForm(),
+        },
+        status=status,
+    )
 
 
 @sensitive_post_parameters("api_key")
@@ -45,13 +53,13 @@ def brevo_settings(request):
         BrevoConnection.objects.all().delete()
         messages.success(request, "Brevo Loyalty is disconnected.")
         return redirect("brevo:settings")
-    form = BrevoConnectionForm(request.POST or None, has_key=connection is not None,
-                               initial={"program_id": connection.program_id} if connection else None)
+    form = BrevoConnectionForm(
+        request.POST or None, has_key=connection is not None, initial={"program_id": connection.program_id} if connection else None
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            candidate = BrevoConnection(pk=connection.pk if connection else None,
-                                        program_id=form.cleaned_data["program_id"])
+            candidate = BrevoConnection(pk=connection.pk if connection else None, program_id=form.cleaned_data["program_id"])
             try:
                 if form.cleaned_data["api_key"]:
                     candidate.set_api_key(form.cleaned_data["api_key"])
@@ -83,8 +91,7 @@ def confirm_password(request):
     if form.is_valid():
         return redirect("brevo:settings")
     connection = BrevoConnection.current()
-    return _page(request, BrevoConnectionForm(has_key=connection is not None), connection, status=400,
-                 reauth_form=form)
+    return _page(request, BrevoConnectionForm(has_key=connection is not None), connection, status=400, reauth_form=form)
 
 
 def _explain(error: BrevoError) -> str:
@@ -105,9 +112,17 @@ def member_panel(request, member_id):
         email = get_client().get_member(str(member_id)).email
     except WixError as error:
         message = "No member with this ID exists in Wix." if isinstance(error, WixNotFound) else error.message
-        return TemplateResponse(request, template, {"result": None, "configured": True, "error": message},
-                                status=404 if isinstance(error, WixNotFound) else 503)
+        return TemplateResponse(
+            request,
+            template,
+            {"result": None, "configured": True, "error": message},
+            status=404 if isinstance(error, WixNotFound) else 503,
+        )
     result = member_loyalty(email, refresh=request.GET.get("refresh") == "1") if email else None
     status = 503 if result is not None and not result.ok else 200
-    return TemplateResponse(request, template, {"result": result, "configured": True, "member_id": member_id,
-                                                "error": result.error if result else ""}, status=status)
+    return TemplateResponse(
+        request,
+        template,
+        {"result": result, "configured": True, "member_id": member_id, "error": result.error if result else ""},
+        status=status,
+    )

@@ -17,6 +17,9 @@ def undoable_changes(transactions) -> dict:
     from balances.audit import AuditEntry
 
     ids = [t.id for t in transactions if t.id]
-    entries = AuditEntry.objects.filter(transaction_id__in=ids, outcome=AuditEntry.Outcome.APPLIED).exclude(
-        kind=AuditEntry.Kind.UNDO).prefetch_related("undos")
+    entries = (
+        AuditEntry.objects.filter(transaction_id__in=ids, outcome=AuditEntry.Outcome.APPLIED)
+        .exclude(kind=AuditEntry.Kind.UNDO)
+        .prefetch_related("undos")
+    )
     return {e.transaction_id: e for e in entries if e.undoable}

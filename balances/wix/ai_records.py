@@ -14,8 +14,15 @@ from decimal import Decimal
 from .records import ZERO, parse_datetime, parse_decimal
 
 PERIOD_NAMES = {
-    "NO_PERIOD": "one-time", "MILLISECOND": "per millisecond", "SECOND": "per second", "MINUTE": "per minute",
-    "HOUR": "hourly", "DAY": "daily", "WEEK": "weekly", "MONTH": "monthly", "YEAR": "yearly",
+    "NO_PERIOD": "one-time",
+    "MILLISECOND": "per millisecond",
+    "SECOND": "per second",
+    "MINUTE": "per minute",
+    "HOUR": "hourly",
+    "DAY": "daily",
+    "WEEK": "weekly",
+    "MONTH": "monthly",
+    "YEAR": "yearly",
 }
 
 
@@ -103,6 +110,5 @@ class AiCredits:
         return cls(
             recurring=CreditAllowance.from_wire(data.get("periodicCredits")),
             top_up=CreditAllowance.from_wire(data.get("topUpCredits")),
-            sources=tuple(CreditSource.from_wire(s) for s in data.get("creditBalanceBreakdown") or []
-                          if isinstance(s, dict)),
+            sources=tuple(CreditSource.from_wire(s) for s in data.get("creditBalanceBreakdown") or [] if isinstance(s, dict)),
         )

@@ -33,8 +33,7 @@ from .errors import WixBudgetExhausted
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
-_background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background",
-                                                                                       default=None)
+_background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,7 @@ class RateBudget:
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))
             if time.monotonic() + wait > deadline:
                 if paused_until > now:  # Wix itself asked for the pause: say so
-                    raise WixBudgetExhausted(f"Wix is rate limiting — retry in {int(wait + 0.999)} s.",
-                                             retry_after=wait)
+                    raise WixBudgetExhausted(f"Wix is rate limiting — retry in {int(wait + 0.999)} s.", retry_after=wait)
                 raise WixBudgetExhausted(retry_after=max(wait, 1.0))
             time.sleep(max(wait, 0.05))
 

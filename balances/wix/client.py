@@ -50,13 +50,15 @@ class BalanceChange:
 
 
 class WixClient:
-    def __init__(self, base_url: str, auth: ApiKeyAuth | AppAuth, *, timeout: float = 8.0,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self, base_url: str, auth: ApiKeyAuth | AppAuth, *, timeout: float = 8.0, transport: httpx.BaseTransport | None = None
+    ):
         self.auth = auth
         # One breaker per upstream host; one call budget per Wix site / app instance (Wix's unit).
         self.breaker = CircuitBreaker.for_upstream(base_url.rstrip("/"))
         self.budget = RateBudget.for_upstream(
-            base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", ""))
+            base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", "")
+        )
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -80,7 +82,8 @@ class WixClient:
         try:
             data = retry.run(
                 lambda: self._send_once(method, path, params=params, json=json, write=write),
-                repeatable=retry.is_repeatable(method, path, json), read=not write,
+                repeatable=retry.is_repeatable(method, path, json),
+                read=not write,
             )
         except errors.WixError as error:
             if self.breaker.counts(error):
@@ -113,8 +116,7 @@ class WixClient:
                 self.auth.forget_token()
                 continue
             break
-        log.debug("wix %s %s -> %s in %.0f ms", method, path, response.status_code,
-                  (time.monotonic() - started) * 1000)
+        log.debug("wix %s %s -> %s in %.0f ms", method, path, response.status_code, (time.monotonic() - started) * 1000)
         if response.status_code != 200:
             error = error_from_response(response, write=write)
             if isinstance(error, errors.WixRateLimited) and error.retry_after:
@@ -123,17 +125,16 @@ class WixClient:
         try:
             data = response.json()
         except ValueError as exc:
-            raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
-                "Wix sent an unreadable answer."
-            ) from exc
+            raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)("Wix sent an unreadable answer.") from exc
         if not isinstance(data, dict):
             raise errors.WixUnavailable("Wix sent an unexpected answer.")
         return data
 
     # --- members -----------------------------------------------------------------------------------
 
-    def query_members(self, *, filter: dict | None = None, search: str = "", offset: int = 0,
-                      limit: int = 50, sorting: list[dict] | None = None) -> MemberResults:
+    def query_members(
+        self, *, filter: dict | None = None, search: str = "", offset: int = 0, limit: int = 50, sorting: list[dict] | None = None
+    ) -> MemberResults:
         query: dict = {"paging": {"limit": min(limit, MAX_PAGE), "offset": offset}}
         if filter:
             query["filter"] = filter
@@ -159,8 +160,9 @@ class WixClient:
 
     # --- benefit programs --------------------------------------------------------------------------
 
-    def _cursor_query(self, path: str, key: str, parse, *, filter=None, sort=None, limit=MAX_PAGE,
-                      cursor: str | None = None) -> CursorPage:
+    def _cursor_query(
+        self, path: str, key: str, parse, *, filter=None, sort=None, limit=MAX_PAGE, cursor: str | None = None
+    ) -> CursorPage:
         paging = {"limit": min(limit, MAX_PAGE)}
         if cursor:
             # Wix: later pages carry only the cursor; filter and sort live inside it.
@@ -184,9 +186,7 @@ class WixClient:
         return self._cursor_query("/benefit-programs/v1/balances/query", "balances", Balance.from_wire, **kwargs)
 
     def query_transactions(self, **kwargs) -> CursorPage[Transaction]:
-        return self._cursor_query(
-            "/benefit-programs/v1/transactions/query", "transactions", Transaction.from_wire, **kwargs
-        )
+        return self._cursor_query("/benefit-programs/v1/transactions/query", "transactions", Transaction.from_wire, **kwargs)
 
     def iterate(self, query, **kwargs) -> Iterator:
         """Every item of a cursor query, following `cursors.next` page by page."""
@@ -203,8 +203,9 @@ class WixClient:
         data = self._send("GET", f"/benefit-programs/v1/balances/{pool_id}")
         return Balance.from_wire(data.get("balance") or {})
 
-    def change_balance(self, pool_id: str, *, idempotency_key: str, value: str, set_exact: bool = False,
-                       reason: str = "", member_id: str = "") -> BalanceChange:
+    def change_balance(
+        self, pool_id: str, *, idempotency_key: str, value: str, set_exact: bool = False, reason: str = "", member_id: str = ""
+    ) -> BalanceChange:
         body: dict = {"poolId": pool_id, "idempotencyKey": idempotency_key}
         if set_exact:
             body.update(type="SET", setOptions={"value": value})
@@ -227,16 +228,13 @@ class WixClient:
         return data.get("transactionId") or ""
 
     def query_pool_definitions(self, **kwargs) -> CursorPage[dict]:
-        return self._cursor_query(
-            "/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs
-        )
+        return self._cursor_query("/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs)
 
     # --- account ---------------------------------------------------------------------------------
 
     def get_ai_credits(self) -> AiCredits:
         """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
-        return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance",
-                                              json={}))
+        return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", json={}))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -282,8 +280,7 @@ def error_from_response(response: httpx.Response, *, write: bool = False) -> err
                 "Wix refused the site ID: check that it belongs to the account that made the API key.", **kwargs
             )
         return errors.WixPermissionError(
-            "The Wix credentials lack a permission this needs"
-            + (f" ({wix_message})" if wix_message else "") + ".", **kwargs
+            "The Wix credentials lack a permission this needs" + (f" ({wix_message})" if wix_message else "") + ".", **kwargs
         )
     if status == 404:
         return errors.WixNotFound(wix_message or errors.WixNotFound.default_message, **kwargs)

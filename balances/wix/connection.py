@@ -37,7 +37,7 @@ def stored_connection() -> WixConnection | None:
 
 
 def current_source() -> str:
-    """"stored", "environment" or "" (nothing configured): shown on the Settings page."""
+    """ "stored", "environment" or "" (nothing configured): shown on the Settings page."""
     if stored_connection() is not None:
         return "stored"
     return "environment" if auth_from_environment() is not None else ""

@@ -12,8 +12,9 @@ class WixError(Exception):
 
     default_message = "Wix returned an error."
 
-    def __init__(self, message: str = "", *, status: int | None = None, code: str = "",
-                 request_id: str = "", data: dict | None = None):
+    def __init__(
+        self, message: str = "", *, status: int | None = None, code: str = "", request_id: str = "", data: dict | None = None
+    ):
         self.message = message or self.default_message
         self.status = status
         self.code = code

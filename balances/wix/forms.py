@@ -21,13 +21,19 @@ def _guid(label: str) -> forms.UUIDField:
 
 def _secret(label: str) -> forms.CharField:
     # render_value=False: a secret never travels back to the browser, not even in a re-rendered form.
-    return forms.CharField(required=False, label=label, max_length=4000, strip=True,
-                           widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}))
+    return forms.CharField(
+        required=False,
+        label=label,
+        max_length=4000,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
 
 
 class ConnectionForm(forms.Form):
-    method = forms.ChoiceField(choices=WixConnection.METHODS, initial=WixConnection.API_KEY,
-                               widget=forms.RadioSelect, label="Connect with")
+    method = forms.ChoiceField(
+        choices=WixConnection.METHODS, initial=WixConnection.API_KEY, widget=forms.RadioSelect, label="Connect with"
+    )
     api_key = _secret("API key")
     site_id = _guid("Site ID")
     app_id = _guid("App ID")
@@ -42,8 +48,10 @@ class ConnectionForm(forms.Form):
         value = self.cleaned_data.get(name, "")
         # Secrets go into HTTP headers; Wix keys (JWT-like) and app secrets (GUIDs) use only these characters.
         if value and not SECRET_CHARS.fullmatch(value):
-            raise forms.ValidationError(f"The {self.fields[name].label.lower()} has characters Wix keys never "
-                                        "contain; paste it again exactly as Wix shows it.")
+            raise forms.ValidationError(
+                f"The {self.fields[name].label.lower()} has characters Wix keys never "
+                "contain; paste it again exactly as Wix shows it."
+            )
         return value
 
     def clean_api_key(self):
@@ -100,4 +108,3 @@ class ConnectionForm(forms.Form):
             connection.secret_hint = data[secret_field][-4:]
         connection.save()
         return connection
-

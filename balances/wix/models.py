@@ -26,8 +26,7 @@ class WixConnection(models.Model):
     # The last four characters, so the owner can recognise which secret is in force.
     secret_hint = models.CharField(max_length=4, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         default_permissions = ()

@@ -1,4 +1,4 @@
-""""Test connection": a live check of the credentials in force, reported in plain words."""
+""" "Test connection": a live check of the credentials in force, reported in plain words."""
 
 from __future__ import annotations
 
@@ -30,5 +30,4 @@ def check_connection() -> ConnectionCheck:
     except WixError as error:
         return ConnectionCheck(ok=False, message=error.message)
     site = getattr(auth, "site_id", "") or f"app instance {auth.instance_id}"
-    return ConnectionCheck(ok=True, message=f"Connected to {site}: {count} members.", site_id=site,
-                           member_count=count)
+    return ConnectionCheck(ok=True, message=f"Connected to {site}: {count} members.", site_id=site, member_count=count)

@@ -66,8 +66,9 @@ def retrying(*, read: bool) -> stamina.retry_context:
             return retry_after if retry_after <= left else False
         return left > 0.1
 
-    return stamina.retry_context(on=on, attempts=ATTEMPTS, timeout=budget, wait_initial=BACKOFF_SECONDS, wait_max=2.0,
-                                 wait_jitter=0.3)
+    return stamina.retry_context(
+        on=on, attempts=ATTEMPTS, timeout=budget, wait_initial=BACKOFF_SECONDS, wait_max=2.0, wait_jitter=0.3
+    )
 
 
 def run(call: Callable[[], dict], *, repeatable: bool, read: bool) -> dict:

@@ -32,8 +32,11 @@ def _page(request, *, form=None, reauth_form=None, status=200, check=None, templ
     env_auth = auth_from_environment()
     fresh = reauth.is_fresh(request)
     if form is None and fresh:
-        initial = {"method": stored.method, "site_id": stored.site_id, "app_id": stored.app_id,
-                   "instance_id": stored.instance_id} if stored else {}
+        initial = (
+            {"method": stored.method, "site_id": stored.site_id, "app_id": stored.app_id, "instance_id": stored.instance_id}
+            if stored
+            else {}
+        )
         form = ConnectionForm(initial=initial, existing=stored)
     context = {
         "stored": stored,

@@ -29,8 +29,7 @@ def credit_bar(pool):
     cap = ""
     if pool.rollover_cap is not None:
         x = _pct(pool.rollover_cap, scale)
-        cap = format_html('<line class="bar-cap" x1="{}" x2="{}" y1="0" y2="10"><title>rollover cap</title></line>',
-                          x, x)
+        cap = format_html('<line class="bar-cap" x1="{}" x2="{}" y1="0" y2="10"><title>rollover cap</title></line>', x, x)
     label = f"{_n(available)} free to book, {_n(reserved)} booked, not yet used"
     if pool.rollover_cap is not None:
         label += f", rollover cap {_n(pool.rollover_cap)}"
@@ -39,7 +38,11 @@ def credit_bar(pool):
         '<rect class="bar-track" x="0" y="0" width="{w}" height="10"></rect>'
         '<rect class="bar-available" x="0" y="0" width="{a}" height="10"></rect>'
         '<rect class="bar-reserved" x="{a}" y="0" width="{r}" height="10"></rect>{cap}</svg>',
-        w=BAR_WIDTH, label=label, a=_pct(available, scale), r=_pct(reserved, scale), cap=cap,
+        w=BAR_WIDTH,
+        label=label,
+        a=_pct(available, scale),
+        r=_pct(reserved, scale),
+        cap=cap,
     )
 
 
@@ -67,7 +70,9 @@ def balance_sparkline(pool, transactions):
         '<svg class="sparkline" viewBox="0 0 100 30" preserveAspectRatio="none" role="img" '
         'aria-label="Free credits over the last {n} changes: from {first} to {last}">'
         '<polyline points="{pts}"></polyline></svg>',
-        n=len(points) - 1, first=_n(points[0]), last=_n(points[-1]),
+        n=len(points) - 1,
+        first=_n(points[0]),
+        last=_n(points[-1]),
         pts=format_html_join(" ", "{},{}", coords),
     )
 

@@ -27,13 +27,27 @@ def iso(moment: datetime) -> str:
 
 
 def _definition(bdid: str, name: str, unit: str, months: int | None) -> dict:
-    d = {"id": bdid, "name": name, "description": "", "unit": unit, "minAmount": 0, "maxAmount": 500,
-         "balanceOptionAmountOvertakingStrategy": "partial", "balanceOptionCreditRounding": "lower",
-         "balanceOptionDebitRounding": "upper", "meta": {}, "createdAt": "2026-09-01T08:00:00Z",
-         "updatedAt": "2026-10-02T09:12:00Z", "deletedAt": None}
+    d = {
+        "id": bdid,
+        "name": name,
+        "description": "",
+        "unit": unit,
+        "minAmount": 0,
+        "maxAmount": 500,
+        "balanceOptionAmountOvertakingStrategy": "partial",
+        "balanceOptionCreditRounding": "lower",
+        "balanceOptionDebitRounding": "upper",
+        "meta": {},
+        "createdAt": "2026-09-01T08:00:00Z",
+        "updatedAt": "2026-10-02T09:12:00Z",
+        "deletedAt": None,
+    }
     if months:
-        d.update(balanceAvailabilityDurationValue=months, balanceAvailabilityDurationUnit="month",
-                 balanceAvailabilityDurationModifier="endOfPeriod")
+        d.update(
+            balanceAvailabilityDurationValue=months,
+            balanceAvailabilityDurationUnit="month",
+            balanceAvailabilityDurationModifier="endOfPeriod",
+        )
     return d
 
 
@@ -44,8 +58,7 @@ class Loyalty:
         self.lock = threading.RLock()
         self.program_id = program_id
         # Published (active) definitions; `draft_definitions` adds work not yet published.
-        self.definitions = [_definition(CREDITS_ID, "Class credits", "POINTS", 6),
-                            _definition(CASH_ID, "Studio cash", "EUR", None)]
+        self.definitions = [_definition(CREDITS_ID, "Class credits", "POINTS", 6), _definition(CASH_ID, "Studio cash", "EUR", None)]
         self.draft_definitions = [*self.definitions, _definition(DRAFT_ONLY_ID, "Referral points", "POINTS", 12)]
         self.contacts: dict[int, dict] = {}
         self.by_email: dict[str, int] = {}
@@ -67,9 +80,17 @@ class Loyalty:
     # --- writes used by the seed and tests ----------------------------------------------------------
     def add_contact(self, email: str) -> dict:
         cid = 1000 + len(self.contacts)
-        contact = {"id": cid, "email": email.lower(), "emailBlacklisted": False, "smsBlacklisted": False,
-                   "createdAt": "2026-01-05T10:00:00.000Z", "modifiedAt": "2026-11-01T10:00:00.000Z",
-                   "attributes": {}, "listIds": [2], "statistics": {}}
+        contact = {
+            "id": cid,
+            "email": email.lower(),
+            "emailBlacklisted": False,
+            "smsBlacklisted": False,
+            "createdAt": "2026-01-05T10:00:00.000Z",
+            "modifiedAt": "2026-11-01T10:00:00.000Z",
+            "attributes": {},
+            "listIds": [2],
+            "statistics": {},
+        }
         self.contacts[cid] = contact
         self.by_email[email.lower()] = cid
         return contact
@@ -80,20 +101,35 @@ class Loyalty:
             self.lots.setdefault((contact_id, d["id"]), [])
             self.transactions.setdefault((contact_id, d["id"]), [])
 
-    def add_lot(self, contact_id: int, bdid: str, amount, created: datetime, expires: datetime | None,
-                status: str = "completed") -> None:
+    def add_lot(
+        self, contact_id: int, bdid: str, amount, created: datetime, expires: datetime | None, status: str = "completed"
+    ) -> None:
         rng_id = f"lot-{contact_id}-{bdid[:4]}-{len(self.lots[(contact_id, bdid)])}"
         self.lots[(contact_id, bdid)].append(
-            {"id": rng_id, "amount": amount, "createdAt": iso(created),
-             "expiresAt": iso(expires) if expires else None})
+            {"id": rng_id, "amount": amount, "createdAt": iso(created), "expiresAt": iso(expires) if expires else None}
+        )
         self.add_transaction(contact_id, bdid, amount, status, created, expires=expires)
 
-    def add_transaction(self, contact_id: int, bdid: str, amount, status: str, created: datetime, *,
-                        expires: datetime | None = None, meta: dict | None = None) -> dict:
+    def add_transaction(
+        self,
+        contact_id: int,
+        bdid: str,
+        amount,
+        status: str,
+        created: datetime,
+        *,
+        expires: datetime | None = None,
+        meta: dict | None = None,
+    ) -> dict:
         history = self.transactions[(contact_id, bdid)]
-        tx = {"id": f"tx-{contact_id}-{bdid[:4]}-{len(history)}", "amount": amount,
-              "transactionType": "credit" if amount >= 0 else "debit", "status": status,
-              "createdAt": iso(created), "meta": meta or {}}
+        tx = {
+            "id": f"tx-{contact_id}-{bdid[:4]}-{len(history)}",
+            "amount": amount,
+            "transactionType": "credit" if amount >= 0 else "debit",
+            "status": status,
+            "createdAt": iso(created),
+            "meta": meta or {},
+        }
         if status in ("completed", "complete"):
             tx["completedAt"] = iso(created + timedelta(seconds=1))
             if expires:
@@ -133,17 +169,21 @@ def _seed_member(loyalty: Loyalty, cid: int, rng: random.Random, *, fixed: bool)
         status = "completed" if (fixed and n == 0) or (not fixed and rng.random() < 0.6) else "complete"
         loyalty.add_lot(cid, CREDITS_ID, amount, created, created + timedelta(days=183), status=status)
     # Open bookings: draft debits ("reserved"), in either spelling.
-    drafts = [("draft", -1), ("pending", -2)] if fixed else [
-        (rng.choice(["draft", "pending"]), -rng.randint(1, 2)) for _ in range(rng.randint(0, 2))]
+    drafts = (
+        [("draft", -1), ("pending", -2)]
+        if fixed
+        else [(rng.choice(["draft", "pending"]), -rng.randint(1, 2)) for _ in range(rng.randint(0, 2))]
+    )
     for n, (status, amount) in enumerate(drafts):
-        loyalty.add_transaction(cid, CREDITS_ID, amount, status, REF_NOW - timedelta(hours=3 + n),
-                                meta={"booking": f"class-{cid}-{n}"})
+        loyalty.add_transaction(
+            cid, CREDITS_ID, amount, status, REF_NOW - timedelta(hours=3 + n), meta={"booking": f"class-{cid}-{n}"}
+        )
     # History that moves nothing: a cancelled debit and a still-open credit (an unconfirmed order).
     loyalty.add_transaction(cid, CREDITS_ID, -1, "cancelled", REF_NOW - timedelta(days=9))
     if fixed or rng.random() < 0.3:
-        loyalty.add_transaction(cid, CREDITS_ID, 5, "draft", REF_NOW - timedelta(days=1),
-                                meta={"order": f"pack-{cid}"})
+        loyalty.add_transaction(cid, CREDITS_ID, 5, "draft", REF_NOW - timedelta(days=1), meta={"order": f"pack-{cid}"})
     # Studio cash: a never-expiring wallet for about half the members.
     if fixed or rng.random() < 0.5:
-        loyalty.add_lot(cid, CASH_ID, 12.5 if fixed else rng.choice([5, 10, 12.5, 20]),
-                        REF_NOW - timedelta(days=30), None, status="completed")
+        loyalty.add_lot(
+            cid, CASH_ID, 12.5 if fixed else rng.choice([5, 10, 12.5, 20]), REF_NOW - timedelta(days=30), None, status="completed"
+        )

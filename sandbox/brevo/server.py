@@ -72,7 +72,7 @@ def _page(items: list, query: dict) -> list:
     offset = _int_param(query, "offset", default=0)
     if limit < 1 or limit > 500 or offset < 0:
         raise BrevoError(400, "invalid_parameter", "limit must be 1-500 and offset 0 or more")
-    return items[offset:offset + limit]
+    return items[offset : offset + limit]
 
 
 class _Api:
@@ -144,17 +144,24 @@ class _Api:
 
     def subscription_balances(self, params, query):
         cid = self._enrolled_contact(params["cid"])
-        balance = [{"balanceDefinitionId": d["id"], "value": _number(self.loyalty.balance(cid, d["id"]))}
-                   for d in self.loyalty.definitions]
+        balance = [
+            {"balanceDefinitionId": d["id"], "value": _number(self.loyalty.balance(cid, d["id"]))} for d in self.loyalty.definitions
+        ]
         return {"loyaltyProgramId": self.loyalty.program_id, "contactId": cid, "balance": balance}
 
     def active_balance(self, params, query):
         cid = self._enrolled_contact(_str_param(query, "contactId", required=True))
         bdid = self._active_definition(_str_param(query, "balanceDefinitionId", required=True))
-        lots = sorted(self.loyalty.lots.get((cid, bdid), []), key=lambda lot: lot["createdAt"],
-                      reverse=_str_param(query, "sort") != "asc")
-        return {"count": len(lots), "loyaltyProgramId": self.loyalty.program_id, "contactId": cid,
-                "balanceDefinitionId": bdid, "activeBalances": _page(lots, query)}
+        lots = sorted(
+            self.loyalty.lots.get((cid, bdid), []), key=lambda lot: lot["createdAt"], reverse=_str_param(query, "sort") != "asc"
+        )
+        return {
+            "count": len(lots),
+            "loyaltyProgramId": self.loyalty.program_id,
+            "contactId": cid,
+            "balanceDefinitionId": bdid,
+            "activeBalances": _page(lots, query),
+        }
 
     def transaction_history(self, params, query):
         cid = self._enrolled_contact(_str_param(query, "contactId", required=True))
@@ -170,8 +177,13 @@ class _Api:
         if kind:
             items = [t for t in items if t["transactionType"] == kind]
         items = sorted(items, key=lambda t: t["createdAt"], reverse=_str_param(query, "sort") != "asc")
-        return {"balanceDefinitionId": bdid, "contactId": cid, "count": len(items),
-                "loyaltyProgramId": self.loyalty.program_id, "transactionHistory": _page(items, query)}
+        return {
+            "balanceDefinitionId": bdid,
+            "contactId": cid,
+            "count": len(items),
+            "loyaltyProgramId": self.loyalty.program_id,
+            "transactionHistory": _page(items, query),
+        }
 
 
 def _number(value):
@@ -220,8 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 500, {"code": "internal_error", "message": f"{type(e).__name__}: {e}"}
         data = json.dumps(payload).encode()
         # Recorded before answering, so a client that has its answer always finds the call in the log.
-        server.log.add(RequestRecord(method, url.path, url.query, status, started,
-                                     (time.perf_counter() - t0) * 1000, None, None))
+        server.log.add(RequestRecord(method, url.path, url.query, status, started, (time.perf_counter() - t0) * 1000, None, None))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -267,8 +278,9 @@ class BrevoSandboxServer:
 
     def start(self) -> BrevoSandboxServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                            name=f"brevo-sandbox-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"brevo-sandbox-{self.port}", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -292,13 +304,14 @@ class BrevoSandboxServer:
                 self._budget.popleft()
             reset = int(3600 - (now - self._budget[0])) if self._budget else 3600
             if len(self._budget) >= limit:
-                headers = {"x-sib-ratelimit-limit": limit, "x-sib-ratelimit-remaining": 0,
-                           "x-sib-ratelimit-reset": reset}
-                raise BrevoError(429, "too_many_requests", "The rate limit for loyalty endpoints is exceeded",
-                                 headers)
+                headers = {"x-sib-ratelimit-limit": limit, "x-sib-ratelimit-remaining": 0, "x-sib-ratelimit-reset": reset}
+                raise BrevoError(429, "too_many_requests", "The rate limit for loyalty endpoints is exceeded", headers)
             self._budget.append(now)
-            return {"x-sib-ratelimit-limit": limit, "x-sib-ratelimit-remaining": limit - len(self._budget),
-                    "x-sib-ratelimit-reset": reset}
+            return {
+                "x-sib-ratelimit-limit": limit,
+                "x-sib-ratelimit-remaining": limit - len(self._budget),
+                "x-sib-ratelimit-reset": reset,
+            }
 
     def __enter__(self):
         return self.start()

@@ -34,8 +34,11 @@ def test_slash_focuses_search_and_results_follow_typing(page, wix):
     page.locator("h1, main").first.click()
     page.locator("body").press("/")
     expect(page.locator("#q")).to_be_focused()
-    member = next(m for m in wix.studio.members[20:] if (m["contact"].get("lastName") or "").isascii()
-                  and len(m["contact"].get("lastName") or "") >= 5)
+    member = next(
+        m
+        for m in wix.studio.members[20:]
+        if (m["contact"].get("lastName") or "").isascii() and len(m["contact"].get("lastName") or "") >= 5
+    )
     last_name = member["contact"]["lastName"]
     page.keyboard.type(last_name[:5], delay=40)
     expect(page).to_have_url(re.compile(r"[?&]q=" + re.escape(last_name[:5])))

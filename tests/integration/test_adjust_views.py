@@ -65,11 +65,19 @@ def test_a_double_submit_applies_once(owner_client, fresh_wix, pool):
     assert available(fresh_wix.studio, pool["id"]) == Decimal(7) and len(change_calls(fresh_wix, at_least=1)) == 1
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("abc", "not a number"), ("1e9", "not a number"), ("-", "without a sign"), ("", "Enter a number"),
-    ("1.234", "at most 2 decimal places"), ("5000", "At most 1000"), ("NaN", "not a number"),
-    ("0", "more than zero"),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("abc", "not a number"),
+        ("1e9", "not a number"),
+        ("-", "without a sign"),
+        ("", "Enter a number"),
+        ("1.234", "at most 2 decimal places"),
+        ("5000", "At most 1000"),
+        ("NaN", "not a number"),
+        ("0", "more than zero"),
+    ],
+)
 def test_bad_amounts_get_a_clear_400(owner_client, fresh_wix, pool, amount, message):
     response = post(owner_client, pool, open_form(owner_client, pool), amount=amount)
     assert response.status_code == 400 and message in response.content.decode()
@@ -98,9 +106,17 @@ def test_a_change_made_meanwhile_asks_to_confirm_again(owner_client, fresh_wix, 
     assert hidden(body, "idempotency_key") != form["idempotency_key"]
     assert hidden(body, "revision") == fresh_wix.studio.balance(pool["id"])["revision"]
     assert available(fresh_wix.studio, pool["id"]) == Decimal(4) and not change_calls(fresh_wix)
-    confirmed = owner_client.post(adjust_url(pool), {
-        "idempotency_key": hidden(body, "idempotency_key"), "revision": hidden(body, "revision"),
-        "seen_available": hidden(body, "seen_available"), "mode": "add", "amount": "2", "reason": "again"})
+    confirmed = owner_client.post(
+        adjust_url(pool),
+        {
+            "idempotency_key": hidden(body, "idempotency_key"),
+            "revision": hidden(body, "revision"),
+            "seen_available": hidden(body, "seen_available"),
+            "mode": "add",
+            "amount": "2",
+            "reason": "again",
+        },
+    )
     assert confirmed.status_code == 200 and available(fresh_wix.studio, pool["id"]) == Decimal(6)
 
 
@@ -137,8 +153,10 @@ def test_front_desk_without_the_permission_cannot_adjust(frontdesk_client, fresh
     panel = frontdesk_client.get(reverse("members:detail", args=[pool["beneficiary"]["memberId"]]))
     assert panel.status_code == 200 and "Adjust credits" not in panel.content.decode()
     assert frontdesk_client.get(adjust_url(pool)).status_code == 403
-    response = frontdesk_client.post(adjust_url(pool), {"idempotency_key": "6f1c4a52-0a4b-4c8e-9a55-0d7d5a1f0001",
-                                                        "revision": "1", "mode": "add", "amount": "5", "reason": "x"})
+    response = frontdesk_client.post(
+        adjust_url(pool),
+        {"idempotency_key": "6f1c4a52-0a4b-4c8e-9a55-0d7d5a1f0001", "revision": "1", "mode": "add", "amount": "5", "reason": "x"},
+    )
     assert response.status_code == 403
     assert not change_calls(fresh_wix) and not AuditEntry.objects.exists()
 
@@ -225,9 +243,18 @@ def test_undo_from_the_log_restores_once(owner_client, fresh_wix, pool):
 
 
 def test_undo_needs_the_adjust_permission(frontdesk_client, owner, fresh_wix, pool, db):
-    entry = AuditEntry.objects.create(user=owner, username="olivia", member_id=pool["beneficiary"]["memberId"],
-                                      pool_id=pool["id"], kind="adjust", requested=Decimal(1), reason="x",
-                                      idempotency_key="k-1", outcome="applied", transaction_id="t")
+    entry = AuditEntry.objects.create(
+        user=owner,
+        username="olivia",
+        member_id=pool["beneficiary"]["memberId"],
+        pool_id=pool["id"],
+        kind="adjust",
+        requested=Decimal(1),
+        reason="x",
+        idempotency_key="k-1",
+        outcome="applied",
+        transaction_id="t",
+    )
     response = frontdesk_client.post(reverse("audit:undo", args=[entry.pk]), {"idempotency_key": "k"})
     assert response.status_code == 403 and not wix_calls(fresh_wix, CHANGES)
 
@@ -240,17 +267,26 @@ def test_undo_from_the_members_transaction_list(owner_client, fresh_wix, pool):
     row = re.search(rf'<tr>(?:(?!</tr>).)*id="undo-{entry.pk}"(?:(?!</tr>).)*</tr>', panel, re.S).group(0)
     assert "+4" in row and "Missed class refund" in row
     key = re.search(r'name="idempotency_key" value="([^"]+)"', row).group(1)
-    done = owner_client.post(reverse("audit:undo", args=[entry.pk]), {"idempotency_key": key},
-                             headers={"HX-Request": "true"})
+    done = owner_client.post(reverse("audit:undo", args=[entry.pk]), {"idempotency_key": key}, headers={"HX-Request": "true"})
     assert done.status_code == 200 and available(fresh_wix.studio, pool["id"]) == Decimal(5)
     assert f'id="undo-{entry.pk}"' not in owner_client.get(panel_url).content.decode()
 
 
 def test_the_log_page_costs_a_fixed_number_of_queries(owner_client, owner, django_assert_max_num_queries, db):
     for i in range(30):
-        AuditEntry.objects.create(user=owner, username="olivia", member_id=str(uuid.uuid4()), pool_id="p",
-                                  kind="adjust", requested=Decimal(1), delta=Decimal(1), reason=f"r{i}",
-                                  idempotency_key=f"k{i}", outcome="applied", transaction_id=f"t{i}")
+        AuditEntry.objects.create(
+            user=owner,
+            username="olivia",
+            member_id=str(uuid.uuid4()),
+            pool_id="p",
+            kind="adjust",
+            requested=Decimal(1),
+            delta=Decimal(1),
+            reason=f"r{i}",
+            idempotency_key=f"k{i}",
+            outcome="applied",
+            transaction_id=f"t{i}",
+        )
     with django_assert_max_num_queries(12):
         assert owner_client.get(reverse("audit:list")).status_code == 200
 

@@ -23,9 +23,14 @@ def pool(fresh_wix):
 
 def request_for(pool, studio, *, mode="add", amount="2", key=None, revision=None, **extra):
     return AdjustmentRequest(
-        member_id=pool["beneficiary"]["memberId"], pool_id=pool["id"], mode=mode, amount=Decimal(amount),
-        reason="Missed class refund", idempotency_key=key or new_key(),
-        revision=revision if revision is not None else studio.balance(pool["id"])["revision"], **extra,
+        member_id=pool["beneficiary"]["memberId"],
+        pool_id=pool["id"],
+        mode=mode,
+        amount=Decimal(amount),
+        reason="Missed class refund",
+        idempotency_key=key or new_key(),
+        revision=revision if revision is not None else studio.balance(pool["id"])["revision"],
+        **extra,
     )
 
 
@@ -39,7 +44,11 @@ def test_it_applies_once_and_audits_before_and_after(fresh_wix, pool, owner):
     assert available(fresh_wix.studio, pool["id"]) == Decimal("7")
     entry = AuditEntry.objects.get()
     assert (entry.outcome, entry.available_before, entry.available_after, entry.delta) == (
-        "applied", Decimal(5), Decimal(7), Decimal(2))
+        "applied",
+        Decimal(5),
+        Decimal(7),
+        Decimal(2),
+    )
     assert entry.username == "olivia" and entry.member_name == "Ada Lovelace" and entry.plan_name == "10-Class Pack"
     assert entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
     assert entry.completed_at >= entry.created_at
@@ -74,12 +83,20 @@ def test_below_zero_is_refused_unless_an_owner_allows_it(fresh_wix, pool, owner)
     refused = adjust(get_client(), owner, request_for(pool, fresh_wix.studio, mode="remove", amount="6"))
     assert refused.outcome == "refused" and "below zero" in refused.message and not changes(fresh_wix)
     # Allowed by us but refused by Wix (the sandbox rejects negatives like Wix by default): its 428.
-    wix_refused = adjust(get_client(), owner, request_for(pool, fresh_wix.studio, mode="remove", amount="6",
-                                                          allow_negative=True), may_go_negative=True)
+    wix_refused = adjust(
+        get_client(),
+        owner,
+        request_for(pool, fresh_wix.studio, mode="remove", amount="6", allow_negative=True),
+        may_go_negative=True,
+    )
     assert wix_refused.outcome == "refused" and "Wix refused" in wix_refused.message
     fresh_wix.faults.update(allow_negative=True)
-    allowed = adjust(get_client(), owner, request_for(pool, fresh_wix.studio, mode="remove", amount="6",
-                                                      allow_negative=True), may_go_negative=True)
+    allowed = adjust(
+        get_client(),
+        owner,
+        request_for(pool, fresh_wix.studio, mode="remove", amount="6", allow_negative=True),
+        may_go_negative=True,
+    )
     assert allowed.applied and available(fresh_wix.studio, pool["id"]) == Decimal("-1")
     assert [e.outcome for e in AuditEntry.objects.order_by("id")] == ["refused", "refused", "applied"]
 
@@ -123,9 +140,17 @@ def test_the_clients_own_retry_after_a_503_applies_once(fresh_wix, pool, owner, 
 def test_a_crash_between_the_audit_write_and_the_call_leaves_an_honest_row(fresh_wix, pool, owner):
     """A pending row (we died before or during the call) is retried with its own key, never a new one."""
     change = request_for(pool, fresh_wix.studio)
-    AuditEntry.objects.create(user=owner, username="olivia", member_id=change.member_id, pool_id=change.pool_id,
-                              kind="adjust", requested=Decimal(2), reason=change.reason,
-                              idempotency_key=change.idempotency_key, revision_seen=change.revision)
+    AuditEntry.objects.create(
+        user=owner,
+        username="olivia",
+        member_id=change.member_id,
+        pool_id=change.pool_id,
+        kind="adjust",
+        requested=Decimal(2),
+        reason=change.reason,
+        idempotency_key=change.idempotency_key,
+        revision_seen=change.revision,
+    )
     assert AuditEntry.objects.get().outcome == "pending"  # what the log shows meanwhile
     retry = adjust(get_client(), owner, change)
     assert retry.applied and available(fresh_wix.studio, pool["id"]) == Decimal("7")
@@ -154,8 +179,7 @@ def test_undo_restores_the_balance_exactly_and_only_once(fresh_wix, pool, owner)
     done = undo(get_client(), owner, original, idempotency_key=new_key())
     assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
     entry = done.entry
-    assert (entry.kind, entry.reverts_id, entry.delta, entry.available_after) == ("undo", original.pk, Decimal("2.5"),
-                                                                                 Decimal(5))
+    assert (entry.kind, entry.reverts_id, entry.delta, entry.available_after) == ("undo", original.pk, Decimal("2.5"), Decimal(5))
     assert not AuditEntry.objects.get(pk=original.pk).undoable
     again = undo(get_client(), owner, original, idempotency_key=new_key())
     assert again.outcome == "refused" and available(fresh_wix.studio, pool["id"]) == Decimal("5")
@@ -212,16 +236,23 @@ def test_two_staff_adjusting_one_pool_at_once_lose_nothing(fresh_wix, settings):
                 seen = client.get_balance(pool["id"])  # what the person's form was rendered from
                 start.wait(timeout=10)
                 change = AdjustmentRequest(
-                    member_id=member["id"], pool_id=pool["id"], mode="add" if delta > 0 else "remove",
-                    amount=abs(delta), reason=f"round {i}", idempotency_key=new_key(), revision=seen.revision)
+                    member_id=member["id"],
+                    pool_id=pool["id"],
+                    mode="add" if delta > 0 else "remove",
+                    amount=abs(delta),
+                    reason=f"round {i}",
+                    idempotency_key=new_key(),
+                    revision=seen.revision,
+                )
                 outcomes.append((delta, adjust(client, user, change).outcome))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(user, delta))
-               for user, delta in zip(staff, (Decimal(2), Decimal(-1)), strict=True)]
+    threads = [
+        threading.Thread(target=work, args=(user, delta)) for user, delta in zip(staff, (Decimal(2), Decimal(-1)), strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -20,11 +20,16 @@ BAD = {
 
 CONNECTION_VALID = {
     "api_key": {"method": "api_key", "api_key": sandbox_credentials.API_KEY, "site_id": sandbox_credentials.SITE_ID},
-    "app": {"method": "app", "app_id": sandbox_credentials.APP_ID, "app_secret": sandbox_credentials.APP_SECRET,
-            "instance_id": sandbox_credentials.INSTANCE_ID},
+    "app": {
+        "method": "app",
+        "app_id": sandbox_credentials.APP_ID,
+        "app_secret": sandbox_credentials.APP_SECRET,
+        "instance_id": sandbox_credentials.INSTANCE_ID,
+    },
 }
-CONNECTION_FIELDS = [("api_key", f) for f in ("method", "api_key", "site_id")] + \
-    [("app", f) for f in ("app_id", "app_secret", "instance_id")]
+CONNECTION_FIELDS = [("api_key", f) for f in ("method", "api_key", "site_id")] + [
+    ("app", f) for f in ("app_id", "app_secret", "instance_id")
+]
 
 
 def _assert_handled(response, *, must_refuse=False):
@@ -64,12 +69,16 @@ def test_password_recheck(owner_client, kind):
 @pytest.mark.parametrize("kind", BAD)
 @pytest.mark.parametrize("field", ["username", "password1", "password2", "role"])
 def test_staff_form(owner_client, field, kind):
-    data = {"username": "newbie", "password1": "tulip-orbit-7-granite", "password2": "tulip-orbit-7-granite",
-            "role": "Front desk", field: BAD[kind]}
+    data = {
+        "username": "newbie",
+        "password1": "tulip-orbit-7-granite",
+        "password2": "tulip-orbit-7-granite",
+        "role": "Front desk",
+        field: BAD[kind],
+    }
     # "12.5e3" and a GUID-like string are fine usernames; the rest of BAD is not.
     valid_username = kind in ("wrong type", "malformed guid")
-    must_refuse = (field == "role" or kind in ("empty", "too long", "nul")
-                   or (field == "username" and not valid_username))
+    must_refuse = field == "role" or kind in ("empty", "too long", "nul") or (field == "username" and not valid_username)
     _assert_handled(owner_client.post(reverse("staff:add"), data), must_refuse=must_refuse)
 
 

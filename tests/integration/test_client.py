@@ -58,8 +58,7 @@ def test_app_auth_reports_wrong_app_credentials(sandbox):
 def test_it_pages_pools_through_cursors(sandbox):
     client = api_client(sandbox)
     everything = list(client.iterate(client.query_pools, filter={"status": "ACTIVE"}, limit=10))
-    expected = [p for m in sandbox.studio.members for p in sandbox.studio.pools_for(m["id"])
-                if p["status"] == "ACTIVE"]
+    expected = [p for m in sandbox.studio.members for p in sandbox.studio.pools_for(m["id"]) if p["status"] == "ACTIVE"]
     assert len(everything) == len(expected) > 30
     assert len({p.id for p in everything}) == len(everything)
     assert len(wix_calls(sandbox, "/benefit-programs/v1/pools/query")) >= 4

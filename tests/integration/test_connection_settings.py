@@ -20,8 +20,6 @@ from tests.secret_watch import remember_secret
 PASSWORD = "correct horse battery"
 
 
-
-
 @pytest.fixture
 def confirmed(owner_client):
     response = owner_client.post(reverse("wix:confirm_password"), {"password": PASSWORD})
@@ -80,8 +78,7 @@ def test_stored_secrets_are_encrypted_write_only_and_in_force(confirmed, owner, 
 def test_a_blank_secret_keeps_the_stored_one(confirmed, wix, keys):
     _save_apicredentials_key(confirmed)
     before = _raw_row()[0]
-    response = confirmed.post(reverse("wix:save"), {"method": "api_key", "api_key": "",
-                                                    "site_id": sandbox_credentials.SITE_ID})
+    response = confirmed.post(reverse("wix:save"), {"method": "api_key", "api_key": "", "site_id": sandbox_credentials.SITE_ID})
     assert response.status_code == 302 and _raw_row()[0] == before
 
 
@@ -89,10 +86,15 @@ def test_switching_to_an_app_and_back_changes_the_connection_for_the_next_reques
     settings.WIX_API_KEY = settings.WIX_SITE_ID = ""
     _save_apicredentials_key(confirmed)
     first = connection_fingerprint(current_auth())
-    response = confirmed.post(reverse("wix:save"), {
-        "method": "app", "app_id": sandbox_credentials.APP_ID, "app_secret": sandbox_credentials.APP_SECRET,
-        "instance_id": sandbox_credentials.INSTANCE_ID,
-    })
+    response = confirmed.post(
+        reverse("wix:save"),
+        {
+            "method": "app",
+            "app_id": sandbox_credentials.APP_ID,
+            "app_secret": sandbox_credentials.APP_SECRET,
+            "instance_id": sandbox_credentials.INSTANCE_ID,
+        },
+    )
     assert response.status_code == 302
     assert current_auth().kind == "app" and connection_fingerprint(current_auth()) != first
     assert get_client().count_members() == len(wix.studio.members)
@@ -123,10 +125,15 @@ def test_a_wrong_key_fails_closed_with_a_plain_message(confirmed, wix, keys, set
 
 
 def test_a_swapped_ciphertext_fails_closed(confirmed, wix, keys):
-    confirmed.post(reverse("wix:save"), {
-        "method": "app", "app_id": sandbox_credentials.APP_ID, "app_secret": sandbox_credentials.APP_SECRET,
-        "instance_id": sandbox_credentials.INSTANCE_ID,
-    })
+    confirmed.post(
+        reverse("wix:save"),
+        {
+            "method": "app",
+            "app_id": sandbox_credentials.APP_ID,
+            "app_secret": sandbox_credentials.APP_SECRET,
+            "instance_id": sandbox_credentials.INSTANCE_ID,
+        },
+    )
     row = WixConnection.load()
     other = WixConnection(pk=2)
     other.seal("app_secret", "another-secret")
@@ -134,8 +141,9 @@ def test_a_swapped_ciphertext_fails_closed(confirmed, wix, keys):
     with pytest.raises(WixCredentialsUnreadable):
         current_auth()
     # The same ciphertext moved into the other field does not decrypt either.
-    WixConnection.objects.filter(pk=1).update(method="api_key", site_id=sandbox_credentials.SITE_ID,
-                                              api_key_sealed=row.app_secret_sealed)
+    WixConnection.objects.filter(pk=1).update(
+        method="api_key", site_id=sandbox_credentials.SITE_ID, api_key_sealed=row.app_secret_sealed
+    )
     with pytest.raises(WixCredentialsUnreadable):
         current_auth()
 
@@ -168,10 +176,13 @@ def test_test_connection_reports_the_site_and_member_count(owner_client, wix):
     assert f"Connected to {sandbox_credentials.SITE_ID}: {len(wix.studio.members)} members." in body
 
 
-@pytest.mark.parametrize(("setup", "expected"), [
-    (lambda s: setattr(s, "WIX_API_KEY", "IST.not-a-real-key"), "Wix refused our credentials"),
-    (lambda s: setattr(s, "WIX_SITE_ID", str(uuid.uuid4())), "Wix refused the site ID"),
-])
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (lambda s: setattr(s, "WIX_API_KEY", "IST.not-a-real-key"), "Wix refused our credentials"),
+        (lambda s: setattr(s, "WIX_SITE_ID", str(uuid.uuid4())), "Wix refused the site ID"),
+    ],
+)
 def test_test_connection_explains_a_wix_refusal(owner_client, wix, settings, setup, expected):
     setup(settings)
     response = owner_client.post(reverse("wix:test"), headers={"HX-Request": "true"})

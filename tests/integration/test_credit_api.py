@@ -24,9 +24,14 @@ def token(owner):
 @pytest.mark.django_db
 def test_lookup_by_member_id_and_by_email_match_wix(wix, client, token):
     studio = wix.studio
-    expected = sum((Decimal(studio.balance(p["id"])["amount"]["available"])
-                    for p in studio.pools_for(DEMO_MEMBER_ID)
-                    if studio.balance(p["id"]) and p["status"] in ("ACTIVE", "RENEWING")), Decimal(0))
+    expected = sum(
+        (
+            Decimal(studio.balance(p["id"])["amount"]["available"])
+            for p in studio.pools_for(DEMO_MEMBER_ID)
+            if studio.balance(p["id"]) and p["status"] in ("ACTIVE", "RENEWING")
+        ),
+        Decimal(0),
+    )
     by_id = client.get(URL, {"memberId": DEMO_MEMBER_ID}, **bearer(token))
     by_email = client.get(URL, {"email": DEMO_EMAIL.upper()}, **bearer(token))
     assert by_id.status_code == by_email.status_code == 200
@@ -62,8 +67,9 @@ def test_revoked_token_is_refused(wix, client, owner_client, token):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{}, {"memberId": "x"}, {"email": "not-an-email"},
-                                   {"memberId": DEMO_MEMBER_ID, "email": DEMO_EMAIL}])
+@pytest.mark.parametrize(
+    "query", [{}, {"memberId": "x"}, {"email": "not-an-email"}, {"memberId": DEMO_MEMBER_ID, "email": DEMO_EMAIL}]
+)
 def test_bad_queries_are_400_json(wix, client, token, query):
     response = client.get(URL, query, **bearer(token))
     assert response.status_code == 400

@@ -31,9 +31,13 @@ def test_every_seeded_pool_is_explained_exactly(wix):
 
 def test_rollover_pool_shows_rolled_over_and_lost_credits(wix):
     studio = wix.studio
-    member = member_with(studio, lambda m, pools: any(
-        p["details"].get("creditConfiguration", {}).get("rolloverConfiguration", {}).get("enabled")
-        and p["renewalCount"] >= 3 for p in pools))
+    member = member_with(
+        studio,
+        lambda m, pools: any(
+            p["details"].get("creditConfiguration", {}).get("rolloverConfiguration", {}).get("enabled") and p["renewalCount"] >= 3
+            for p in pools
+        ),
+    )
     pool = next(p for p in studio.pools_for(member["id"]) if p["renewalCount"] >= 3)
     explanation = explain_pool(get_client(), pool["id"])
     totals = explanation.totals
@@ -73,9 +77,14 @@ def test_explain_refuses_another_members_pool(wix, frontdesk_client):
 @pytest.mark.django_db
 def test_panel_has_credit_bar_sparkline_and_no_inline_style(wix, frontdesk_client):
     studio = wix.studio
-    member = member_with(studio, lambda m, pools: any(
-        studio.balance(p["id"]) and (p["details"].get("creditConfiguration", {})
-                                     .get("rolloverConfiguration", {}).get("enabled")) for p in pools))
+    member = member_with(
+        studio,
+        lambda m, pools: any(
+            studio.balance(p["id"])
+            and (p["details"].get("creditConfiguration", {}).get("rolloverConfiguration", {}).get("enabled"))
+            for p in pools
+        ),
+    )
     response = frontdesk_client.get(reverse("members:detail", args=[member["id"]]))
     html = response.content.decode()
     assert 'class="credit-bar"' in html and 'class="bar-cap"' in html

@@ -59,8 +59,11 @@ RECOVERABLE = {
 FAILING = {
     "500": (dict(script=("status", 5, {"status": 500})), "Wix is having trouble (HTTP 500)", 1),
     "503 that lasts": (dict(script=("status", 10, {"status": 503})), "Wix is having trouble (HTTP 503)", 3),
-    "429 with a long Retry-After": (dict(script=("status", 1, {"status": 429, "retry_after": 90})),
-                                    "Wix is rate limiting — retry in 90 s", 1),
+    "429 with a long Retry-After": (
+        dict(script=("status", 1, {"status": 429, "retry_after": 90})),
+        "Wix is rate limiting — retry in 90 s",
+        1,
+    ),
     "malformed JSON": (dict(script=("malformed", 10, {})), "Wix sent an unreadable answer", 1),
     "timeouts that last": (dict(script=("timeout", 10, {"hang": 1.0})), "Wix did not answer in time", 3),
 }
@@ -196,8 +199,9 @@ def test_the_next_page_is_prefetched_within_the_budget(frontdesk_client, wix, se
     assert second.status_code == 200 and second.context["fetched"].from_cache
     assert [r.member.id for r in second.context["page"].rows] == [m["id"] for m in wix.studio.members[25:50]]
     time.sleep(0.3)
-    assert not settled(wix, MEMBERS) or all(c.body["query"]["paging"]["offset"] == 50
-                                             for c in wix_calls(wix, MEMBERS)), "only page 3 is prefetched"
+    assert not settled(wix, MEMBERS) or all(c.body["query"]["paging"]["offset"] == 50 for c in wix_calls(wix, MEMBERS)), (
+        "only page 3 is prefetched"
+    )
 
 
 def test_prefetching_stops_when_the_budget_runs_low(frontdesk_client, wix, settings):

@@ -41,8 +41,10 @@ def adjust_url(pool):
 
 def open_form(client, pool) -> dict:
     body = client.get(adjust_url(pool)).content.decode()
-    return {name: re.search(rf'name="{name}" value="([^"]*)"', body).group(1)
-            for name in ("idempotency_key", "revision", "seen_available")}
+    return {
+        name: re.search(rf'name="{name}" value="([^"]*)"', body).group(1)
+        for name in ("idempotency_key", "revision", "seen_available")
+    }
 
 
 def post(client, pool, form):
@@ -71,16 +73,19 @@ def settle(server, pool):
 MATRIX = {
     "latency spike": (dict(latency=0.3), 200, "applied", "Applied", 1, True),
     "429, no Retry-After": (("status", 2, {"status": 429}), 200, "applied", "Applied", 3, True),
-    "429, short Retry-After": (("status", 1, {"status": 429, "retry_after": 1}), 200, "applied", "Applied", 2,
-                               True),
-    "429, long Retry-After": (("status", 1, {"status": 429, "retry_after": 90}), 503, "failed",
-                              "Wix is rate limiting — retry in 90 s", 1, False),
+    "429, short Retry-After": (("status", 1, {"status": 429, "retry_after": 1}), 200, "applied", "Applied", 2, True),
+    "429, long Retry-After": (
+        ("status", 1, {"status": 429, "retry_after": 90}),
+        503,
+        "failed",
+        "Wix is rate limiting — retry in 90 s",
+        1,
+        False,
+    ),
     "500": (("status", 1, {"status": 500}), 503, "unknown", "may or may not have been applied", 1, False),
     "one 502": (("status", 1, {"status": 502}), 200, "applied", "Applied", 2, True),
-    "503s that last": (("status", 10, {"status": 503}), 503, "unknown", "may or may not have been applied", 3,
-                       False),
-    "a read timeout": (("timeout", 1, {"hang": 1.0}), 503, "unknown", "may or may not have been applied", 1,
-                       True),
+    "503s that last": (("status", 10, {"status": 503}), 503, "unknown", "may or may not have been applied", 3, False),
+    "a read timeout": (("timeout", 1, {"hang": 1.0}), 503, "unknown", "may or may not have been applied", 1, True),
     "malformed JSON": (("malformed", 1, {}), 503, "unknown", "may or may not have been applied", 1, True),
     "a truncated body": (("truncated", 1, {}), 503, "unknown", "may or may not have been applied", 1, True),
     "applied, then 503": (("apply_then_fail", 1, {}), 200, "applied", "Applied", 2, True),
@@ -156,8 +161,7 @@ def test_a_failing_token_endpoint_fails_clearly_and_applies_nothing(owner_client
 
 
 @pytest.mark.parametrize("lost_answers", [0, 2], ids=["then confirmed", "lost again and again"])
-def test_an_undo_applied_then_answered_503_ends_applied_and_reverses_once(owner_client, fresh_wix, pool,
-                                                                        lost_answers):
+def test_an_undo_applied_then_answered_503_ends_applied_and_reverses_once(owner_client, fresh_wix, pool, lost_answers):
     """Wix ignores Revert's key: a resend is refused as "already reverted", which after our own lost
     attempt means it went through — "applied", never "refused", never reversed twice."""
     post(owner_client, pool, open_form(owner_client, pool))

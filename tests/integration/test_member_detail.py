@@ -24,7 +24,8 @@ def test_it_shows_every_pool_and_recent_transactions(frontdesk_client, wix):
     body = response.content.decode()
     assert "<html" in body and "Recent transactions" in body
     assert detail.transactions and all(
-        a.created >= b.created for a, b in zip(detail.transactions, detail.transactions[1:], strict=False))
+        a.created >= b.created for a, b in zip(detail.transactions, detail.transactions[1:], strict=False)
+    )
     assert len(wix_calls(wix)) == 4  # member, pools, balances, transactions — side by side
 
 

@@ -103,9 +103,7 @@ def test_it_searches_by_name_and_email(frontdesk_client, wix):
 
 def test_it_filters_by_pool_status_through_three_pages(frontdesk_client, wix):
     studio = wix.studio
-    active_members = {
-        m["id"] for m in studio.members if any(p["status"] == "ACTIVE" for p in studio.pools_for(m["id"]))
-    }
+    active_members = {m["id"] for m in studio.members if any(p["status"] == "ACTIVE" for p in studio.pools_for(m["id"]))}
     url, seen = f"{URL}?status=ACTIVE&size=25", []
     for _ in range(3):
         response = frontdesk_client.get(url)
@@ -120,13 +118,16 @@ def test_it_filters_by_pool_status_through_three_pages(frontdesk_client, wix):
     assert paused.rows and all(any(p.status == "PAUSED" for p in r.pools) for r in paused.rows)
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"size": "1000"}, "Page size must be 25, 50 or 100"),
-    ({"size": "abc"}, "Page size must be 25, 50 or 100"),
-    ({"offset": "-5"}, "greater than or equal to 0"),
-    ({"status": "DELETED"}, "Select a valid choice"),
-    ({"q": "x" * 101}, "at most 100 characters"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"size": "1000"}, "Page size must be 25, 50 or 100"),
+        ({"size": "abc"}, "Page size must be 25, 50 or 100"),
+        ({"offset": "-5"}, "greater than or equal to 0"),
+        ({"status": "DELETED"}, "Select a valid choice"),
+        ({"q": "x" * 101}, "at most 100 characters"),
+    ],
+)
 def test_bad_query_parameters_are_a_400_with_a_message(frontdesk_client, wix, params, message):
     response = frontdesk_client.get(URL, params)
     assert response.status_code == 400

@@ -29,8 +29,15 @@ def test_the_official_sdk_reads_and_changes_the_sandbox(node, fresh_sandbox):
     pool = next(p for p in studio.pools_for(member["id"]) if studio.balance(p["id"]))
     before = copy.deepcopy(studio.balance(pool["id"]))
     env = dict(
-        os.environ, SANDBOX_URL=fresh_sandbox.url, API_KEY=sc.API_KEY, SITE_ID=sc.SITE_ID, APP_ID=sc.APP_ID,
-        APP_SECRET=sc.APP_SECRET, INSTANCE_ID=sc.INSTANCE_ID, MEMBER_ID=member["id"], POOL_ID=pool["id"],
+        os.environ,
+        SANDBOX_URL=fresh_sandbox.url,
+        API_KEY=sc.API_KEY,
+        SITE_ID=sc.SITE_ID,
+        APP_ID=sc.APP_ID,
+        APP_SECRET=sc.APP_SECRET,
+        INSTANCE_ID=sc.INSTANCE_ID,
+        MEMBER_ID=member["id"],
+        POOL_ID=pool["id"],
     )
     run = subprocess.run([node, "check.mjs"], cwd=SDK_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -41,7 +48,8 @@ def test_the_official_sdk_reads_and_changes_the_sandbox(node, fresh_sandbox):
     assert out["publicHidesEmail"] is True  # the PUBLIC fieldset, as on Wix
     assert out["poolIds"] == sorted(p["id"] for p in studio.pools_for(member["id"]))
     assert out["balance"] == {
-        "available": before["amount"]["available"], "reserved": before["amount"]["reserved"],
+        "available": before["amount"]["available"],
+        "reserved": before["amount"]["reserved"],
         "revision": before["revision"],
     }
     active = [p for m in studio.members for p in studio.pools_for(m["id"]) if p["status"] == "ACTIVE"]

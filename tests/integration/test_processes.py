@@ -48,8 +48,11 @@ def server_env(tmp_path, sandbox, shared_redis):
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "WIX_API_BASE_URL": sandbox.url,
-        "WIX_API_KEY": "", "WIX_SITE_ID": "",
-        "WIX_APP_ID": sc.APP_ID, "WIX_APP_SECRET": sc.APP_SECRET, "WIX_INSTANCE_ID": sc.INSTANCE_ID,
+        "WIX_API_KEY": "",
+        "WIX_SITE_ID": "",
+        "WIX_APP_ID": sc.APP_ID,
+        "WIX_APP_SECRET": sc.APP_SECRET,
+        "WIX_INSTANCE_ID": sc.INSTANCE_ID,
         "WIX_CALLS_PER_MINUTE": str(BUDGET),
         "WIX_BUDGET_WAIT_SECONDS": "0",
         "WIX_PREFETCH_NEXT_PAGE": "false",
@@ -60,18 +63,32 @@ def server_env(tmp_path, sandbox, shared_redis):
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "shell", "-c", (
-        "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group; "
-        f"u = get_user_model().objects.create_user('frank', password='{PASSWORD}'); "
-        "u.groups.add(Group.objects.get(name='Front desk'))"
-    )], env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth import get_user_model; from django.contrib.auth.models import Group; "
+                f"u = get_user_model().objects.create_user('frank', password='{PASSWORD}'); "
+                "u.groups.add(Group.objects.get(name='Front desk'))"
+            ),
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
     return env
 
 
 def start_server(env) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"], env=env, cwd=ROOT,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -111,9 +128,15 @@ def servers(server_env):
 def logged_in(url: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=20)
     client.get("/accounts/login/")
-    response = client.post("/accounts/login/", data={
-        "username": "frank", "password": PASSWORD, "csrfmiddlewaretoken": client.cookies["csrftoken"],
-    }, headers={"Referer": url + "/accounts/login/"})
+    response = client.post(
+        "/accounts/login/",
+        data={
+            "username": "frank",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"],
+        },
+        headers={"Referer": url + "/accounts/login/"},
+    )
     assert response.status_code == 302, response.text[:500]
     return client
 
@@ -136,8 +159,7 @@ def test_two_processes_share_token_cache_and_budget(servers, sandbox):
 
     # Both processes need a Wix token at the same moment: one token request between them.
     with ThreadPoolExecutor(2) as pool:
-        first = list(pool.map(lambda args: args[0].get("/members/", params={"size": args[1]}),
-                              [(a, 25), (b, 50)]))
+        first = list(pool.map(lambda args: args[0].get("/members/", params={"size": args[1]}), [(a, 25), (b, 50)]))
     assert [r.status_code for r in first] == [200, 200]
     assert len(settled(sandbox, "/oauth2/token")) == 1
 

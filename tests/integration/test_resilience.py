@@ -247,13 +247,19 @@ def test_only_reads_and_keyed_writes_are_repeatable():
 def test_a_keyed_change_retried_after_wix_failed_is_applied_once(fresh_sandbox):
     """Wix applies the change, then answers 503; the retry carries the same key and is not applied again."""
     fresh_sandbox.faults.idempotency_mode = "replay"
-    pool_id = DEMO_POOL_ID if fresh_sandbox.studio.balance(DEMO_POOL_ID) else next(
-        p["id"] for m in fresh_sandbox.studio.members for p in fresh_sandbox.studio.pools_for(m["id"])
-        if fresh_sandbox.studio.balance(p["id"]))
+    pool_id = (
+        DEMO_POOL_ID
+        if fresh_sandbox.studio.balance(DEMO_POOL_ID)
+        else next(
+            p["id"]
+            for m in fresh_sandbox.studio.members
+            for p in fresh_sandbox.studio.pools_for(m["id"])
+            if fresh_sandbox.studio.balance(p["id"])
+        )
+    )
     before = available(fresh_sandbox.studio, pool_id)
     fresh_sandbox.faults.script("apply_then_fail", times=1)
-    change = api_client(fresh_sandbox).change_balance(pool_id, idempotency_key=str(uuid.uuid4()), value="1",
-                                                      reason="fault test")
+    change = api_client(fresh_sandbox).change_balance(pool_id, idempotency_key=str(uuid.uuid4()), value="1", reason="fault test")
     assert available(fresh_sandbox.studio, pool_id) == before + 1
     assert change.balance.available == before + 1
     assert [c.status for c in settled(fresh_sandbox, "/benefit-programs/v1/balances/")] == [503, 200]

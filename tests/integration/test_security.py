@@ -66,8 +66,10 @@ def test_front_desk_is_refused_owner_only_views(frontdesk_client, name, url, vie
         return
     permission = getattr(view, "required_permission", None)
     assert permission, f"{url}: declare the view's permission with balances.roles.requires(...)"
-    front_desk = {f"{p.content_type.app_label}.{p.codename}"
-                  for p in Group.objects.get(name=FRONT_DESK).permissions.select_related("content_type")}
+    front_desk = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Group.objects.get(name=FRONT_DESK).permissions.select_related("content_type")
+    }
     if permission in front_desk:
         return
     statuses = {frontdesk_client.get(url).status_code, frontdesk_client.post(url).status_code}
@@ -104,8 +106,9 @@ def test_a_write_with_the_token_from_the_page_goes_through(owner, wix):
 
 
 def _state():
-    counts = {m._meta.label: m.objects.count() for m in apps.get_models()
-              if m._meta.managed and m._meta.label != "sessions.Session"}
+    counts = {
+        m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.managed and m._meta.label != "sessions.Session"
+    }
     return counts
 
 
@@ -121,8 +124,9 @@ def test_no_get_changes_anything(owner_client, wix):
 
 
 def test_an_expired_session_in_an_htmx_request_redirects_the_whole_page(client, db):
-    response = client.get(reverse("members:list"), {"q": "ann"},
-                          headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/members/?q=ann"})
+    response = client.get(
+        reverse("members:list"), {"q": "ann"}, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/members/?q=ann"}
+    )
     assert response.status_code == 200 and response.content == b""
     assert response["HX-Redirect"] == "/accounts/login/?next=%2Fmembers%2F%3Fq%3Dann"
 
@@ -158,8 +162,14 @@ def _csp(response):
 def test_pages_and_partials_carry_the_csp_and_no_store(owner_client, wix, headers):
     response = owner_client.get(reverse("members:list"), headers=headers)
     policy = _csp(response)
-    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
-                      "frame-ancestors 'none'", "form-action 'self'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ):
         assert directive in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert response["Cache-Control"] == "no-store"
@@ -186,7 +196,8 @@ def test_cookies_are_host_prefixed_secure_and_http_only(client, owner):
 
 def test_check_deploy_passes_with_the_documented_production_environment(tmp_path):
     env = {
-        "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
         "DEBUG": "false",
         "SECRET_KEY": "x7" * 30 + "-Qz_w9!kLm#p2",
         "ALLOWED_HOSTS": "credits.example.com",
@@ -198,7 +209,11 @@ def test_check_deploy_passes_with_the_documented_production_environment(tmp_path
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

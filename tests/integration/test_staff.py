@@ -17,21 +17,25 @@ def _can_log_in(username, password):
 
 
 def test_an_owner_adds_a_front_desk_account_that_can_log_in(owner_client, db):
-    response = owner_client.post(reverse("staff:add"), {"username": "fiona", "password1": STRONG,
-                                                        "password2": STRONG, "role": FRONT_DESK})
+    response = owner_client.post(
+        reverse("staff:add"), {"username": "fiona", "password1": STRONG, "password2": STRONG, "role": FRONT_DESK}
+    )
     assert response.status_code == 302
     fiona = get_user_model().objects.get(username="fiona")
     assert list(fiona.groups.values_list("name", flat=True)) == [FRONT_DESK]
     assert _can_log_in("fiona", STRONG)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"username": "olivia", "password1": STRONG, "password2": STRONG}, "already exists"),
-    ({"username": "new", "password1": "12345678", "password2": "12345678"}, "too common"),
-    ({"username": "new", "password1": STRONG, "password2": STRONG + "x"}, "didn’t match"),
-    ({"username": "bad name!", "password1": STRONG, "password2": STRONG}, "Enter a valid username"),
-    ({"username": "new", "password1": STRONG, "password2": STRONG, "role": "Admin"}, "Select a valid choice"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"username": "olivia", "password1": STRONG, "password2": STRONG}, "already exists"),
+        ({"username": "new", "password1": "12345678", "password2": "12345678"}, "too common"),
+        ({"username": "new", "password1": STRONG, "password2": STRONG + "x"}, "didn’t match"),
+        ({"username": "bad name!", "password1": STRONG, "password2": STRONG}, "Enter a valid username"),
+        ({"username": "new", "password1": STRONG, "password2": STRONG, "role": "Admin"}, "Select a valid choice"),
+    ],
+)
 def test_bad_new_accounts_are_refused_with_a_message(owner_client, data, message):
     response = owner_client.post(reverse("staff:add"), {"role": FRONT_DESK, **data})
     assert response.status_code == 400 and message in response.content.decode()

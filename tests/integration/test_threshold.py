@@ -32,15 +32,18 @@ def test_without_htmx_saving_goes_back_to_the_page(owner_client):
     assert StudioPreferences.current().low_credit_threshold == Decimal("3")
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("", "Enter a number of credits"),
-    ("two", "Enter a number of credits"),
-    ("NaN", "Enter a number of credits"),
-    ("-1", "cannot be below zero"),
-    ("1.234", "at most 2 decimal places"),
-    ("5000", "under 1000 credits"),
-    ("1e9", "under 1000 credits"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Enter a number of credits"),
+        ("two", "Enter a number of credits"),
+        ("NaN", "Enter a number of credits"),
+        ("-1", "cannot be below zero"),
+        ("1.234", "at most 2 decimal places"),
+        ("5000", "under 1000 credits"),
+        ("1e9", "under 1000 credits"),
+    ],
+)
 def test_bad_thresholds_are_refused_with_a_clear_message(owner_client, value, message):
     response = owner_client.post(URL, {"low_credit_threshold": value}, **HTMX)
     assert response.status_code == 400

@@ -34,7 +34,7 @@ def test_an_htmx_swap_and_a_full_page_show_the_same_rows(owner_client, fresh_wix
     full = owner_client.get(URL, {"size": 25}).content.decode()
     swap = owner_client.get(URL, {"size": 25}, headers={"HX-Request": "true"}).content.decode()
     assert "<html" in full and "<html" not in swap
-    rows = swap[swap.index("<tbody>"):swap.index("</tbody>")]
+    rows = swap[swap.index("<tbody>") : swap.index("</tbody>")]
     assert rows.count("member-link") == 25 and rows in full
 
 

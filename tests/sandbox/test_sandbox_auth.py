@@ -19,8 +19,11 @@ def test_unknown_key_is_401(anon):
 
 
 def test_valid_key_wrong_or_missing_site_is_403(anon):
-    r = anon.post(MEMBERS_QUERY, json={}, headers={"Authorization": credentials.API_KEY,
-                                                   "wix-site-id": "11111111-2222-4333-8444-555555555555"})
+    r = anon.post(
+        MEMBERS_QUERY,
+        json={},
+        headers={"Authorization": credentials.API_KEY, "wix-site-id": "11111111-2222-4333-8444-555555555555"},
+    )
     body = assert_wix_error(r, 403, "PERMISSION_DENIED")
     assert "wix-site-id" in body["message"] and "wrong" in body["message"]
     r = anon.post(MEMBERS_QUERY, json={}, headers={"Authorization": credentials.API_KEY})
@@ -35,8 +38,13 @@ def test_api_key_with_site_header_works(client):
 
 
 def _token(anon, **override):
-    body = {"grant_type": "client_credentials", "client_id": credentials.APP_ID,
-            "client_secret": credentials.APP_SECRET, "instance_id": credentials.INSTANCE_ID, **override}
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.APP_ID,
+        "client_secret": credentials.APP_SECRET,
+        "instance_id": credentials.INSTANCE_ID,
+        **override,
+    }
     return anon.post("/oauth2/token", json=body)
 
 
@@ -83,8 +91,11 @@ def test_readonly_key_reads_but_cannot_change(anon, studio):
     h = {"Authorization": credentials.READONLY_API_KEY, "wix-site-id": credentials.SITE_ID}
     pool_id = studio.pools_for(studio.members[0]["id"])[1]["id"]
     assert anon.get(f"/benefit-programs/v1/balances/{pool_id}", headers=h).status_code == 200
-    r = anon.post(f"/benefit-programs/v1/balances/{pool_id}/change", headers=h,
-                  json={"poolId": pool_id, "idempotencyKey": "ro-1", "type": "ADJUST", "adjustOptions": {"value": "1"}})
+    r = anon.post(
+        f"/benefit-programs/v1/balances/{pool_id}/change",
+        headers=h,
+        json={"poolId": pool_id, "idempotencyKey": "ro-1", "type": "ADJUST", "adjustOptions": {"value": "1"}},
+    )
     assert_wix_error(r, 403, "PERMISSION_DENIED")
     assert studio.balance(pool_id)["amount"]["available"] == "7"
     tx = studio.transactions_for(pool_id)[-1]["id"]
@@ -94,8 +105,7 @@ def test_readonly_key_reads_but_cannot_change(anon, studio):
 
 def test_ai_credits_accepts_account_header(anon, studio):
     path = "/appmarket/credittransactions/v1/credit-transactions/balance"
-    r = anon.post(path, json={}, headers={"Authorization": credentials.API_KEY,
-                                          "wix-account-id": credentials.ACCOUNT_ID})
+    r = anon.post(path, json={}, headers={"Authorization": credentials.API_KEY, "wix-account-id": credentials.ACCOUNT_ID})
     assert r.status_code == 200
     r2 = anon.post(path, json={}, headers=AUTH)
     assert r2.status_code == 200 and r2.json() == r.json()

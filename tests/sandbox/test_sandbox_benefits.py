@@ -22,8 +22,10 @@ def _all_pages(client, path, key, query):
 
 def test_pools_member_in_and_status_filters(client, studio):
     ids = [m["id"] for m in studio.members[:40]]
-    flt = {"$and": [{"beneficiary.memberId": {"$in": ids}}, {"status": {"$in": ["ACTIVE", "PAUSED"]}}],
-           "namespace": "@wix/pricing-plans"}
+    flt = {
+        "$and": [{"beneficiary.memberId": {"$in": ids}}, {"status": {"$in": ["ACTIVE", "PAUSED"]}}],
+        "namespace": "@wix/pricing-plans",
+    }
     pools, pages = _all_pages(client, POOLS, "pools", {"filter": flt, "cursorPaging": {"limit": 7}})
     expected = {p["id"] for m in ids for p in studio.pools_for(m) if p["status"] in ("ACTIVE", "PAUSED")}
     assert {p["id"] for p in pools} == expected and len(pools) == len(expected)
@@ -33,8 +35,12 @@ def test_pools_member_in_and_status_filters(client, studio):
 
 
 def test_pools_single_member_and_sort_asc(client, studio):
-    r = client.post(POOLS, json={"query": {"filter": {"beneficiary.memberId": DEMO_MEMBER_ID},
-                                           "sort": [{"fieldName": "createdDate", "order": "ASC"}]}})
+    r = client.post(
+        POOLS,
+        json={
+            "query": {"filter": {"beneficiary.memberId": DEMO_MEMBER_ID}, "sort": [{"fieldName": "createdDate", "order": "ASC"}]}
+        },
+    )
     pools = r.json()["pools"]
     assert [p["displayName"] for p in pools] == ["5-Class Pack", "10-Class Pack"]
     assert r.json()["metadata"] == {"count": 2, "cursors": {"next": None, "prev": None}, "hasNext": False}
@@ -43,8 +49,7 @@ def test_pools_single_member_and_sort_asc(client, studio):
 def test_cursor_ignores_body_filter_and_prev_cursor(client):
     first = client.post(POOLS, json={"query": {"filter": {"status": "ACTIVE"}, "cursorPaging": {"limit": 5}}}).json()
     nxt = first["metadata"]["cursors"]["next"]
-    second = client.post(POOLS, json={"query": {"filter": {"status": "ENDED"},
-                                                "cursorPaging": {"cursor": nxt, "limit": 5}}}).json()
+    second = client.post(POOLS, json={"query": {"filter": {"status": "ENDED"}, "cursorPaging": {"cursor": nxt, "limit": 5}}}).json()
     assert all(p["status"] == "ACTIVE" for p in second["pools"])
     assert not {p["id"] for p in first["pools"]} & {p["id"] for p in second["pools"]}
     prev = second["metadata"]["cursors"]["prev"]
@@ -89,9 +94,10 @@ def test_list_balances_with_pool_ids(client, studio):
     got = [b["id"] for b in body["balances"]]
     assert got == ids[:12] and body["metadata"]["hasNext"]
     while body["metadata"]["hasNext"]:
-        body = client.get("/benefit-programs/v1/balances",
-                          params={"cursorPaging.cursor": body["metadata"]["cursors"]["next"],
-                                  "cursorPaging.limit": 12}).json()
+        body = client.get(
+            "/benefit-programs/v1/balances",
+            params={"cursorPaging.cursor": body["metadata"]["cursors"]["next"], "cursorPaging.limit": 12},
+        ).json()
         got += [b["id"] for b in body["balances"]]
     assert got == ids
     # docs example form poolIds[0]=…
@@ -103,8 +109,9 @@ def test_list_balances_with_pool_ids(client, studio):
 
 def test_query_balances_by_members(client, studio):
     ids = [m["id"] for m in studio.members[:100]]
-    bals, pages = _all_pages(client, BAL_Q, "balances", {"filter": {"beneficiary.memberId": {"$in": ids}},
-                                                          "cursorPaging": {"limit": 100}})
+    bals, pages = _all_pages(
+        client, BAL_Q, "balances", {"filter": {"beneficiary.memberId": {"$in": ids}}, "cursorPaging": {"limit": 100}}
+    )
     got = {b["id"] for b in bals}
     assert len(got) == len(bals) and pages == 2
     expected = {p["id"] for m in ids for p in studio.pools_for(m) if studio.balance(p["id"])}
@@ -118,19 +125,28 @@ def test_transactions_query_and_get(client, studio):
     long_pool = max(studio.pools[:40], key=lambda p: len(studio.transactions_for(p["id"])))
     n = len(studio.transactions_for(long_pool["id"]))
     assert n >= 50
-    txs, pages = _all_pages(client, TX_Q, "transactions",
-                            {"filter": {"pool.id": long_pool["id"]},
-                             "sort": [{"fieldName": "createdDate", "order": "DESC"}], "cursorPaging": {"limit": 20}})
+    txs, pages = _all_pages(
+        client,
+        TX_Q,
+        "transactions",
+        {
+            "filter": {"pool.id": long_pool["id"]},
+            "sort": [{"fieldName": "createdDate", "order": "DESC"}],
+            "cursorPaging": {"limit": 20},
+        },
+    )
     assert len(txs) == n and pages >= 3
     assert [t["createdDate"] for t in txs] == sorted((t["createdDate"] for t in txs), reverse=True)
     one = txs[5]
     r = client.get(f"/benefit-programs/v1/transactions/{one['id']}")
     assert r.json()["transaction"] == one
-    by_member = client.post(TX_Q, json={"query": {"filter": {"beneficiary.memberId": DEMO_MEMBER_ID},
-                                                  "cursorPaging": {"limit": 100}}}).json()["transactions"]
+    by_member = client.post(
+        TX_Q, json={"query": {"filter": {"beneficiary.memberId": DEMO_MEMBER_ID}, "cursorPaging": {"limit": 100}}}
+    ).json()["transactions"]
     assert {t["pool"]["id"] for t in by_member} == {p["id"] for p in studio.pools_for(DEMO_MEMBER_ID)}
-    assert_wix_error(client.get("/benefit-programs/v1/transactions/00000000-0000-4000-8000-000000000000"), 404,
-                     "TRANSACTION_NOT_FOUND")
+    assert_wix_error(
+        client.get("/benefit-programs/v1/transactions/00000000-0000-4000-8000-000000000000"), 404, "TRANSACTION_NOT_FOUND"
+    )
     assert isinstance(hist, list)
 
 
@@ -145,8 +161,9 @@ def test_transaction_get_on_a_fresh_server_finds_lazy_history(server, client, st
 
 
 def test_programs_and_pool_definitions_both_prefixes(client, studio):
-    progs = client.post("/benefit-programs/v1/programs/query",
-                        json={"query": {"filter": {"status": "ACTIVE"}, "cursorPaging": {"limit": 10}}}).json()
+    progs = client.post(
+        "/benefit-programs/v1/programs/query", json={"query": {"filter": {"status": "ACTIVE"}, "cursorPaging": {"limit": 10}}}
+    ).json()
     assert progs["programs"] and all(p["status"] == "ACTIVE" for p in progs["programs"])
     pid = studio.pools_for(DEMO_MEMBER_ID)[1]["programId"]
     assert client.get(f"/benefit-programs/v1/programs/{pid}").json()["program"]["displayName"] == "10-Class Pack"
@@ -154,14 +171,22 @@ def test_programs_and_pool_definitions_both_prefixes(client, studio):
     b = client.post("/benefit-programs/v1/pool-definitions/query", json={"query": {}}).json()
     assert a == b and len(a["poolDefinitions"]) == 6
     names = {d["displayName"] for d in a["poolDefinitions"]}
-    assert {"Intro Offer \u2014 2 Classes", "5-Class Pack", "10-Class Pack", "20-Class Pack",
-            "Monthly 8 Classes", "Unlimited Monthly"} == names
+    assert {
+        "Intro Offer \u2014 2 Classes",
+        "5-Class Pack",
+        "10-Class Pack",
+        "20-Class Pack",
+        "Monthly 8 Classes",
+        "Unlimited Monthly",
+    } == names
     d0 = a["poolDefinitions"][0]
     for prefix in ("/_api/benefit-programs/v1", "/benefit-programs/v1"):
         r = client.get(f"{prefix}/pool-definitions/{d0['id']}")
         assert r.json()["poolDefinition"] == d0
-    r = client.post("/benefit-programs/v1/pool-definitions/query",
-                    json={"query": {"filter": {"programDefinitionIds": {"$hasSome": d0["programDefinitionIds"]}}}})
+    r = client.post(
+        "/benefit-programs/v1/pool-definitions/query",
+        json={"query": {"filter": {"programDefinitionIds": {"$hasSome": d0["programDefinitionIds"]}}}},
+    )
     assert [d["id"] for d in r.json()["poolDefinitions"]] == [d0["id"]]
 
 
@@ -180,12 +205,21 @@ def test_ai_credits_shape(client, studio):
 
 def test_transactions_polling_by_created_date_without_pool_filter(client, studio):
     since = "2026-11-21T00:00:00.000Z"
-    r = client.post(TX_Q, json={"query": {"filter": {"createdDate": {"$gt": since}},
-                                          "sort": [{"fieldName": "createdDate", "order": "ASC"}],
-                                          "cursorPaging": {"limit": 100}}})
+    r = client.post(
+        TX_Q,
+        json={
+            "query": {
+                "filter": {"createdDate": {"$gt": since}},
+                "sort": [{"fieldName": "createdDate", "order": "ASC"}],
+                "cursorPaging": {"limit": 100},
+            }
+        },
+    )
     got = r.json()["transactions"]
-    expected = sorted((t for p in studio.pools for t in studio.transactions_for(p["id"]) if t["createdDate"] > since),
-                      key=lambda t: (t["createdDate"], t["id"]))
+    expected = sorted(
+        (t for p in studio.pools for t in studio.transactions_for(p["id"]) if t["createdDate"] > since),
+        key=lambda t: (t["createdDate"], t["id"]),
+    )
     assert got and [t["id"] for t in got] == [t["id"] for t in expected][:100]
     assert got == expected[:100]  # the partial, uncached generation equals the full history
     assert all(t["createdDate"] > since for t in got)
@@ -200,13 +234,16 @@ def test_query_operators(client, studio):
     paused_or_pending = ids({"$or": [{"status": "PAUSED"}, {"status": {"$eq": "PENDING"}}]})
     assert paused_or_pending == {p["id"] for p in studio.pools if p["status"] in ("PAUSED", "PENDING")}
     assert ids({"$not": {"status": "ACTIVE"}}) == {p["id"] for p in studio.pools if p["status"] != "ACTIVE"}
-    assert ids({"status": {"$nin": ["ACTIVE", "ENDED"]}}) == ids({"status": {"$in": ["PAUSED", "PENDING",
-                                                                                     "PROVISIONING", "RENEWING"]}})
+    assert ids({"status": {"$nin": ["ACTIVE", "ENDED"]}}) == ids(
+        {"status": {"$in": ["PAUSED", "PENDING", "PROVISIONING", "RENEWING"]}}
+    )
     monthly_set = studio.pools_for(studio.members[1]["id"])[0]["details"]["benefits"][0]["itemSetId"]
     assert ids({"details.benefits.itemSetId": {"$hasSome": [monthly_set]}}) == {
-        p["id"] for p in studio.pools if p["displayName"] == "Monthly 8 Classes"}
+        p["id"] for p in studio.pools if p["displayName"] == "Monthly 8 Classes"
+    }
     assert ids({"details.creditConfiguration": {"$exists": False}}) == {
-        p["id"] for p in studio.pools if p["displayName"] == "Unlimited Monthly"}
+        p["id"] for p in studio.pools if p["displayName"] == "Unlimited Monthly"
+    }
     assert ids({"displayName": {"$startsWith": "monthly"}}) == ids({"displayName": "Monthly 8 Classes"})
     cut = "2026-06-01T00:00:00.000Z"
     assert ids({"createdDate": {"$lt": cut}}) | ids({"createdDate": {"$gte": cut}}) == every
@@ -215,10 +252,14 @@ def test_query_operators(client, studio):
 
 def test_program_by_external_id_and_members_plain_sorting(client, studio):
     pool = studio.pools_for(DEMO_MEMBER_ID)[1]
-    r = client.get("/benefit-programs/v1/programs/by-namespace-and-external-id",
-                   params={"namespace": "@wix/pricing-plans", "externalId": pool["program"]["externalId"]})
+    r = client.get(
+        "/benefit-programs/v1/programs/by-namespace-and-external-id",
+        params={"namespace": "@wix/pricing-plans", "externalId": pool["program"]["externalId"]},
+    )
     assert r.json()["program"]["id"] == pool["programId"]
-    r = client.get("/members/v1/members", params={"sorting.fieldName": "createdDate", "sorting.order": "ASC",
-                                                  "paging.limit": 100, "fieldsets": "FULL"})
+    r = client.get(
+        "/members/v1/members",
+        params={"sorting.fieldName": "createdDate", "sorting.order": "ASC", "paging.limit": 100, "fieldsets": "FULL"},
+    )
     dates = [m["createdDate"] for m in r.json()["members"]]
     assert dates == sorted(dates) and dates[0] == min(m["createdDate"] for m in studio.members)

@@ -9,10 +9,17 @@ CHANGE = f"/benefit-programs/v1/balances/{DEMO_POOL_ID}/change"
 
 
 def _adjust(client, value, key, reason="Manual correction", pool=DEMO_POOL_ID):
-    return client.post(f"/benefit-programs/v1/balances/{pool}/change", json={
-        "poolId": pool, "idempotencyKey": key, "type": "ADJUST", "adjustOptions": {"value": value},
-        "instructingParty": {"wixUserId": "2f6c1e9a-8b4d-4a7e-9c3f-1d5b7e9a2c4f"},
-        "transactionDetails": {"reason": reason}})
+    return client.post(
+        f"/benefit-programs/v1/balances/{pool}/change",
+        json={
+            "poolId": pool,
+            "idempotencyKey": key,
+            "type": "ADJUST",
+            "adjustOptions": {"value": value},
+            "instructingParty": {"wixUserId": "2f6c1e9a-8b4d-4a7e-9c3f-1d5b7e9a2c4f"},
+            "transactionDetails": {"reason": reason},
+        },
+    )
 
 
 def test_adjust_moves_balance_and_creates_transaction(client, studio):
@@ -39,16 +46,14 @@ def test_adjust_moves_balance_and_creates_transaction(client, studio):
 
 
 def test_set_and_set_to_same_value(client, studio):
-    r = client.post(CHANGE, json={"poolId": DEMO_POOL_ID, "idempotencyKey": "s-1", "type": "SET",
-                                  "setOptions": {"value": "10"}})
+    r = client.post(CHANGE, json={"poolId": DEMO_POOL_ID, "idempotencyKey": "s-1", "type": "SET", "setOptions": {"value": "10"}})
     body = r.json()
     assert body["balance"]["amount"]["available"] == "10" and body["transactionId"]
     tx = studio.transactions_for(DEMO_POOL_ID)[-1]
     assert (tx["amount"], tx["target"]) == ("3", "AVAILABLE")
     rev = body["balance"]["revision"]
     n = len(studio.transactions_for(DEMO_POOL_ID))
-    r = client.post(CHANGE, json={"poolId": DEMO_POOL_ID, "idempotencyKey": "s-2", "type": "SET",
-                                  "setOptions": {"value": "10"}})
+    r = client.post(CHANGE, json={"poolId": DEMO_POOL_ID, "idempotencyKey": "s-2", "type": "SET", "setOptions": {"value": "10"}})
     assert r.status_code == 200 and "transactionId" not in r.json()
     assert r.json()["balance"]["revision"] == rev and len(studio.transactions_for(DEMO_POOL_ID)) == n
 
@@ -99,14 +104,12 @@ def test_revert_once_then_428(client, studio):
     rev_id = r.json()["transactionId"]
     assert studio.balance(DEMO_POOL_ID)["amount"]["available"] == "7"
     rtx = client.get(f"/benefit-programs/v1/transactions/{rev_id}").json()["transaction"]
-    assert rtx["relatedTransactionId"] == tid and (rtx["source"], rtx["target"], rtx["amount"]) == (
-        "EXTERNAL", "AVAILABLE", "3")
+    assert rtx["relatedTransactionId"] == tid and (rtx["source"], rtx["target"], rtx["amount"]) == ("EXTERNAL", "AVAILABLE", "3")
     r = client.post(path, json={"transactionId": tid, "idempotencyKey": "rv-2"})
     body = assert_wix_error(r, 428, "CHANGE_ALREADY_REVERTED")
     assert body["details"]["applicationError"]["data"] == {"originalTransactionId": tid, "revertedTransactionId": rev_id}
     unknown = "00000000-0000-4000-8000-000000000000"
-    assert_wix_error(client.post(f"/benefit-programs/v1/balances/changes/{unknown}/revert", json={}), 404,
-                     "TRANSACTION_NOT_FOUND")
+    assert_wix_error(client.post(f"/benefit-programs/v1/balances/changes/{unknown}/revert", json={}), 404, "TRANSACTION_NOT_FOUND")
 
 
 def test_revert_that_would_go_negative_is_428(client, studio):

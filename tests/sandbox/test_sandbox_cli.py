@@ -12,9 +12,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_python_m_sandbox_serves_and_prints_credentials():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", "0", "--members", "25", "--seed", "3",
-                             "--latency-ms", "0", "--error-rate", "0", "--rate-limit", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            "0",
+            "--members",
+            "25",
+            "--seed",
+            "3",
+            "--latency-ms",
+            "0",
+            "--error-rate",
+            "0",
+            "--rate-limit",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         lines = []
         for _ in range(20):
@@ -25,6 +45,7 @@ def test_python_m_sandbox_serves_and_prints_credentials():
         text = "".join(lines)
         url = re.search(r"http://127\.0\.0\.1:\d+", text).group(0)
         from sandbox import credentials
+
         assert credentials.API_KEY in text and credentials.SITE_ID in text and credentials.APP_SECRET in text
         assert httpx.get(url + "/_sandbox/health", **NO_TLS).json() == {"ok": True, "members": 25}
         r = httpx.post(url + "/members/v1/members/query", json={}, headers=AUTH, **NO_TLS)

@@ -26,7 +26,8 @@ def test_a_change_between_pages_is_seen_by_the_rest_of_the_walk(client, studio):
     first = client.post(BAL_Q, json={"query": {"cursorPaging": {"limit": 40}}}).json()
     member = studio.members[0]["id"]
     studio.add_pool(member, next(iter(PLANS)), available="3")
-    rest = client.post(BAL_Q, json={"query": {"cursorPaging": {
-        "cursor": first["metadata"]["cursors"]["next"], "limit": 40}}}).json()
+    rest = client.post(
+        BAL_Q, json={"query": {"cursorPaging": {"cursor": first["metadata"]["cursors"]["next"], "limit": 40}}}
+    ).json()
     assert len(studio.query_results) == 2  # the change made the walk sort afresh
     assert rest["metadata"]["count"] == 40

@@ -103,6 +103,7 @@ def test_latency_overlaps_across_threads(server):
         single = time.perf_counter() - t0
     assert single >= 0.3
     import concurrent.futures as cf
+
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(6) as ex:
         codes = list(ex.map(lambda _: httpx.get(server.url + BAL, headers=AUTH, timeout=5, **NO_TLS).status_code, range(6)))
@@ -133,6 +134,7 @@ def test_request_log_contents_and_no_secrets(client, server):
     assert recs[1].body is None and recs[1].duration_ms >= 0 and recs[1].started > 1e9
     assert server.log.count("/benefit-programs") == 1 and server.log.count(method="POST") == 1
     from sandbox import credentials
+
     assert credentials.API_KEY not in repr(recs)
     with pytest.raises(dataclasses.FrozenInstanceError):
         recs[0].status = 500
@@ -144,8 +146,9 @@ def test_control_endpoints(server, client):
         assert c.get("/_sandbox/health").json() == {"ok": True, "members": 300}
         reqs = c.get("/_sandbox/requests").json()["requests"]
         assert [r["path"] for r in reqs] == [BAL]
-        r = c.post("/_sandbox/faults", json={"latency": 0.01, "rate_limit_per_minute": 100,
-                                              "script": [{"kind": "status", "status": 502}]})
+        r = c.post(
+            "/_sandbox/faults", json={"latency": 0.01, "rate_limit_per_minute": 100, "script": [{"kind": "status", "status": 502}]}
+        )
         assert r.status_code == 200 and r.json()["latency"] == 0.01 and len(r.json()["script"]) == 1
         assert server.faults.rate_limit_per_minute == 100
         assert client.get(BAL).status_code == 502

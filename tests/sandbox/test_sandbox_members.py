@@ -25,8 +25,14 @@ def test_limit_over_100_is_400(client):
 
 
 def test_search_is_case_insensitive_substring(client, studio):
-    r = client.post(Q, json={"search": {"expression": "LEVI", "fields": ["contact.lastName"]},
-                             "fieldsets": ["FULL"], "query": {"paging": {"limit": 100}}})
+    r = client.post(
+        Q,
+        json={
+            "search": {"expression": "LEVI", "fields": ["contact.lastName"]},
+            "fieldsets": ["FULL"],
+            "query": {"paging": {"limit": 100}},
+        },
+    )
     members = r.json()["members"]
     expected = [m["id"] for m in studio.members if "levi" in m["contact"].get("lastName", "").lower()]
     assert [m["id"] for m in members] == expected and DEMO_MEMBER_ID in expected
@@ -38,19 +44,31 @@ def test_search_is_case_insensitive_substring(client, studio):
 
 
 def test_filter_and_sorting(client, studio):
-    r = client.post(Q, json={"query": {"filter": {"status": "BLOCKED"}, "paging": {"limit": 100}},
-                             "fieldsets": ["FULL"]})
+    r = client.post(Q, json={"query": {"filter": {"status": "BLOCKED"}, "paging": {"limit": 100}}, "fieldsets": ["FULL"]})
     blocked = r.json()["members"]
     assert blocked and all(m["status"] == "BLOCKED" for m in blocked)
     assert r.json()["metadata"]["total"] == sum(m["status"] == "BLOCKED" for m in studio.members)
-    r = client.post(Q, json={"query": {"sorting": [{"fieldName": "createdDate", "order": "DESC"}],
-                                       "paging": {"limit": 100}}, "fieldsets": ["FULL"]})
+    r = client.post(
+        Q,
+        json={
+            "query": {"sorting": [{"fieldName": "createdDate", "order": "DESC"}], "paging": {"limit": 100}},
+            "fieldsets": ["FULL"],
+        },
+    )
     dates = [m["createdDate"] for m in r.json()["members"]]
     assert dates == sorted(dates, reverse=True)
     assert dates[0] == max(m["createdDate"] for m in studio.members)
-    r = client.post(Q, json={"query": {"filter": {"contact.firstName": {"$startsWith": "ma"}},
-                                       "sorting": [{"fieldName": "contact.lastName", "order": "ASC"}],
-                                       "paging": {"limit": 100}}, "fieldsets": ["FULL"]})
+    r = client.post(
+        Q,
+        json={
+            "query": {
+                "filter": {"contact.firstName": {"$startsWith": "ma"}},
+                "sorting": [{"fieldName": "contact.lastName", "order": "ASC"}],
+                "paging": {"limit": 100},
+            },
+            "fieldsets": ["FULL"],
+        },
+    )
     names = r.json()["members"]
     assert names and all(m["contact"]["firstName"].lower().startswith("ma") for m in names)
     r = client.post(Q, json={"query": {"filter": {"id": {"$in": [studio.members[5]["id"], studio.members[2]["id"]]}}}})

@@ -9,8 +9,9 @@ from sandbox.api import signed_total
 
 
 def _dump(studio):
-    return json.dumps([studio.members, studio.pools, [studio.balance(p["id"]) for p in studio.pools],
-                       studio.ai_credits], sort_keys=True)
+    return json.dumps(
+        [studio.members, studio.pools, [studio.balance(p["id"]) for p in studio.pools], studio.ai_credits], sort_keys=True
+    )
 
 
 def test_same_seed_same_studio_and_other_seed_differs():
@@ -48,8 +49,7 @@ def test_variety_of_the_default_studio(studio):
     emails = [m["loginEmail"] for m in studio.members]
     assert len(set(emails)) == len(emails)
     unlimited = [p for p in studio.pools if p["displayName"] == "Unlimited Monthly"]
-    assert unlimited and all("creditConfiguration" not in p["details"] and studio.balance(p["id"]) is None
-                             for p in unlimited)
+    assert unlimited and all("creditConfiguration" not in p["details"] and studio.balance(p["id"]) is None for p in unlimited)
     monthly = [p for p in studio.pools if p["displayName"] == "Monthly 8 Classes"]
     rc = monthly[0]["details"]["creditConfiguration"]["rolloverConfiguration"]
     assert rc == {"enabled": True, "balanceCap": "4"} and any(p["renewalCount"] > 0 for p in monthly)
@@ -80,8 +80,12 @@ def test_histories_are_consistent_with_balances(studio):
     assert checked > 200
     reasons = {t["details"].get("reason") for p in studio.pools for t in studio.transactions_for(p["id"])}
     assert {"Plan purchase", "Renewal", "Redemption", "Reservation", "Rollover cap at renewal"} <= reasons
-    classes = {t["details"]["item"]["displayName"] for p in studio.pools for t in studio.transactions_for(p["id"])
-               if "item" in t["details"]}
+    classes = {
+        t["details"]["item"]["displayName"]
+        for p in studio.pools
+        for t in studio.transactions_for(p["id"])
+        if "item" in t["details"]
+    }
     assert {"Vinyasa Flow", "Reformer Pilates", "Hip-Hop Beginners"} <= classes
 
 
@@ -103,8 +107,7 @@ def test_build_50k_is_fast_and_small():
     big = build_studio(50_000, seed=7)
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nbuild_studio(50_000): {elapsed:.2f}s wall, {cpu:.2f}s CPU, {len(big.pools)} pools, "
-          f"max RSS {rss_mb:.0f} MB")
+    print(f"\nbuild_studio(50_000): {elapsed:.2f}s wall, {cpu:.2f}s CPU, {len(big.pools)} pools, max RSS {rss_mb:.0f} MB")
     assert len(big.members) == 50_000 and len(big.pools) > 50_000
     assert cpu < 30
     assert rss_mb < 900

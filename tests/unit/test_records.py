@@ -12,13 +12,22 @@ def test_it_parses_decimal_strings_without_float():
 
 
 def test_it_parses_a_balance_with_rollover():
-    balance = Balance.from_wire({
-        "id": "p1", "revision": "4", "beneficiary": {"memberId": "m1"},
-        "amount": {"available": "7", "reserved": "1"},
-        "poolInfo": {"id": "p1", "creditAmount": "10", "status": "ACTIVE",
-                     "creditRolloverConfiguration": {"enabled": True, "balanceCap": "5"}},
-        "updatedDate": "2026-02-11T18:22:09.000Z", "someFutureField": {"x": 1},
-    })
+    balance = Balance.from_wire(
+        {
+            "id": "p1",
+            "revision": "4",
+            "beneficiary": {"memberId": "m1"},
+            "amount": {"available": "7", "reserved": "1"},
+            "poolInfo": {
+                "id": "p1",
+                "creditAmount": "10",
+                "status": "ACTIVE",
+                "creditRolloverConfiguration": {"enabled": True, "balanceCap": "5"},
+            },
+            "updatedDate": "2026-02-11T18:22:09.000Z",
+            "someFutureField": {"x": 1},
+        }
+    )
     assert (balance.available, balance.reserved, balance.revision) == (Decimal(7), Decimal(1), "4")
     assert balance.rollover_enabled and balance.rollover_cap == Decimal(5)
     assert balance.credit_amount == Decimal(10) and balance.member_id == "m1"

@@ -9,6 +9,6 @@ def test_no_template_has_a_multi_line_short_comment():
         f"{path.relative_to(TEMPLATES)}:{number}"
         for path in TEMPLATES.rglob("*.html")
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if "{#" in line and "#}" not in line[line.index("{#"):]
+        if "{#" in line and "#}" not in line[line.index("{#") :]
     ]
     assert offenders == []

@@ -20,7 +20,12 @@ def _member(wix, index):
 
 def test_statuses_are_normalised_in_both_spellings():
     assert [normalise_status(s) for s in ("pending", "draft", "complete", "completed", "cancelled")] == [
-        "draft", "draft", "completed", "completed", "cancelled"]
+        "draft",
+        "draft",
+        "completed",
+        "completed",
+        "cancelled",
+    ]
 
 
 def test_client_reads_only_published_definitions(brevo):
@@ -147,8 +152,7 @@ def test_wrong_key_is_refused_and_not_saved(brevo_owner, brevo):
 def test_unknown_program_and_bad_input_are_400(brevo_owner, brevo):
     from sandbox.brevo import API_KEY
 
-    unknown = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY,
-                                                      "program_id": "00000000-0000-4000-8000-000000000000"})
+    unknown = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY, "program_id": "00000000-0000-4000-8000-000000000000"})
     assert unknown.status_code == 400 and "no loyalty program with that ID" in unknown.content.decode()
     bad = brevo_owner.post("/brevo/settings/", {"api_key": API_KEY, "program_id": "not-a-uuid"})
     assert bad.status_code == 400 and "is a UUID" in bad.content.decode()

@@ -203,6 +203,7 @@ class BookingsStore:
         key = f"{pool['program']['externalId']}{order}{service.id}"
         if related:
             key = f"{key}-{reason.lower().replace(' ', '-')}"
+        prior_updated = bal["updatedDate"]
         tx = studio._apply(
             pool,
             bal,
@@ -223,6 +224,7 @@ class BookingsStore:
             pos -= 1
         hist.insert(pos, tx)
         bal["lastTransactionId"] = hist[-1]["id"]
+        bal["updatedDate"] = max(prior_updated, ts)  # when it happened, not when the sandbox was built
         self.transactions.setdefault(booking["id"], []).append(tx["id"])
         return tx
 
@@ -633,7 +635,8 @@ def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem")
     if isinstance(today, str):
         today = datetime.date.fromisoformat(today)
     if today is None:
-        now = now if now is not None else now_ms()
+        # the real clock, floored to the quarter hour: two builds a moment apart are identical
+        now = now if now is not None else now_ms() // (15 * MINUTE_MS) * (15 * MINUTE_MS)
         today = datetime.datetime.fromtimestamp(now / 1000, tz).date()
     elif now is None:
         now = local_ms(today, "11:30", tz)

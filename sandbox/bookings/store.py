@@ -438,16 +438,12 @@ def _usable_pool(store: BookingsStore, member: dict, service_id: str, count: int
     """The member's ACTIVE pool that covers the service and can pay ``count`` now, preferring credit pools."""
     studio = store.studio
     best = None
-    at = iso(at_ms)
     for pid in studio.pool_ids_for(member["id"]):
         pool = studio._pools_by_id[pid]
         if pool["status"] != "ACTIVE":
             continue
         key = catalog.plan_key_of(pool)
         if key is None or not catalog.covers(key, service_id):
-            continue
-        created = pool["createdDate"]
-        if created > at:
             continue
         price = Decimal(catalog.benefit_price(key))
         bal = studio._balances.get(pid)
@@ -726,6 +722,9 @@ def _fill_course(store: BookingsStore, people: list[dict], first: int, last: int
 
 def install_bookings(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem") -> BookingsStore:
     """Give ``studio`` a Wix Bookings site (``studio.bookings``); see :func:`build` for the arguments."""
+    zone(time_zone or catalog.DEFAULT_TIME_ZONE)  # bad settings fail before the old schedule is undone
+    if credit_mode not in CREDIT_MODES:
+        raise ValueError(f"credit_mode must be one of {CREDIT_MODES}, not {credit_mode!r}")
     with studio.lock:
         old = getattr(studio, "bookings", None)
         if old is not None:

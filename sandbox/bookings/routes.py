@@ -698,6 +698,90 @@ def eligible_pools(studio, faults, req):
     return {"eligibleBenefits": out}
 
 
+# ====================================================================== Calendar V3 events (DOCS only; no SDK package)
+
+_CAL_FILTERS = {"appId", "scheduleId", "externalScheduleId", "type", "recurringEventId", "id", "status", "location.id"}
+
+
+def _calendar_event(store, ev: dict, tz) -> dict:
+    booked, waiting = store.remaining(ev)
+    cap = ev["capacity"]
+    zone_name = tz.key
+    single = ev["kind"] == "APPOINTMENT"
+    out = {
+        "id": ev["eventId"],
+        "scheduleId": ev["scheduleId"],
+        "externalScheduleId": ev["serviceId"],
+        "scheduleName": ev["title"],
+        "appId": catalog.BOOKINGS_APP_ID,
+        "type": ev["kind"],
+        "status": "CANCELLED" if ev["cancelled"] else "CONFIRMED",
+        "title": ev["title"],
+        "start": {"localDate": local_iso(ev["start"], tz), "timeZone": zone_name, "utcDate": iso(ev["start"])},
+        "end": {"localDate": local_iso(ev["end"], tz), "timeZone": zone_name, "utcDate": iso(ev["end"])},
+        "adjustedStart": {"localDate": local_iso(ev["start"], tz), "timeZone": zone_name},
+        "adjustedEnd": {"localDate": local_iso(ev["end"], tz), "timeZone": zone_name},
+        "allDay": False,
+        "recurrenceType": "SINGLE_OCCURRENCE" if single else "INSTANCE",
+        "totalCapacity": cap,
+        "remainingCapacity": max(0, cap - booked),
+        "participants": {"total": booked, "hasMore": False},
+        "resources": [{"id": ev["staff"].id, "name": ev["staff"].name, "type": "STAFF", "transparency": "BUSY"}],
+        "location": {"id": catalog.LOCATION["id"], "name": catalog.LOCATION["name"], "type": "BUSINESS"},
+        "transparency": "BUSY",
+        "createdDate": catalog.CATALOG_CREATED,
+    }
+    if not single:
+        out["recurringEventId"] = ev["masterId"]
+    return out
+
+
+def query_calendar_events(studio, faults, req):
+    store = _store(studio)
+    body = req.json_body()
+    q = _obj(body.get("query"), "query")
+    cp = _obj(q.get("cursorPaging"), "query.cursorPaging")
+    limit = _limit(cp.get("limit"), "query.cursorPaging.limit", 50, 1000)
+    if cp.get("cursor"):
+        state = decode_cursor("calendar-events", cp["cursor"])
+    else:
+        if body.get("fromLocalDate") in (None, "") or body.get("toLocalDate") in (None, ""):
+            raise validation_error("fromLocalDate", "fromLocalDate and toLocalDate are required", "REQUIRED_FIELD")
+        frm, to = _local(body["fromLocalDate"], "fromLocalDate"), _local(body["toLocalDate"], "toLocalDate")
+        tz_name = body.get("timeZone") or store.time_zone
+        try:
+            zone(tz_name)
+        except ValueError:
+            raise validation_error("timeZone", f"unknown time zone {tz_name!r}", "FORMAT") from None
+        flt = q.get("filter") or {}
+        validate_filter(flt)
+        for key in flt:
+            if not key.startswith("$") and key not in _CAL_FILTERS | {"remainingCapacity", "totalCapacity", "participants.total"}:
+                raise validation_error(f"query.filter.{key}", "is not a supported filter field", "OTHER")
+        types = body.get("recurrenceType") or ["SINGLE_OCCURRENCE", "INSTANCE", "EXCEPTION"]
+        if not isinstance(types, list):
+            raise validation_error("recurrenceType", "must be a list", "FORMAT")
+        state = {"from": frm, "to": to, "tz": tz_name, "f": flt, "rt": types, "o": 0}
+    tz = zone(state["tz"])
+    pred = compile_filter(state["f"])
+    with studio.lock:
+        events = []
+        for ev in store.events:
+            local = local_iso(ev["start"], tz)
+            if not (state["from"] <= local < state["to"]):
+                continue
+            e = _calendar_event(store, ev, tz)
+            if e["recurrenceType"] in state["rt"] and pred(e):
+                events.append(e)
+    offset = int(state.get("o", 0))
+    page = events[offset : offset + limit]
+    end = offset + len(page)
+    cursors = {}
+    if end < len(events):
+        cursors["next"] = encode_cursor("calendar-events", {**state, "o": end})
+    return {"events": page, "pagingMetadata": {"count": len(page), "cursors": cursors, "hasNext": end < len(events)}}
+
+
 # ====================================================================== routes
 
 _ATT_PREFIXES = (
@@ -735,6 +819,8 @@ def _routes() -> list[tuple]:
     for p in ("/_api/bookings/v2/services", "/bookings/v2/services"):
         r.append(("POST", f"{p}/query", query_services, "site", False))
         r.append(("GET", f"{p}/{_ID}", get_service, "site", False))
+    for p in ("/calendar/v3/events/query", "/_api/calendar/v3/events/query"):
+        r.append(("POST", p, query_calendar_events, "site", False))
     for p in ("/benefit-programs/v1", "/_api/benefit-programs/v1"):
         r.append(("POST", f"{p}/pool-items/query", query_pool_items, "site", False))
         r.append(("POST", f"{p}/pools/eligible-pools", eligible_pools, "site", False))

@@ -588,3 +588,37 @@ def test_control_endpoint_rebuilds_with_other_settings_and_keeps_pools_consisten
             "available": Decimal(studio.balance(pool["id"])["amount"]["available"]),
             "reserved": Decimal(studio.balance(pool["id"])["amount"]["reserved"]),
         }
+
+
+def test_calendar_events_give_the_days_course_session_appointments_and_staff(site):
+    studio, srv, c = site
+    store = studio.bookings
+    body = {
+        "fromLocalDate": f"{DAY}T00:00:00",
+        "toLocalDate": "2026-03-31T00:00:00",
+        "timeZone": "Europe/Berlin",
+        "query": {"filter": {"appId": BOOKINGS_APP_ID, "type": {"$in": ["COURSE", "APPOINTMENT"]}}, "cursorPaging": {"limit": 100}},
+    }
+    for path in ("/calendar/v3/events/query", "/_api/calendar/v3/events/query"):
+        events = c.post(path, json=body).json()["events"]
+        assert [(e["type"], e["start"]["localDate"][11:16]) for e in events] == [
+            ("APPOINTMENT", "13:00"),
+            ("APPOINTMENT", "16:00"),
+            ("COURSE", "19:30"),
+        ]
+    course = events[-1]
+    assert course["scheduleId"] == store.services_by_id[SERVICE_IDS["course"]]["schedule"]["id"]
+    assert course["participants"]["total"] == 6 and course["recurrenceType"] == "INSTANCE"
+    classes = c.post(
+        "/calendar/v3/events/query", json={**body, "query": {"filter": {"type": "CLASS"}, "cursorPaging": {"limit": 6}}}
+    ).json()
+    assert len(classes["events"]) == 6 and classes["pagingMetadata"]["hasNext"]
+    rest = c.post(
+        "/calendar/v3/events/query",
+        json={"query": {"cursorPaging": {"cursor": classes["pagingMetadata"]["cursors"]["next"], "limit": 100}}},
+    )
+    everything = classes["events"] + rest.json()["events"]
+    assert [e["id"] for e in everything] == [e["eventId"] for e in _day_events(store)]
+    assert sum(e["status"] == "CANCELLED" for e in everything) == 1
+    assert all(e["resources"][0]["name"] in {"Lena Vogel", "Marco Bianchi", "Aiko Sato"} for e in everything)
+    assert_wix_error(c.post("/calendar/v3/events/query", json={"query": {}}), 400, "REQUIRED_FIELD")

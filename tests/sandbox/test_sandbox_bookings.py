@@ -622,3 +622,35 @@ def test_calendar_events_give_the_days_course_session_appointments_and_staff(sit
     assert sum(e["status"] == "CANCELLED" for e in everything) == 1
     assert all(e["resources"][0]["name"] in {"Lena Vogel", "Marco Bianchi", "Aiko Sato"} for e in everything)
     assert_wix_error(c.post("/calendar/v3/events/query", json={"query": {}}), 400, "REQUIRED_FIELD")
+
+
+def test_command_line_pins_the_day_zone_and_credit_mode():
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    args = ["--port", "0", "--members", "40", "--bookings-today", "2026-03-29", "--time-zone", "Pacific/Auckland"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", *args, "--credit-mode", "reserve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        text = ""
+        for _ in range(20):
+            line = proc.stdout.readline()
+            text += line
+            if "Ctrl-C" in line or not line:
+                break
+        url = re.search(r"http://127\.0\.0\.1:\d+", text).group(0)
+        got = httpx.get(url + "/_sandbox/bookings", **NO_TLS).json()
+        assert (got["today"], got["timeZone"], got["creditMode"]) == ("2026-03-29", "Pacific/Auckland", "reserve")
+        assert "/_sandbox/bookings" in text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)

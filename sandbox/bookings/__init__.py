@@ -74,6 +74,11 @@ All paths take the usual sandbox auth (API key + ``wix-site-id``, or an OAuth to
    "beneficiary":{"memberId":m},"namespace":"@wix/pricing-plans"}`` → ``eligibleBenefits[]`` (ACTIVE
    pools covering the service with available ≥ count × price).
 7. Check-in: ``POST /bookings/bookings-attendance/set`` or bulk ``/bookings/v2/bulk/attendance/set`` (≤ 8).
+8. The day's course session, appointments and instructors in one call: ``POST /calendar/v3/events/query``
+   ``{"fromLocalDate":"D T00:00:00","toLocalDate":"D+1 T00:00:00","timeZone":tz,"query":{"filter":
+   {"type":{"$in":["COURSE","APPOINTMENT"]}},"cursorPaging":{"limit":100}}}`` → ``events[]`` with
+   ``id`` (= eventId), ``type``, ``status`` (CANCELLED), ``start.localDate``, ``resources[].name``,
+   ``participants.total``, ``scheduleId`` (the service's ``schedule.id``).
 """
 
 from .catalog import BOOKINGS_APP_ID, DEFAULT_TIME_ZONE, SERVICE_IDS, SERVICES, STAFF

@@ -87,6 +87,14 @@ def local_ms(day: datetime.date, hhmm: str, tz: zoneinfo.ZoneInfo) -> int:
     return int(dt.timestamp() * 1000)
 
 
+def heads(booking: dict) -> int:
+    """A booking's head count: ``totalParticipants``, or the sum over ``participantsChoices`` (a one-of)."""
+    if "totalParticipants" in booking:
+        return booking["totalParticipants"]
+    choices = (booking.get("participantsChoices") or {}).get("serviceChoices") or []
+    return sum(c.get("numberOfParticipants", 0) for c in choices)
+
+
 def _stamp(ms: int) -> str:
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
 
@@ -165,7 +173,7 @@ class BookingsStore:
         """(booked participants, waitlisted participants) of a session."""
         booked = waiting = 0
         for b in event["bookings"]:
-            n = b["totalParticipants"]
+            n = heads(b)
             if b["status"] in ("CONFIRMED", "PENDING", "CREATED"):
                 booked += n
             elif b["status"] == "WAITING_LIST":
@@ -194,7 +202,7 @@ class BookingsStore:
                 "providerAppId": BOOKINGS_APP_ID,
                 "displayName": service.name,
             },
-            "itemCount": booking["totalParticipants"],
+            "itemCount": heads(booking),
             "effectiveDate": booking["startDate"],
             "reason": reason,
             "benefitKey": pool["details"]["benefits"][0]["benefitKey"],
@@ -231,7 +239,7 @@ class BookingsStore:
     def charge(self, booking: dict, pool_id: str, ms: int) -> None:
         """A plan pays for ``booking`` (at booking time ``ms``) in the store's credit mode."""
         price = Decimal(catalog.benefit_price(catalog.plan_key_of(self.studio._pools_by_id[pool_id])))
-        amount = price * booking["totalParticipants"]
+        amount = price * heads(booking)
         charge = {"poolId": pool_id, "amount": fmt(amount), "open": None, "orderId": self.new_id()}
         self.charges[booking["id"]] = charge
         if amount == 0 or pool_id not in self.studio._balances:
@@ -509,6 +517,18 @@ def _book(store, ev, rng, person, guest, status, when_ms, count) -> dict:
         "doubleBooked": False,
         "bookedAddOns": [],
     }
+    if count > 1 and rng.random() < 0.5:  # the other form of the head count: choices with participants
+        del booking["totalParticipants"]
+        booking["participantsChoices"] = {
+            "serviceChoices": [
+                {
+                    "numberOfParticipants": count,
+                    "choices": [
+                        {"custom": "Adult", "optionId": catalog.uid("option:age"), "choiceId": catalog.uid("choice:adult")}
+                    ],
+                }
+            ]
+        }
     store.bookings.append(booking)
     store.bookings_by_id[bid] = booking
     ev["bookings"].append(booking)
@@ -519,7 +539,7 @@ def _pay(store, booking, ev, rng, member, when_ms) -> None:
     """Choose how the booking is paid; a plan payment moves credits on the member's pool."""
     status = booking["status"]
     pool_id = None
-    if member is not None and ev["service"].plan_keys and booking["totalParticipants"] == 1:
+    if member is not None and ev["service"].plan_keys and heads(booking) == 1:
         pool_id = _usable_pool(store, member, ev["serviceId"], 1, when_ms)
     r = rng.random()
     if pool_id is not None and r < 0.88:
@@ -539,8 +559,10 @@ def _pay(store, booking, ev, rng, member, when_ms) -> None:
         booking["paymentStatus"] = "NOT_PAID"
 
 
-def _cancel(store, booking, ms) -> None:
-    booking["status"] = "CANCELED"
+def _cancel(store, booking, ms, status="CANCELED") -> None:
+    booking["status"] = status
+    if status == "DECLINED":
+        booking["doubleBooked"] = True
     booking["revision"] = "2"
     booking["updatedDate"] = iso(ms)
     if booking["paymentStatus"] == "PAID":
@@ -582,21 +604,23 @@ def _fill(store: BookingsStore, ev: dict, people: list[dict], guests_used: set) 
             if not service.waitlist or made >= target + waitlisted:
                 break
             status = "WAITING_LIST"
+        elif k == 0 and ev["start_hhmm"] == "09:00" and person is not None:
+            status = "DECLINED"  # a double booking, refused; a plan charge is refunded
         elif roll < 0.06:
             status = "CANCELED"
         elif roll < 0.075 and ev["start"] > now:
             status = "PENDING"
         else:
             status = "CONFIRMED"
-        initial = "CONFIRMED" if status == "CANCELED" else status
+        initial = "CONFIRMED" if status in ("CANCELED", "DECLINED") else status
         booking = _book(store, ev, rng, person, guest, initial, when, count)
         _pay(store, booking, ev, rng, person, when)
         made += 1
         if initial in ("CONFIRMED", "PENDING"):
             seats += count
-        if status == "CANCELED" or ev["cancelled"]:
+        if status in ("CANCELED", "DECLINED") or ev["cancelled"]:
             cancel_at = min(ev["start"] - HOUR_MS, now - MINUTE_MS, when + (1 + int(rng.random() * 48)) * HOUR_MS)
-            _cancel(store, booking, max(cancel_at, when + MINUTE_MS))
+            _cancel(store, booking, max(cancel_at, when + MINUTE_MS), status if status == "DECLINED" else "CANCELED")
             seats -= count
         if made >= target + waitlisted and seats >= target:
             break
@@ -613,7 +637,7 @@ def _fill(store: BookingsStore, ev: dict, people: list[dict], guests_used: set) 
             if r < 0.10:
                 store.set_attendance(b, ev["eventId"], "NOT_ATTENDED", 0, marked)
             else:
-                store.set_attendance(b, ev["eventId"], "ATTENDED", b["totalParticipants"], marked)
+                store.set_attendance(b, ev["eventId"], "ATTENDED", heads(b), marked)
 
 
 def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem") -> BookingsStore:

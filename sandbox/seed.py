@@ -151,7 +151,7 @@ def build_studio(members: int = 300, seed: int = 7, bookings: bool | dict = True
     finally:
         if gc_was_enabled:
             gc.enable()
-    if bookings:  # Wix Bookings (sandbox/bookings): its plan payments move credits on these pools
+    if bookings is not False:  # Wix Bookings (sandbox/bookings): its plan payments move credits on these pools
         from .bookings import install_bookings
 
         install_bookings(studio, **(bookings if isinstance(bookings, dict) else {}))

@@ -127,11 +127,21 @@ class BookingsStore:
         self.charges: dict[str, dict] = {}  # booking id -> {"poolId", "amount", "open": reserve tx id or None}
         self.transactions: dict[str, list[str]] = {}  # booking id -> transaction ids it caused
         self.changes = 0
+        self.spent: dict[str, Decimal] = {}  # pool id -> credits this schedule's open charges hold
+        self._budgets: dict[str, Decimal] = {}
         self._rng = random.Random(f"bookings-ids:{seed}:{today.isoformat()}")
 
     # ------------------------------------------------------------------ ids
     def new_id(self) -> str:
         return guid_from_rng(self._rng)
+
+    def budget(self, pool_id: str) -> Decimal:
+        """Credits the schedule may spend on a pool: half its seeded balance, rounded up (1 of 1, 2 of 3)."""
+        b = self._budgets.get(pool_id)
+        if b is None:
+            avail = Decimal(self.studio._balances[pool_id]["amount"]["available"])
+            b = self._budgets[pool_id] = (avail + 1) // 2
+        return b
 
     # ------------------------------------------------------------------ settings
     def settings(self) -> dict:
@@ -244,6 +254,8 @@ class BookingsStore:
         self.charges[booking["id"]] = charge
         if amount == 0 or pool_id not in self.studio._balances:
             return  # unlimited plans have no balance: nothing to move
+        self.budget(pool_id)  # fixed from the balance before this schedule's first charge on it
+        self.spent[pool_id] = self.spent.get(pool_id, Decimal(0)) + amount
         if self.credit_mode == "redeem":
             tx = self.pool_effect(booking, pool_id, "AVAILABLE", "EXTERNAL", amount, ms, "Redemption")
         else:
@@ -257,6 +269,7 @@ class BookingsStore:
         if not charge or "tx" not in charge:
             return
         amount = Decimal(charge["amount"])
+        self.spent[charge["poolId"]] -= amount
         if self.credit_mode == "redeem":
             self.pool_effect(booking, charge["poolId"], "EXTERNAL", "AVAILABLE", amount, ms, "Booking canceled", charge["tx"])
         elif charge["open"]:
@@ -457,6 +470,8 @@ def _usable_pool(store: BookingsStore, member: dict, service_id: str, count: int
         bal = studio._balances.get(pid)
         if bal is not None and Decimal(bal["amount"]["available"]) < price * count:
             continue
+        if bal is not None and store.spent.get(pid, 0) + price * count > store.budget(pid):
+            continue  # this schedule spends at most half a pool's credits: the studio stays realistic
         if best is None or bal is not None:
             best = pid
     return best
@@ -626,15 +641,15 @@ def _fill(store: BookingsStore, ev: dict, people: list[dict], guests_used: set) 
             break
     # attendance for sessions that ended before "now"
     if ev["end"] <= now and not ev["cancelled"]:
-        for b in ev["bookings"]:
-            if b["status"] != "CONFIRMED":
-                continue
+        # every ended class has a no-show (its 2nd confirmed booking), most an unmarked one (its 3rd), and a few more at random
+        confirmed = [b for b in ev["bookings"] if b["status"] == "CONFIRMED"]
+        for i, b in enumerate(confirmed):
             r = rng.random()
             marked = ev["end"] + (5 + int(rng.random() * 60)) * MINUTE_MS
             marked = min(marked, now)
-            if r < 0.05:
+            if (i == 2 and ev["kind"] == "CLASS" and ev["start_hhmm"] != "07:00") or r < 0.03:
                 continue  # NOT_SET: nobody marked it
-            if r < 0.10:
+            if (i == 1 and ev["kind"] == "CLASS") or r < 0.06:
                 store.set_attendance(b, ev["eventId"], "NOT_ATTENDED", 0, marked)
             else:
                 store.set_attendance(b, ev["eventId"], "ATTENDED", heads(b), marked)
@@ -711,10 +726,15 @@ def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem")
 
     people = _people(studio)
     guests_used: set = set()
+
+    # Today first, then outwards: the half-a-pool budget goes to the days a front desk looks at.
+    # Each transaction is still dated when it happened, so the histories stay in time order.
+    def nearness(ev):
+        return abs((datetime.datetime.fromtimestamp(ev["start"] / 1000, tz).date() - today).days), ev["start"]
+
     with studio.lock:
-        for ev in store.events:
-            if ev["kind"] != "COURSE":
-                _fill(store, ev, people, guests_used)
+        for ev in sorted((e for e in store.events if e["kind"] != "COURSE"), key=nearness):
+            _fill(store, ev, people, guests_used)
         _fill_course(store, people, course_first, course_last)
     return store
 

@@ -381,6 +381,7 @@ def test_plan_bookings_and_pool_transactions_agree(mode):
             d[0] -= amount
             d[1] += amount
     assert paid > 300
+    emptied = 0
     for pool in studio.pools:
         bal, before = studio.balance(pool["id"]), base.balance(pool["id"])
         if bal is None:
@@ -389,6 +390,10 @@ def test_plan_bookings_and_pool_transactions_agree(mode):
         assert Decimal(bal["amount"]["available"]) == Decimal(before["amount"]["available"]) + da, pool["id"]
         assert Decimal(bal["amount"]["reserved"]) == Decimal(before["amount"]["reserved"]) + dr, pool["id"]
         assert Decimal(bal["amount"]["available"]) >= 0
+        # the schedule spends at most half of a pool's credits (rounded up), so the studio stays realistic
+        seeded = Decimal(before["amount"]["available"])
+        assert seeded - Decimal(bal["amount"]["available"]) <= (seeded + 1) // 2
+        emptied += seeded > 0 and bal["amount"]["available"] == "0"
         txs = studio.transactions_for(pool["id"])
         assert signed_total(txs) == {
             "available": Decimal(bal["amount"]["available"]),
@@ -396,6 +401,7 @@ def test_plan_bookings_and_pool_transactions_agree(mode):
         }
         assert int(bal["revision"]) == len(txs) and bal["lastTransactionId"] == txs[-1]["id"]
         assert [t["createdDate"] for t in txs] == sorted(t["createdDate"] for t in txs)
+    assert emptied >= 5  # some attendees' last credit went on a class: the front desk's "out of credits" case
     # the showcase members (0-13) keep their seeded balances exactly
     for m in studio.members[:14]:
         for p in studio.pools_for(m["id"]):
@@ -658,3 +664,23 @@ def test_command_line_pins_the_day_zone_and_credit_mode():
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_delete_attendance_single_and_bulk():
+    studio = build_studio(120, seed=7, bookings={"today": DAY})
+    store = studio.bookings
+    ids = sorted(store.attendance)[:4]
+    with SandboxServer(studio, port=0) as srv, httpx.Client(base_url=srv.url, headers=AUTH, **NO_TLS) as c:
+        assert c.delete(f"/bookings/v2/attendance/{ids[0]}", params={"attendanceId": ids[0]}).json() == {}
+        assert_wix_error(c.get(f"{ATT}/{ids[0]}"), 404, "ATTENDANCE_NOT_FOUND")
+        assert_wix_error(c.delete(f"{ATT}/{ids[0]}"), 404, "ATTENDANCE_NOT_FOUND")
+        r = c.post("/bookings/v2/bulk/attendance/delete", json={"attendanceIds": [ids[1], ids[2], ids[0]]}).json()
+        assert [x["itemMetadata"]["success"] for x in r["results"]] == [True, True, False]
+        assert r["bulkActionMetadata"] == {"totalSuccesses": 2, "totalFailures": 1, "undetailedFailures": 0}
+        assert set(ids[:3]).isdisjoint(store.attendance) and ids[3] in store.attendance
+        assert_wix_error(c.post("/bookings/v2/bulk/attendance/delete", json={"attendanceIds": ids * 3}), 400, "MAX_SIZE")
+        # a deleted mark reads as NOT_SET on the booking again
+        a = store.attendance[ids[3]]
+        c.delete(f"{ATT}/{ids[3]}")
+        eb = c.post(READER, json={"query": {"filter": {"id": a["bookingId"]}}, "withBookingAttendanceInfo": True}).json()
+        assert eb["extendedBookings"][0]["attendance"] == {"status": "NOT_SET", "numberOfAttendees": 0}

@@ -28,6 +28,7 @@ from django.utils import timezone
 from .audit import AuditEntry
 from .cache import invalidate
 from .credits import run_together
+from .formatting import credits_text
 from .wix import errors, retry
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint
@@ -206,7 +207,7 @@ def adjust(
             _finish(
                 entry,
                 Outcome.REFUSED,
-                f"That would leave {after.normalize():f} credits. Only an owner can allow a balance below zero.",
+                f"That would leave {credits_text(after)} credits. Only an owner can allow a balance below zero.",
             )
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         entry.save()  # before/after on record before the call
@@ -238,7 +239,7 @@ def _send(
         change = client.change_balance(
             request.pool_id,
             idempotency_key=entry.idempotency_key,
-            value=f"{entry.requested.normalize():f}",
+            value=credits_text(entry.requested),
             set_exact=entry.kind == Kind.SET,
             reason=entry.reason,
             member_id=entry.member_id,

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "balances",
     "balances.brevo",
     "members",
+    "studio",
+    "api",
     "sandbox",
 ]
 

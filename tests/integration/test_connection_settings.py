@@ -9,11 +9,11 @@ import time_machine
 from django.db import connection as db
 from django.urls import reverse
 
-from balances import reauth
 from balances.wix.connection import connection_fingerprint, current_auth, current_source, get_client
 from balances.wix.errors import WixCredentialsUnreadable
 from balances.wix.models import WixConnection
 from sandbox import credentials as sandbox_credentials
+from studio import reauth
 from tests.helpers import credentials_key
 from tests.secret_watch import remember_secret
 

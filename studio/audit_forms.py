@@ -4,7 +4,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .audit import AuditEntry
+from balances.audit import AuditEntry
 
 
 class AuditFilterForm(forms.Form):

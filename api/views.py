@@ -11,21 +11,16 @@ from django.core.validators import EmailValidator, ValidationError
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from .api_tokens import over_rate_limit, token_from_header
-from .lookup import lookup_credits
-from .wix.connection import get_client
-from .wix.errors import WixError, WixNotFound
-
-
-def _error(status: int, code: str, message: str, **headers) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
+from balances.api_tokens import over_rate_limit, token_from_header
+from balances.lookup import lookup_credits
+from balances.wix.connection import get_client
+from config.web import json_api
+from config.web import json_error as _error
 
 
 @login_not_required
 @require_GET
+@json_api
 def credits_lookup(request):
     token = token_from_header(request.headers.get("Authorization", ""))
     if token is None:
@@ -50,10 +45,5 @@ def credits_lookup(request):
         return _error(
             400, "bad_request", "memberId must be a member ID (a GUID)." if member_id else "email is not an email address."
         )
-    try:
-        result = lookup_credits(get_client(), member_id=member_id, email=email)
-    except WixNotFound:
-        return _error(404, "not_found", "No such member.")
-    except WixError as error:
-        return _error(503, "upstream_unavailable", error.message)
+    result = lookup_credits(get_client(), member_id=member_id, email=email)
     return JsonResponse(result.as_json())

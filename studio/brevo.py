@@ -4,30 +4,26 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from balances import reauth
+from balances import roles
+from balances.brevo.errors import BrevoError, BrevoNotConfigured
+from balances.brevo.models import BrevoConnection
+from balances.brevo.service import connect, definitions
 from balances.roles import requires
 from balances.secrets import SecretUnreadable
-from balances.wix.connection import get_client
-from balances.wix.errors import WixError, WixNotFound
 
-from .errors import BrevoError, BrevoNotConfigured
-from .forms import BrevoConnectionForm
-from .models import BrevoConnection
-from .service import connect, definitions, member_loyalty
+from . import reauth
+from .brevo_forms import BrevoConnectionForm
 
 
-def _partial(request, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#{partial}"
-    return template
-
-
-def _page(request, form, connection, *, status=200, reauth_form=None):
+def _page(request, form=None, connection=None, *, status=200, reauth_form=None):
+    if form is None:  # the page as it stands (after a refused or wrong password)
+        connection = BrevoConnection.current()
+        form = BrevoConnectionForm(has_key=connection is not None)
     return TemplateResponse(
         request,
-        "brevo/settings.html",
+        "studio/brevo_settings.html",
         {
             "form": form,
             "connection": connection,
@@ -41,14 +37,12 @@ def _page(request, form, connection, *, status=200, reauth_form=None):
 
 @sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
-@requires("balances.manage_connection")
+@requires(roles.MANAGE_CONNECTION)
+@reauth.fresh_password_required(_page)
 def brevo_settings(request):
     """Owners connect (or disconnect) Brevo Loyalty. The key is checked against Brevo before it is kept.
-    Changing it needs the owner's password again, as for the Wix credentials (balances/reauth.py)."""
+    Changing it needs the owner's password again, as for the Wix credentials (studio/reauth.py)."""
     connection = BrevoConnection.current()
-    if request.method == "POST" and not reauth.is_fresh(request):
-        form = BrevoConnectionForm(has_key=connection is not None)
-        return _page(request, form, connection, status=403)
     if request.method == "POST" and request.POST.get("action") == "remove":
         BrevoConnection.objects.all().delete()
         messages.success(request, "Brevo Loyalty is disconnected.")
@@ -83,46 +77,10 @@ def brevo_settings(request):
     return _page(request, form, connection, status=status)
 
 
-@sensitive_post_parameters("password")
-@require_POST
-@requires("balances.manage_connection")
-def confirm_password(request):
-    form = reauth.password_form(request)
-    if form.is_valid():
-        return redirect("brevo:settings")
-    connection = BrevoConnection.current()
-    return _page(request, BrevoConnectionForm(has_key=connection is not None), connection, status=400, reauth_form=form)
+confirm_password = reauth.confirm_password_view(roles.MANAGE_CONNECTION, "brevo:settings", _page)
 
 
 def _explain(error: BrevoError) -> str:
     if error.status == 404:
         return "Brevo has no loyalty program with that ID (or it isn't published). Nothing was saved."
     return f"{error.message} Nothing was saved."
-
-
-@require_GET
-@requires("balances.view_members")
-def member_panel(request, member_id):
-    """The member's Brevo balances, loaded into the Wix member panel on its own request (hx-trigger=load)
-    so that a slow or broken Brevo never holds up or breaks the Wix figures."""
-    template = _partial(request, "brevo/member.html", "loyalty")
-    if BrevoConnection.current() is None:
-        return TemplateResponse(request, template, {"result": None, "configured": False})
-    try:
-        email = get_client().get_member(str(member_id)).email
-    except WixError as error:
-        message = "No member with this ID exists in Wix." if isinstance(error, WixNotFound) else error.message
-        return TemplateResponse(
-            request,
-            template,
-            {"result": None, "configured": True, "error": message},
-            status=404 if isinstance(error, WixNotFound) else 503,
-        )
-    result = member_loyalty(email, refresh=request.GET.get("refresh") == "1") if email else None
-    status = 503 if result is not None and not result.ok else 200
-    return TemplateResponse(
-        request,
-        template,
-        {"result": result, "configured": True, "member_id": member_id, "error": result.error if result else ""},
-        status=status,
-    )

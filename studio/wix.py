@@ -1,5 +1,5 @@
 """Settings → Wix connection (owners only). Secrets are write-only and changing them needs a fresh
-password re-check (balances/reauth.py)."""
+password re-check (studio/reauth.py)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,20 +8,22 @@ from django.template.response import TemplateResponse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from balances import reauth
+from balances import roles
 from balances.roles import requires
 from balances.secrets import SecretUnreadable
+from balances.wix.connection import auth_from_environment
+from balances.wix.models import WixConnection
+from balances.wix.probe import check_connection
+from config.web import partial_template
 
-from .connection import auth_from_environment
-from .forms import ConnectionForm
-from .models import WixConnection
-from .probe import check_connection
+from . import reauth
+from .wix_forms import ConnectionForm
 
-MANAGE = "balances.manage_connection"
+MANAGE = roles.MANAGE_CONNECTION
 SECRETS = ("api_key", "app_secret", "password")
 
 
-def _page(request, *, form=None, reauth_form=None, status=200, check=None, template="wix/settings.html"):
+def _page(request, *, form=None, reauth_form=None, status=200, check=None, template="studio/wix_settings.html"):
     stored = WixConnection.load()
     unreadable = False
     if stored is not None:
@@ -61,9 +63,8 @@ def connection_settings(request):
 @sensitive_post_parameters(*SECRETS)
 @require_POST
 @requires(MANAGE)
+@reauth.fresh_password_required(_page)
 def save_connection(request):
-    if not reauth.is_fresh(request):
-        return _page(request, status=403)
     form = ConnectionForm(request.POST, existing=WixConnection.load())
     if not form.is_valid():
         return _page(request, form=form, status=400)
@@ -72,22 +73,14 @@ def save_connection(request):
     return redirect("wix:settings")
 
 
-@sensitive_post_parameters(*SECRETS)
-@require_POST
-@requires(MANAGE)
-def confirm_password(request):
-    form = reauth.password_form(request)
-    if form.is_valid():
-        return redirect("wix:settings")
-    return _page(request, reauth_form=form, status=400)
+confirm_password = reauth.confirm_password_view(MANAGE, "wix:settings", _page)
 
 
 @require_POST
 @requires(MANAGE)
+@reauth.fresh_password_required(_page)
 def forget_connection(request):
     """Delete the stored credentials: the environment's (if any) are in force again."""
-    if not reauth.is_fresh(request):
-        return _page(request, status=403)
     WixConnection.objects.filter(pk=1).delete()
     messages.success(request, "Stored Wix credentials deleted.")
     return redirect("wix:settings")
@@ -98,5 +91,5 @@ def forget_connection(request):
 def test_connection(request):
     """One live check; an HTMX request gets just the result, swapped next to the button."""
     check = check_connection()
-    template = "wix/settings.html#check" if request.htmx else "wix/settings.html"
+    template = partial_template(request, "studio/wix_settings.html", "check")
     return _page(request, check=check, status=200 if check.ok else 502, template=template)

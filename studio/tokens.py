@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .api_tokens import create_token, revoke
-from .models import ApiToken
-from .roles import requires
+from balances import roles
+from balances.api_tokens import create_token, revoke
+from balances.models import ApiToken
+from balances.roles import requires
 
 # Tokens unlock member data for the whole site, like the Wix connection itself.
-MANAGE_TOKENS = "balances.manage_connection"
+MANAGE_TOKENS = roles.MANAGE_CONNECTION
 
 
 class TokenForm(forms.Form):
@@ -33,7 +34,7 @@ def api_tokens(request):
         else:
             status = 400
     context["tokens"] = ApiToken.objects.all()
-    return TemplateResponse(request, "balances/api_tokens.html", context, status=status)
+    return TemplateResponse(request, "studio/api_tokens.html", context, status=status)
 
 
 @require_POST

@@ -8,8 +8,7 @@ from django import forms
 from django.db import transaction
 
 from balances.secrets import SecretUnreadable
-
-from .models import WixConnection
+from balances.wix.models import WixConnection
 
 SECRET_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]+")
 GUID_ERROR = "Enter the ID as Wix shows it: a GUID like 0d2c6e8a-4b1f-4c3d-9e7a-5f8b2a1c6d90."

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -154,3 +155,27 @@ def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return json_error(503, "upstream_unavailable", error.message)
 
     return wrapped
+
+
+@dataclass(frozen=True)
+class Pager:
+    """What components/_pager.html shows: links (empty = none), their labels, the position in words, and
+    the element an HTMX click swaps (empty = plain links)."""
+
+    prev_url: str
+    next_url: str
+    summary: str
+    target: str = ""
+    prev_label: str = "← Previous"
+    next_label: str = "Next →"
+
+
+def paginator_pager(page: Any, summary: str, *, query: str = "", **options: str) -> Pager:
+    """A Pager for a django.core.paginator Page, keeping the rest of the query string."""
+    prefix = f"?{query}&page=" if query else "?page="
+    return Pager(
+        prev_url=f"{prefix}{page.previous_page_number()}" if page.has_previous() else "",
+        next_url=f"{prefix}{page.next_page_number()}" if page.has_next() else "",
+        summary=summary,
+        **options,
+    )

@@ -15,7 +15,7 @@ from balances.attention import (
 )
 from balances.models import StudioPreferences
 from balances.roles import requires
-from config.web import Page, page
+from config.web import Page, page, paginator_pager
 
 from .threshold import threshold_form
 
@@ -59,5 +59,6 @@ def attention_list(request, view: Page, category):
         raise Http404("No such list.")
     context = _report_context(view)
     rows = context["report"].groups.get(category, ()) if context["report"] else ()
-    context.update(category=chosen, page=Paginator(rows, 50).get_page(request.GET.get("page")))
+    rows_page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context.update(category=chosen, page=rows_page, pager=paginator_pager(rows_page, f"{rows_page.paginator.count} in all"))
     return view.render(context)

@@ -10,7 +10,7 @@ from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
 from balances.reads import member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
-from config.web import Page, form_errors, page
+from config.web import Page, Pager, form_errors, page
 
 from .forms import MemberFilterForm
 
@@ -87,6 +87,10 @@ def member_list(request, view: Page):
             cursor=page.next_cursor if page.total is None else None,
             then=_rows_renderer(get_script_prefix(), low_threshold),
         )
+    if page.total is not None:
+        summary = f"{page.first_row}–{page.last_row} of {page.total}"
+    else:
+        summary = f"{len(page.rows)} members"
     context.update(
         page=page,
         fetched=fetched,
@@ -95,6 +99,7 @@ def member_list(request, view: Page):
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
     )
+    context["pager"] = Pager(context["prev_url"], context["next_url"], summary, target="#results")
     return view.render(context)
 
 

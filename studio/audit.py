@@ -11,7 +11,7 @@ from balances import roles
 from balances.audit import AuditEntry
 from balances.exports import spreadsheet_cell
 from balances.roles import requires
-from config.web import Page, form_errors, page
+from config.web import Page, form_errors, page, paginator_pager
 
 from .audit_forms import AuditFilterForm
 
@@ -47,8 +47,16 @@ def audit_log(request, view: Page):
     entries = form.filter(AuditEntry.objects.select_related("reverts").prefetch_related("undos"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": Paginator(entries, PER_PAGE).get_page(form.cleaned_data["page"] or 1)}
-    return view.render({**context, "query": query.urlencode()})
+    rows = Paginator(entries, PER_PAGE).get_page(form.cleaned_data["page"] or 1)
+    pager = paginator_pager(
+        rows,
+        f"Page {rows.number} of {rows.paginator.num_pages}",
+        query=query.urlencode(),
+        target="#audit-rows",
+        prev_label="← Newer",
+        next_label="Older →",
+    )
+    return view.render({"form": form, "page": rows, "pager": pager, "query": query.urlencode()})
 
 
 @require_GET

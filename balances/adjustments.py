@@ -1,6 +1,6 @@
 """Change a member's credits in Wix safely: checked against what the person saw, applied once, audited.
 
-Wix's Change Balance takes an idempotency key but has no revision guard (shared/wix-api.md §5.3), so:
+Wix's Change Balance takes an idempotency key but has no revision guard (docs/wix.md#change-balance-and-revert), so:
 
 1. the form carries the balance revision it was rendered from and a key made at render time;
 2. adjustments of one pool run one at a time (`pool_lock`), so "re-read, compare, apply" is atomic
@@ -355,7 +355,7 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
 def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, lost: bool) -> str:
     """Revert `original` once; the reverting transaction's ID.
 
-    Wix ignores the idempotency key on Revert (wix-api.md §5.2), so the client never repeats it by
+    Wix ignores the idempotency key on Revert (docs/wix.md#change-balance-and-revert), so the client never repeats it by
     itself (retry.py); this does, after a lost answer, because Wix refuses a second revert of one change
     (428 CHANGE_ALREADY_REVERTED): asking again can never reverse twice, and after our own lost attempt
     that refusal means the attempt went through. `lost`: an earlier attempt of this undo went unanswered.

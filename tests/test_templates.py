@@ -1,6 +1,6 @@
 from pathlib import Path
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
 def test_no_template_has_a_multi_line_short_comment():

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from balances.wix.models import WixConnection
 from sandbox import credentials as sandbox_credentials
-from tests.integration.test_connection_settings import PASSWORD
+from tests.helpers import PASSWORD
 
 HTML = '<script>alert("x")</script>'
 BAD = {

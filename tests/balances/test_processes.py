@@ -18,12 +18,11 @@ import pytest
 import redis
 
 from sandbox import credentials as sc
-from tests.helpers import wix_calls
+from tests.helpers import PASSWORD, wix_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/5")
 BUDGET = 24
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

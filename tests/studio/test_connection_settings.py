@@ -14,10 +14,8 @@ from balances.wix.errors import WixCredentialsUnreadable
 from balances.wix.models import WixConnection
 from sandbox import credentials as sandbox_credentials
 from studio import reauth
-from tests.helpers import credentials_key
+from tests.helpers import PASSWORD, credentials_key
 from tests.secret_watch import remember_secret
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture

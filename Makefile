@@ -31,7 +31,7 @@ demo: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-# The official Wix JavaScript SDK, run against the sandbox by tests/integration/test_official_sdk.py.
+# The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
 	@test -d tests/sdk/node_modules/@wix/sdk || npm ci --prefix tests/sdk --silent --no-audit --no-fund

@@ -42,8 +42,15 @@ test: setup browser sdk
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# Every check runs even after one fails (so one run shows every finding); any finding fails the target.
+# .pre-commit-config.yaml runs the same four at commit time.
 lint: setup
-	$(BIN)/ruff check .
+	@status=0; \
+	echo "== ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "== mypy (packages and strictness: [tool.mypy] in pyproject.toml)"; $(BIN)/mypy || status=1; \
+	echo "== lint-imports (contracts: [tool.importlinter] in pyproject.toml)"; $(BIN)/lint-imports || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) demo.sqlite3 db.sqlite3 staticfiles

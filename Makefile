@@ -7,7 +7,7 @@ DEMO_PORT ?= 8000
 DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench lint browser sdk clean
+.PHONY: setup demo test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ sdk:
 
 test: setup browser sdk
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+# The browser tests save screenshots to the ignored test-results/screenshots/; this refreshes the README's.
+screenshots: setup browser
+	rm -rf test-results/screenshots
+	$(BIN)/python -m pytest -q tests/browser
+	mkdir -p docs/screenshots
+	cp test-results/screenshots/*.png docs/screenshots/
 
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -202,8 +202,7 @@ class BookingsStore:
         studio = self.studio
         pool = studio._pools_by_id[pool_id]
         bal = studio._balances[pool_id]
-        slot = booking["bookedEntity"].get("slot") or {}
-        service = catalog.SERVICES_BY_ID[slot.get("serviceId")]
+        service = catalog.SERVICES_BY_ID[booking["bookedEntity"]["slot"]["serviceId"]]  # plans pay for classes only
         details = {
             "item": {
                 "id": booking["id"],
@@ -248,7 +247,9 @@ class BookingsStore:
 
     def charge(self, booking: dict, pool_id: str, ms: int) -> None:
         """A plan pays for ``booking`` (at booking time ``ms``) in the store's credit mode."""
-        price = Decimal(catalog.benefit_price(catalog.plan_key_of(self.studio._pools_by_id[pool_id])))
+        key = catalog.plan_key_of(self.studio._pools_by_id[pool_id])
+        assert key is not None, pool_id  # _usable_pool only picks pools of a known plan
+        price = Decimal(catalog.benefit_price(key))
         amount = price * heads(booking)
         charge = {"poolId": pool_id, "amount": fmt(amount), "open": None, "orderId": self.new_id()}
         self.charges[booking["id"]] = charge
@@ -353,7 +354,7 @@ def _service_dict(s: catalog.Service, course_first: int | None, course_last: int
         "pricingPlanIds": [PLANS[k].external_id for k in s.plan_keys],
     }
     schedule: dict = {"id": s.schedule_id, "availabilityConstraints": {"sessionDurations": [s.minutes], "timeBetweenSessions": 0}}
-    if s.type == "COURSE" and course_first is not None:
+    if s.type == "COURSE" and course_first is not None and course_last is not None:
         schedule["firstSessionStart"] = iso(course_first)
         schedule["lastSessionEnd"] = iso(course_last)
     slug = s.name.lower().replace(" (6 weeks)", "").replace(" ", "-")
@@ -679,7 +680,7 @@ def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem")
 
     # the course: twice a week from two weeks ago, so today is one of its sessions
     course = SERVICES["course"]
-    course_days = []
+    course_days: list[datetime.date] = []
     d = today - datetime.timedelta(days=14)
     while len(course_days) < COURSE_SESSIONS:
         if (d - today).days % 7 in (0, 3):

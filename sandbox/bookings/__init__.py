@@ -30,21 +30,21 @@ as ISO; omitted keys keep their values except ``now``, which follows ``today``).
 
 The schedule (deterministic for (seed, today, now, time zone, mode))
 --------------------------------------------------------------------
-Days today−7 … today+6. Weekdays: 15 classes 07:00–20:30 (Vinyasa Flow cap 20, Yin Yoga cap 15,
-Reformer Pilates cap 8 with a waitlist of 5; the 18:00 Reformer is full with 3 waitlisted), weekends 9;
-three instructors; one class a day is CANCELLED (its bookings are CANCELED); two Private Session
-appointments a weekday (one on weekend days). Every ended class has a no-show (NOT_ATTENDED) and most
-an unmarked booking (NOT_SET); one DECLINED double booking a day (plan charge refunded). The
-Beginners Course meets on today's weekday and three days later at 19:30, 12 sessions from two weeks ago (today is session 5); its 6 bookings have
-``bookedEntity.schedule`` (no slot) and per-session attendance. Bookings: members 14+ (members 0–13,
-the seed's showcase cases, keep their seeded balances), a few guests (contacts with no member).
-Plan payments (``selectedPaymentOption`` MEMBERSHIP, ``paymentStatus`` PAID) come only from an ACTIVE
-pool that covers the service and has the credits (the schedule spends at most half of a pool's seeded
-credits, rounded up, so a pool with 1 credit can end at 0; days nearest today are filled first), and
-always carry their transactions:
-``details.item.id`` = booking id, ``details.item.externalId`` = service id, ``details.effectiveDate`` =
-session start, ``idempotencyKey`` = program externalId + order id + service id. MEMBERSHIP_OFFLINE
-bookings are not charged. ``studio.bookings.charges[bookingId]`` says which pool paid (sandbox-only).
+Days today−7 … today+6. Weekdays: 15 classes 07:00–20:30 (Vinyasa Flow cap 20, Yin Yoga cap 15, Reformer
+Pilates cap 8 with a waitlist of 5; the 18:00 Reformer is full with 3 waitlisted), weekends 9; three
+instructors; one class a day is CANCELLED (its bookings are CANCELED); two Private Session appointments
+a weekday (one on weekend days). Every ended class has a no-show (NOT_ATTENDED) and most an unmarked
+booking (NOT_SET); one DECLINED double booking a day (plan charge refunded). The Beginners Course meets
+on today's weekday and three days later at 19:30, 12 sessions from two weeks ago (today is session 5);
+its 6 bookings have ``bookedEntity.schedule`` (no slot) and per-session attendance. Bookings: members
+14+ (members 0–13, the seed's showcase cases, keep their seeded balances), a few guests (contacts with
+no member). Plan payments (``selectedPaymentOption`` MEMBERSHIP, ``paymentStatus`` PAID) come only from
+an ACTIVE pool that covers the service and has the credits (the schedule spends at most half of a pool's
+seeded credits, rounded up, so a pool with 1 credit can end at 0; days nearest today are filled first),
+and always carry their transactions: ``details.item.id`` = booking id, ``details.item.externalId`` =
+service id, ``details.effectiveDate`` = session start, ``idempotencyKey`` = program externalId + order
+id + service id. MEMBERSHIP_OFFLINE bookings are not charged. ``studio.bookings.charges[bookingId]``
+says which pool paid (sandbox-only).
 
 How a client reads a day (the Today page)
 -----------------------------------------

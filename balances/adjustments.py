@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from .audit import AuditEntry
 from .cache import invalidate
-from .credits import run_together
+from .concurrency import run_together
 from .wix import errors, retry
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint

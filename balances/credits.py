@@ -7,14 +7,13 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from .catalog import Catalog, get_catalog
+from .concurrency import run_together
 from .wix.client import MAX_PAGE, WixClient
 from .wix.records import ZERO, Balance, Member, Pool, Transaction
 
@@ -25,17 +24,6 @@ MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
 USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
-
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wix")
-
-
-def run_together(*calls: Callable):
-    """Run independent upstream calls concurrently; re-raise the first failure."""
-    if len(calls) == 1:
-        return [calls[0]()]
-    # Each call runs in a copy of this context, so a budget.background() block covers them too.
-    futures = [_pool.submit(contextvars.copy_context().run, call) for call in calls]
-    return [f.result() for f in futures]
 
 
 @dataclass(frozen=True)

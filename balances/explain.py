@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from .credits import run_together
+from .concurrency import run_together
 from .wix.client import MAX_PAGE, WixClient
 from .wix.records import ZERO, Balance, Transaction
 

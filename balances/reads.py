@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from django.conf import settings
 
 from .cache import Fetched, peek, read_through
+from .concurrency import in_background
 from .credits import MemberDetail, MemberPage, member_detail, member_page
 from .wix.client import WixClient
 from .wix.errors import WixError
 
 log = logging.getLogger(__name__)
 
-# Background loads are few and short; two threads keep a burst of page turns from piling up.
-_prefetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
 PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
 
 
@@ -82,4 +81,4 @@ def prefetch_member_page(
             except Exception:  # a head start only: the request renders the page itself anyway
                 log.exception("prefetch follow-up failed")
 
-    return _prefetcher.submit(load)
+    return in_background(load)

@@ -10,14 +10,17 @@ completed; **free to spend = balance − reserved**. Open draft credits are show
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
 
+from balances.concurrency import map_together, run_together
 from balances.secrets import SecretUnreadable
 from balances.stale_cache import Cached, read_through
 
@@ -31,8 +34,6 @@ KEEP_SECONDS = 24 * 3600
 CONTACT_SECONDS = 3600  # contact ids don't change; "no contact" is re-checked sooner
 NO_CONTACT_SECONDS = 600
 DEFINITIONS_SECONDS = 600
-
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="brevo")
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,17 @@ def _detail(source: Source, email: str) -> MemberLoyalty:
     if not summary.enrolled:
         return summary
     cid = contact_id(source, email)
-    jobs = [
-        (b, _pool.submit(source.client.lots, cid, b.definition.id), _pool.submit(source.client.history, cid, b.definition.id))
-        for b in summary.balances
+    # Flat: every balance's lots and history in one batch, read side by side.
+    calls: list[Callable[[], list[Lot] | list[LoyaltyTransaction]]] = [
+        partial(read, cid, b.definition.id) for b in summary.balances for read in (source.client.lots, source.client.history)
     ]
+    results = run_together(*calls, pool="brevo") if calls else ()
     return MemberLoyalty(
-        "enrolled", tuple(_with_activity(balance, lots.result(), history.result()) for balance, lots, history in jobs)
+        "enrolled",
+        tuple(
+            _with_activity(balance, cast(list[Lot], results[2 * i]), cast(list[LoyaltyTransaction], results[2 * i + 1]))
+            for i, balance in enumerate(summary.balances)
+        ),
     )
 
 
@@ -224,7 +230,7 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
         first = fetch(to_fetch[0])
         found[to_fetch[0]] = first
         if first.failure is None:
-            for email, result in zip(to_fetch[1:], _pool.map(fetch, to_fetch[1:]), strict=True):
+            for email, result in zip(to_fetch[1:], map_together(fetch, to_fetch[1:]), strict=True):
                 found[email] = result
         else:
             error = first.error

@@ -21,12 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import AuditEntry
-from .cache import invalidate
+from .cache import cache_lock, invalidate
 from .concurrency import run_together
 from .wix import errors, retry
 from .wix.client import WixClient
@@ -47,18 +46,11 @@ class PoolBusy(Exception):
 
 @contextmanager
 def pool_lock(pool_id: str) -> Iterator[None]:
-    """Serialize adjustments of one pool. `cache.add` is atomic in Redis and in local memory."""
-    key, token = f"adjust-lock:{pool_id}", uuid.uuid4().hex
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not cache.add(key, token, LOCK_SECONDS):
-        if time.monotonic() > deadline:
+    """Serialize adjustments of one pool across every process; PoolBusy if it stays taken too long."""
+    with cache_lock(f"adjust-lock:{pool_id}", hold_seconds=LOCK_SECONDS, wait_seconds=LOCK_WAIT_SECONDS, poll_seconds=0.02) as held:
+        if not held:
             raise PoolBusy(pool_id)
-        time.sleep(0.02)
-    try:
         yield
-    finally:
-        if cache.get(key) == token:  # never release a lock that expired and was taken by someone else
-            cache.delete(key)
 
 
 @dataclass(frozen=True)

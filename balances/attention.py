@@ -10,15 +10,17 @@ process scans at a time.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from django.core.cache import cache
 
+from .cache import cache_lock, lock_held
 from .catalog import get_catalog
+from .concurrency import run_detached
 from .credits import USABLE_STATUSES
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
@@ -108,7 +110,7 @@ def cached_report(fingerprint: str) -> AttentionReport | None:
 
 
 def scan_running(fingerprint: str) -> bool:
-    return cache.get(_report_key(fingerprint) + ":lock") is not None
+    return lock_held(_report_key(fingerprint) + ":lock")
 
 
 class _Calls:
@@ -212,21 +214,19 @@ def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[s
 
 def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport | None:
     """Scan and store the report, unless another process is scanning already (then return None)."""
-    lock = _report_key(fingerprint) + ":lock"
-    if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
-        return None
-    try:
-        report = scan(client, fingerprint, threshold)
-        cache.set(_report_key(fingerprint), report, timeout=None)
-        cache.delete(_report_key(fingerprint) + ":error")
-        return report
-    except WixError as error:
-        # The last good report stays; the page says why it is not newer.
-        cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
-        log.warning("attention scan failed: %s", error.message)
-        return None
-    finally:
-        cache.delete(lock)
+    with cache_lock(_report_key(fingerprint) + ":lock", hold_seconds=SCAN_LOCK_SECONDS) as held:
+        if not held:
+            return None
+        try:
+            report = scan(client, fingerprint, threshold)
+            cache.set(_report_key(fingerprint), report, timeout=None)
+            cache.delete(_report_key(fingerprint) + ":error")
+            return report
+        except WixError as error:
+            # The last good report stays; the page says why it is not newer.
+            cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
+            log.warning("attention scan failed: %s", error.message)
+            return None
 
 
 def last_error(fingerprint: str) -> str:
@@ -237,7 +237,7 @@ def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decima
     """Start a scan in a daemon thread when none is running; True if one is (now) running."""
     if scan_running(fingerprint):
         return True
-    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan", daemon=True).start()
+    run_detached(partial(_refresh_logged, client, fingerprint, threshold), name="attention-scan")
     return True
 
 

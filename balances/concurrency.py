@@ -86,3 +86,9 @@ def map_together(function: Callable[[T], U], items: Iterable[T], *, pool: PoolNa
 def in_background(call: Callable[[], None], *, pool: PoolName = "prefetch") -> Future[None]:
     """Start `call` without waiting for it (work nobody asked for yet, such as the next page)."""
     return _submit(pool, call)
+
+
+def run_detached(call: Callable[[], None], *, name: str) -> None:
+    """Long background work (a scan of the whole studio) on a daemon thread of its own, so it never
+    holds a pool's worker for minutes."""
+    threading.Thread(target=call, name=name, daemon=True).start()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import cast
@@ -20,9 +19,9 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 
+from balances.cache import Cached, cached_copy, read_through
 from balances.concurrency import map_together, run_together
 from balances.secrets import SecretUnreadable
-from balances.stale_cache import Cached, read_through
 
 from .client import BrevoLoyaltyClient
 from .errors import BrevoError, BrevoNotConfigured, BrevoNotEnrolled
@@ -72,7 +71,12 @@ class Source:
     client: BrevoLoyaltyClient
     fingerprint: str
 
-    def key(self, *parts) -> str:
+    @property
+    def scope(self) -> str:
+        """The read cache's scope: one Brevo account and program."""
+        return f"brevo:{self.fingerprint}"
+
+    def key(self, *parts: object) -> str:
         return ":".join(("brevo", self.fingerprint, *map(str, parts)))
 
 
@@ -163,31 +167,41 @@ def _describe(error: Exception) -> str:
     return getattr(error, "message", "") or "Brevo returned an error."
 
 
-def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty]:
+def _loyalty_read(
+    source: Source, key: str, load: Callable[[], MemberLoyalty], *, refresh: bool = False
+) -> Cached[MemberLoyalty | None]:
+    try:
+        return read_through(
+            source.scope,
+            key,
+            load,
+            fresh_seconds=FRESH_SECONDS,
+            keep_seconds=KEEP_SECONDS,
+            stale_on=(BrevoError,),
+            describe=_describe,
+            refresh=refresh,
+        )
+    except BrevoError as error:
+        return Cached.failed(_describe(error), type(error))
+
+
+def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty | None]:
     try:
         source = connect()
     except BrevoNotConfigured as error:
-        return Cached(None, None, error=error.message, failure=BrevoNotConfigured)
-    return read_through(
-        source.key("member", _email_key(email)),
-        lambda: _detail(source, email),
-        fresh_seconds=FRESH_SECONDS,
-        keep_seconds=KEEP_SECONDS,
-        errors=(BrevoError,),
-        describe=_describe,
-        refresh=refresh,
-    )
+        return Cached.failed(error.message, BrevoNotConfigured)
+    return _loyalty_read(source, f"member:{_email_key(email)}", lambda: _detail(source, email), refresh=refresh)
 
 
 @dataclass(frozen=True)
 class LoyaltyColumn:
     """The Brevo column of one member-list page."""
 
-    by_email: dict[str, Cached[MemberLoyalty]]
+    by_email: dict[str, Cached[MemberLoyalty | None]]
     error: str = ""
     not_loaded: int = 0  # members past the per-page lookup cap; they fill in on later views
 
-    def get(self, email: str) -> Cached[MemberLoyalty] | None:
+    def get(self, email: str) -> Cached[MemberLoyalty | None] | None:
         return self.by_email.get(email)
 
 
@@ -199,29 +213,22 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
         source = connect()
     except BrevoNotConfigured as error:
         return LoyaltyColumn({}, error=error.message)
-    found: dict[str, Cached[MemberLoyalty]] = {}
+    found: dict[str, Cached[MemberLoyalty | None]] = {}
     to_fetch: list[str] = []
     not_loaded = 0
     for email in dict.fromkeys(e for e in emails if e):
-        entry = cache.get(source.key("summary", _email_key(email)))
-        if entry and not _expired(entry):
-            found[email] = Cached(entry["value"], entry["at"])
+        copy = cached_copy(source.scope, _summary_key(email), MemberLoyalty, fresh_seconds=FRESH_SECONDS)
+        if copy is not None and not copy.stale:
+            found[email] = copy
         elif len(to_fetch) < settings.BREVO_LIST_LOOKUPS:
             to_fetch.append(email)
         else:
             not_loaded += 1
-            if entry:
-                found[email] = Cached(entry["value"], entry["at"], stale=True)
+            if copy is not None:
+                found[email] = copy
 
-    def fetch(email: str) -> Cached[MemberLoyalty]:
-        return read_through(
-            source.key("summary", _email_key(email)),
-            lambda: _summary(source, email),
-            fresh_seconds=FRESH_SECONDS,
-            keep_seconds=KEEP_SECONDS,
-            errors=(BrevoError,),
-            describe=_describe,
-        )
+    def fetch(email: str) -> Cached[MemberLoyalty | None]:
+        return _loyalty_read(source, _summary_key(email), lambda: _summary(source, email))
 
     error = ""
     if to_fetch:
@@ -239,5 +246,5 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
     return LoyaltyColumn(found, error=error, not_loaded=not_loaded)
 
 
-def _expired(entry: dict) -> bool:
-    return (datetime.now(UTC) - entry["at"]).total_seconds() >= FRESH_SECONDS
+def _summary_key(email: str) -> str:
+    return f"summary:{_email_key(email)}"

@@ -2,7 +2,7 @@
 
 They need every balance in the studio, so they are computed in the background — a thread started on
 demand or `manage.py scan_attention` — walking balances 100 at a time, spending at most half of the shared
-Wix call budget (`client.budget.bulk()`), so the desk keeps the rest. The result and its "as of" time
+Wix call budget (`client.budget.share(SCANS)`), so the desk keeps the rest. The result and its "as of" time
 live in Django's cache (Redis in production), so every process shows the same answer and only one
 process scans at a time.
 """
@@ -22,6 +22,7 @@ from .cache import cache_lock, lock_held
 from .catalog import get_catalog
 from .concurrency import run_detached
 from .credits import USABLE_STATUSES
+from .wix.budget import SCANS
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 from .wix.records import ZERO, Balance
@@ -132,7 +133,7 @@ class _Calls:
 
 def scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport:
     """Walk every balance (and the pools of plans without credits) and sort members into categories."""
-    with client.budget.bulk():  # every call below waits for room and leaves half the budget to people
+    with client.budget.share(SCANS):  # every call below waits for room and leaves half the budget to people
         return _scan(client, fingerprint, threshold)
 
 

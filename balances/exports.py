@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .credits import MemberCredits, member_page
+from .wix.budget import EXPORTS
 from .wix.client import MAX_PAGE, WixClient
 
 
@@ -15,7 +16,7 @@ def all_members(
 
     def fetch(**paging):
         # Each page on its own: the budget's context must not stay set across a yield to the server.
-        with client.budget.bulk():  # waits for room, leaves half of the budget to people
+        with client.budget.share(EXPORTS):  # waits for room, leaves half of the budget to people
             return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, **paging)
 
     first = fetch()

@@ -18,6 +18,7 @@ from django.conf import settings
 from .cache import Cached, peek, read_through
 from .concurrency import in_background
 from .credits import MemberDetail, MemberPage, member_detail, member_page
+from .wix.budget import PREFETCH
 from .wix.client import WixClient
 from .wix.errors import WixError, WixRateLimited, WixUnavailable
 
@@ -89,7 +90,7 @@ def prefetch_member_page(
 
     def load() -> None:
         # Never wait for budget, never take the last quarter of it: people come first.
-        with client.budget.background():
+        with client.budget.share(PREFETCH):
             try:
                 fetched = member_page_read(client, connection, **query)
             except WixError as error:  # a guess that failed costs nothing but the attempt

@@ -53,7 +53,7 @@ class AuditEntry(models.Model):
         default_permissions = ()
         permissions = [("allow_negative_balance", "Let an adjustment take credits below zero")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"
 
     @property

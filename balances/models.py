@@ -16,7 +16,7 @@ class StudioAccess(models.Model):
             ("manage_staff", "Manage staff accounts"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Credit Desk permissions"
 
 
@@ -34,7 +34,7 @@ class StudioPreferences(models.Model):
     class Meta:
         verbose_name_plural = "studio preferences"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Studio preferences"
 
     @classmethod
@@ -58,7 +58,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from django.conf import settings
 
@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
+
+
+class PageQuery(TypedDict):
+    search: str
+    status: str
+    offset: int
+    limit: int
+    cursor: str | None
 
 
 def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str | None) -> str:
@@ -43,7 +51,7 @@ def member_page_read(
     cursor: str | None = None,
     refresh: bool = False,
 ) -> Cached[MemberPage]:
-    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
     return _wix_read(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
 
 
@@ -76,12 +84,12 @@ def prefetch_member_page(
     limit: int = 25,
     cursor: str | None = None,
     then: Callable[[MemberPage], None] | None = None,
-) -> Future | None:
+) -> Future[None] | None:
     """Warm the cache with a page nobody asked for yet; skipped when it is cached or the budget is low.
     `then(page)` runs after a load, in the background too (the web side renders the page's rows ahead)."""
     if not settings.WIX_PREFETCH_NEXT_PAGE:
         return None
-    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
     if (
         peek(connection, _page_key(**query), fresh_seconds=settings.WIX_READ_CACHE_SECONDS)
         or client.budget.remaining() < PREFETCH_MIN_BUDGET

@@ -23,7 +23,7 @@ class BrevoConnection(SealedSecrets, models.Model):
     class Meta:
         verbose_name = "Brevo connection"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Brevo loyalty program {self.program_id}"
 
     def set_api_key(self, plaintext: str) -> None:

@@ -104,7 +104,7 @@ def _email_key(email: str) -> str:
 def contact_id(source: Source, email: str) -> int | None:
     key = source.key("contact", _email_key(email))
     cached = cache.get(key)
-    if cached is not None:
+    if isinstance(cached, int):
         return cached or None  # 0 marks "no such contact"
     found = source.client.find_contact_id(email) if email else None
     cache.set(key, found or 0, CONTACT_SECONDS if found else NO_CONTACT_SECONDS)
@@ -112,12 +112,9 @@ def contact_id(source: Source, email: str) -> int | None:
 
 
 def definitions(source: Source) -> list[BalanceDefinition]:
-    key = source.key("definitions")
-    found = cache.get(key)
-    if found is None:
-        found = source.client.definitions()
-        cache.set(key, found, DEFINITIONS_SECONDS)
-    return found
+    return read_through(
+        source.scope, "definitions", source.client.definitions, fresh_seconds=DEFINITIONS_SECONDS, keep_seconds=DEFINITIONS_SECONDS
+    ).value
 
 
 def _summary(source: Source, email: str) -> MemberLoyalty:
@@ -138,6 +135,8 @@ def _detail(source: Source, email: str) -> MemberLoyalty:
     if not summary.enrolled:
         return summary
     cid = contact_id(source, email)
+    if cid is None:  # enrolled means found a moment ago (the contact id is cached for an hour)
+        return summary
     # Flat: every balance's lots and history in one batch, read side by side.
     calls: list[Callable[[], list[Lot] | list[LoyaltyTransaction]]] = [
         partial(read, cid, b.definition.id) for b in summary.balances for read in (source.client.lots, source.client.history)
@@ -230,7 +229,7 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
     def fetch(email: str) -> Cached[MemberLoyalty | None]:
         return _loyalty_read(source, _summary_key(email), lambda: _summary(source, email))
 
-    error = ""
+    message = ""
     if to_fetch:
         # The first on its own: if Brevo is down, refuses the key or is out of budget, stop there
         # instead of spending the rest of the page's calls on the same answer.
@@ -240,10 +239,10 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
             for email, result in zip(to_fetch[1:], map_together(fetch, to_fetch[1:]), strict=True):
                 found[email] = result
         else:
-            error = first.error
+            message = first.error
             not_loaded += len(to_fetch) - 1
-    error = error or next((r.error for r in found.values() if r.error), "")
-    return LoyaltyColumn(found, error=error, not_loaded=not_loaded)
+    message = message or next((r.error for r in found.values() if r.error), "")
+    return LoyaltyColumn(found, error=message, not_loaded=not_loaded)
 
 
 def _summary_key(email: str) -> str:

@@ -84,7 +84,7 @@ class RateBudget:
 
     @property
     def per_minute(self) -> int:
-        return settings.WIX_CALLS_PER_MINUTE
+        return int(settings.WIX_CALLS_PER_MINUTE)
 
     def _key(self, second: int) -> str:
         return f"wix:budget:{self.name}:{second}"

@@ -32,7 +32,7 @@ class WixConnection(SealedSecrets, models.Model):
     class Meta:
         default_permissions = ()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Wix connection ({self.get_method_display()})"
 
     @classmethod

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 
 from django.core.cache import cache
 
@@ -23,9 +25,11 @@ from .catalog import get_catalog
 from .concurrency import run_detached
 from .credits import USABLE_STATUSES
 from .wix.budget import SCANS
-from .wix.client import MAX_PAGE, WixClient
+from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixError
-from .wix.records import ZERO, Balance
+from .wix.records import ZERO, Balance, Wire
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +111,8 @@ def _report_key(fingerprint: str) -> str:
 
 
 def cached_report(fingerprint: str) -> AttentionReport | None:
-    return cache.get(_report_key(fingerprint))
+    found = cache.get(_report_key(fingerprint))
+    return found if isinstance(found, AttentionReport) else None
 
 
 def scan_running(fingerprint: str) -> bool:
@@ -117,13 +122,13 @@ def scan_running(fingerprint: str) -> bool:
 class _Calls:
     """Counts the Wix calls a scan makes (the page shows it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.made = 0
 
-    def pages(self, query, **kwargs):
+    def pages(self, query: Callable[..., CursorPage[T]], *, filter: Wire | None = None) -> Iterator[T]:
         """Every item of a cursor query, one call per page of 100."""
         self.made += 1
-        page = query(limit=MAX_PAGE, **kwargs)
+        page = query(limit=MAX_PAGE, filter=filter)
         yield from page.items
         while page.next_cursor:
             self.made += 1

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from .cache import read_through
 from .wix.client import WixClient
-from .wix.records import parse_decimal
+from .wix.records import Wire, parse_decimal
 
 CATALOG_SECONDS = 600
 
@@ -41,7 +41,7 @@ class Catalog:
         return sorted(p.id for p in self.plans.values() if p.is_unlimited)
 
 
-def _plan_from_wire(data: dict) -> Plan:
+def _plan_from_wire(data: Wire) -> Plan:
     credit = (data.get("details") or {}).get("creditConfiguration")
     return Plan(
         id=data.get("id", ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .credits import MemberCredits, member_page
+from .credits import MemberCredits, MemberPage, member_page
 from .wix.budget import EXPORTS
 from .wix.client import MAX_PAGE, WixClient
 
@@ -14,14 +14,14 @@ def all_members(
 ) -> tuple[int | None, Iterator[MemberCredits]]:
     """The total (None when the filter walks cursors) and an iterator over every matching member."""
 
-    def fetch(**paging):
+    def fetch(offset: int = 0, cursor: str | None = None) -> MemberPage:
         # Each page on its own: the budget's context must not stay set across a yield to the server.
         with client.budget.share(EXPORTS):  # waits for room, leaves half of the budget to people
-            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, **paging)
+            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, offset=offset, cursor=cursor)
 
     first = fetch()
 
-    def rows():
+    def rows() -> Iterator[MemberCredits]:
         page = first
         while True:
             yield from page.rows

@@ -18,8 +18,8 @@ class CreditLookup:
     credits: MemberCredits
     as_of: datetime
 
-    def as_json(self) -> dict:
-        def text(value: Decimal | None):
+    def as_json(self) -> dict[str, object]:
+        def text(value: Decimal | None) -> str | None:
             return None if value is None else format(value.normalize(), "f")
 
         credits = self.credits

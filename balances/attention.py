@@ -24,6 +24,7 @@ from .cache import cache_lock, lock_held
 from .catalog import get_catalog
 from .concurrency import run_detached
 from .credits import USABLE_STATUSES
+from .formatting import credits_text
 from .wix.budget import SCANS
 from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixError
@@ -205,7 +206,7 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
 
 
 def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    return credits_text(value)
 
 
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:

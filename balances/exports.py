@@ -41,7 +41,7 @@ HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "
 class _Echo:
     """csv.writer's file: writerow() returns the line instead of storing it, so lines stream."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 

@@ -22,6 +22,7 @@ _DEFAULTS = {
     "allow_negative": False,
     "token_ttl": 14400,
     "idempotency_mode": "conflict",
+    "bearer_api_key": False,
 }
 
 
@@ -52,6 +53,8 @@ class Faults:
     - ``token_ttl``: lifetime in seconds of OAuth tokens issued from now on (default 14400).
     - ``idempotency_mode``: ``"conflict"`` (a reused idempotencyKey answers 409 ALREADY_EXECUTED with
       ``data.transactionId``) or ``"replay"`` (the original 200 body is returned again).
+    - ``bearer_api_key``: False = ``Authorization: Bearer <API key>`` is refused with 401 (Wix documents
+      the raw key only); True = accepted like the raw key. OAuth tokens work either way.
 
     Scripted one-shot faults: :meth:`script`.
     """

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import api, control
 from .auth import authenticate
-from .errors import WixError, application_error, not_found_path, status_error, system_error, validation_error
+from .errors import WixError, application_error, not_found_path, scripted_error, status_error, validation_error
 from .faults import Faults
 from .httpserver import LOOPBACK, LoopbackServer, QuietHandler
 from .log import RequestLog, RequestRecord
@@ -218,7 +218,7 @@ class _Handler(QuietHandler):
                     if scripted.retry_after is not None:
                         ra = scripted.retry_after
                         extra["Retry-After"] = ra if isinstance(ra, str) else str(int(-(-float(ra) // 1)))
-                    raise status_error(scripted.status, extra)
+                    raise scripted_error(scripted, extra)
             elif faults.roll_error():
                 fault = "error_rate"
                 raise status_error(int(faults.error_status or 503))
@@ -241,9 +241,17 @@ class _Handler(QuietHandler):
                         headers={"Retry-After": str(retry)},
                     )
                 req = api.Request(method, path, params, urllib.parse.parse_qs(qs, keep_blank_values=True), body, scopes)
+                if scripted is not None and scripted.kind == "apply_then_timeout" and scripted.apply_after > 0:
+                    log(0)  # Wix still working: the change lands apply_after seconds in, the answer later
+                    if sandbox._stopping.wait(scripted.apply_after):
+                        return self._reset_connection()
                 result = route.handler(sandbox.studio, faults, req)
                 if scripted is not None and scripted.kind == "apply_then_fail":
-                    raise system_error(503, "UNAVAILABLE: upstream error after the change was applied")
+                    raise scripted_error(scripted, message="UNAVAILABLE: upstream error after the change was applied")
+                if scripted is not None and scripted.kind == "apply_then_timeout":
+                    log(0)  # applied; the answer is held until after the client's timeout
+                    if sandbox._stopping.wait(max(0.0, scripted.hang - scripted.apply_after)):
+                        return self._reset_connection()
             status, payload = 200, result
         except WixError as e:
             status, payload = e.status, e.body

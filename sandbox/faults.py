@@ -25,6 +25,8 @@ _DEFAULTS = {
     "token_ttl": 14400,
     "idempotency_mode": "conflict",
     "bearer_api_key": False,
+    "strict_queries": True,
+    "members_total": True,
 }
 
 
@@ -61,6 +63,11 @@ class Faults:
       does not promise a transactionId) or ``"replay"`` (the original 200 body is returned again).
     - ``bearer_api_key``: False = ``Authorization: Bearer <API key>`` is refused with 401 (Wix documents
       the raw key only); True = accepted like the raw key. OAuth tokens work either way.
+    - ``strict_queries``: True = a filter or sort on a field, or an operator, that the official SDK's
+      query spec does not list for that entity answers 400 (``sandbox.specs``); False = anything goes.
+      ``$in``-style lists over 100 values answer 400 either way.
+    - ``members_total``: False = member queries leave ``total`` out of their paging metadata (and say
+      ``tooManyToCount: true``), as Wix may.
 
     Scripted one-shot faults: :meth:`script`.
     """

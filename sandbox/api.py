@@ -343,6 +343,9 @@ def _identification(value, field):
     return out or None
 
 
+READ_ONLY_DETAILS = ("reason", "effectiveDate", "item")
+
+
 def change_balance(studio, faults, req: Request, apply_only: bool = False):
     _require_manage(req)
     pid = req.params["id"]
@@ -376,13 +379,20 @@ def change_balance(studio, faults, req: Request, apply_only: bool = False):
     reason = td.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 256):
         raise validation_error("transactionDetails.reason", "must be at most 256 characters", "MAX_LENGTH")
+    instructing_party = _identification(body.get("instructingParty"), "instructingParty")
+    if not faults.keep_read_only_fields:
+        # Read-only in ChangeBalanceRequest's typings: accepted on the wire, not stored.
+        td = {k: v for k, v in td.items() if k not in READ_ONLY_DETAILS}
+        reason = None
+    if faults.instructing_party == "absent":
+        instructing_party = None
     return studio.change_balance(
         pid,
         op=op,
         value=value,
         idempotency_key=key,
         reason=reason,
-        instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
+        instructing_party=instructing_party,
         transaction_details=td,
         allow_negative=bool(faults.allow_negative),
         idempotency_mode=faults.idempotency_mode,
@@ -394,10 +404,11 @@ def revert_change(studio, faults, req: Request):
     tid = req.params["id"]
     _check_guid(tid, "transactionId")
     body = req.json_body()
+    instructing_party = _identification(body.get("instructingParty"), "instructingParty")
     return studio.revert_change(
         tid,
         idempotency_key=body.get("idempotencyKey") if isinstance(body.get("idempotencyKey"), str) else None,
-        instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
+        instructing_party=None if faults.instructing_party == "absent" else instructing_party,
     )
 
 

@@ -27,7 +27,10 @@ _DEFAULTS = {
     "bearer_api_key": False,
     "strict_queries": True,
     "members_total": True,
+    "keep_read_only_fields": False,
+    "instructing_party": "kept",
 }
+INSTRUCTING_PARTY_MODES = ("kept", "absent")
 
 
 @dataclasses.dataclass
@@ -68,6 +71,11 @@ class Faults:
       ``$in``-style lists over 100 values answer 400 either way.
     - ``members_total``: False = member queries leave ``total`` out of their paging metadata (and say
       ``tooManyToCount: true``), as Wix may.
+    - ``keep_read_only_fields``: False = Change Balance ignores ``transactionDetails.reason``,
+      ``.effectiveDate`` and ``.item`` (read-only in the SDK's request typings: Wix may keep none of
+      them; the transaction's effectiveDate is the time of the change); True = stored on the transaction.
+    - ``instructing_party``: ``"kept"`` = the request's ``instructingParty`` is stored on the transaction;
+      ``"absent"`` = transactions made through the API carry none (Wix's behaviour is unconfirmed).
 
     Scripted one-shot faults: :meth:`script`.
     """
@@ -98,6 +106,8 @@ class Faults:
                 raise ValueError(f"unknown fault field {k!r}")
             if k == "idempotency_mode" and v not in IDEMPOTENCY_MODES:
                 raise ValueError(f"idempotency_mode must be one of {IDEMPOTENCY_MODES}")
+            if k == "instructing_party" and v not in INSTRUCTING_PARTY_MODES:
+                raise ValueError(f"instructing_party must be one of {INSTRUCTING_PARTY_MODES}")
             if k == "rate_limit_per_minute" and v is not None:
                 v = int(v) or None
             setattr(self, k, v)

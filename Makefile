@@ -49,6 +49,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy sandbox
 
 clean:
 	rm -rf $(VENV) demo.sqlite3 db.sqlite3 staticfiles

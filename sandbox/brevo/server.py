@@ -68,8 +68,8 @@ def _str_param(query: dict, name: str, *, required: bool = False) -> str:
 
 
 def _page(items: list, query: dict) -> list:
-    limit = _int_param(query, "limit", default=50)
-    offset = _int_param(query, "offset", default=0)
+    limit = _int_param(query, "limit", default=50) or 0
+    offset = _int_param(query, "offset", default=0) or 0
     if limit < 1 or limit > 500 or offset < 0:
         raise BrevoError(400, "invalid_parameter", "limit must be 1-500 and offset 0 or more")
     return items[offset : offset + limit]

@@ -1,4 +1,4 @@
-"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (shared/brevo-and-ai-credits.md §1).
+"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (https://developers.brevo.com/reference).
 
 Served under `/v3` like https://api.brevo.com/v3: contact lookup by e-mail, the loyalty program's
 balance definitions (`version=active|draft`), subscription balances, active balances (lots) and

@@ -51,3 +51,14 @@ def test_manage_py_runsandbox_works_without_choosing_settings():
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_endpoint_families_can_add_control_endpoints(server, anon):
+    from sandbox import control
+
+    control.EXTRA["/_sandbox/echo"] = lambda sandbox, method, body: (200, {"method": method, "body": body})
+    try:
+        assert anon.post("/_sandbox/echo", json={"a": 1}).json() == {"method": "POST", "body": {"a": 1}}
+    finally:
+        del control.EXTRA["/_sandbox/echo"]
+    assert anon.post("/_sandbox/echo", json={}).status_code == 404

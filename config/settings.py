@@ -40,8 +40,9 @@ INSTALLED_APPS = [
     "members",
     "studio",
     "api",
-    "sandbox",
 ]
+# The emulators (`sandbox`) and the demo that wires them to our models are installed only by
+# config.demo.settings (`make demo`, the tests), never here.
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -19,6 +19,7 @@ import httpx
 from . import errors, retry
 from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
+from .bookings_records import BOOKINGS_APP_ID, PLANS_NAMESPACE, Booking, CalendarEvent, EligibleBenefit, PoolItem, TimeSlot
 from .breaker import CircuitBreaker
 from .budget import RateBudget
 from .records import Balance, Member, Pool, Transaction, Wire
@@ -39,6 +40,13 @@ class CursorPage(Generic[T]):
 @dataclass(frozen=True)
 class MemberResults:
     members: list[Member]
+    offset: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BookingResults:
+    bookings: list[Booking]
     offset: int
     total: int
 
@@ -77,7 +85,7 @@ class WixClient:
     # --- transport ---------------------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
@@ -95,7 +103,7 @@ class WixClient:
         return data
 
     def _send_once(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
@@ -283,11 +291,112 @@ class WixClient:
             cursor=cursor,
         )
 
+    # --- bookings (docs/wix.md#bookings) -----------------------------------------------------------
+
+    def get_site_time_zone(self) -> str:
+        """The studio's IANA time zone (Site Properties); every session's local time is in it."""
+        data = self._send("GET", "/site-properties/v4/properties", params={"fields": "timeZone"})
+        return str((data.get("properties") or {}).get("timeZone") or "")
+
+    def list_event_time_slots(
+        self, *, from_local: str = "", to_local: str = "", time_zone: str = "", cursor: str | None = None, limit: int = 1000
+    ) -> CursorPage[TimeSlot]:
+        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times)."""
+        body: Wire = {"cursorPaging": {"limit": limit, **({"cursor": cursor} if cursor else {})}}
+        if not cursor:
+            body.update(fromLocalDate=from_local, toLocalDate=to_local, includeNonBookable=True)
+            if time_zone:
+                body["timeZone"] = time_zone
+        data = self._send("POST", "/_api/service-availability/v2/time-slots/event", json=body)
+        return _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+
+    def query_calendar_events(
+        self,
+        *,
+        from_local: str = "",
+        to_local: str = "",
+        time_zone: str = "",
+        filter: Wire | None = None,
+        cursor: str | None = None,
+        limit: int = MAX_PAGE,
+    ) -> CursorPage[CalendarEvent]:
+        """Calendar V3 events (sessions of every kind, with their staff) starting in [from_local, to_local)."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        body: Wire = {"query": {"cursorPaging": paging}}
+        if not cursor:
+            body.update(fromLocalDate=from_local, toLocalDate=to_local)
+            if time_zone:
+                body["timeZone"] = time_zone
+            if filter:
+                body["query"]["filter"] = filter
+        data = self._send("POST", "/calendar/v3/events/query", json=body)
+        return _paged(data, "events", "pagingMetadata", CalendarEvent.from_wire)
+
+    def query_extended_bookings(self, *, filter: Wire, sort: list[Wire], offset: int = 0, limit: int = MAX_PAGE) -> BookingResults:
+        """Bookings with their attendance. Offset paging (the Reader offers it beside cursors), so once the
+        first page has told the total, the other pages can be asked for side by side."""
+        body: Wire = {
+            "query": {"filter": filter, "sort": sort, "paging": {"limit": min(limit, MAX_PAGE), "offset": offset}},
+            "withBookingAttendanceInfo": True,
+        }
+        data = self._send("POST", "/_api/bookings-reader/v2/extended-bookings/query", json=body)
+        meta = data.get("pagingMetadata") or {}
+        bookings = [Booking.from_wire(b) for b in data.get("extendedBookings") or []]
+        return BookingResults(bookings, int(meta.get("offset") or offset), int(meta.get("total") or len(bookings)))
+
+    def query_pool_items(self, *, filter: Wire | None = None, cursor: str | None = None, limit: int = 1000) -> CursorPage[PoolItem]:
+        """Which pools can pay for which items, with each pool, its free credits and the benefit's price."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        query: Wire = {"cursorPaging": paging}
+        if filter and not cursor:
+            query["filter"] = filter
+        body: Wire = {"query": query, "fields": ["POOL", "BALANCE", "BENEFIT"]}
+        data = self._send("POST", "/benefit-programs/v1/pool-items/query", json=body)
+        return _paged(data, "poolItems", "metadata", PoolItem.from_wire)
+
+    def list_balances(self, pool_ids: list[str]) -> list[Balance]:
+        """The balances of up to 100 pools by ID (List Balances), every page."""
+        found: list[Balance] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"cursorPaging.limit": str(MAX_PAGE)}
+            if cursor:
+                params["cursorPaging.cursor"] = cursor
+            else:
+                params["poolIds"] = pool_ids[:MAX_PAGE]
+            page = _paged(
+                self._send("GET", "/benefit-programs/v1/balances", params=params), "balances", "metadata", Balance.from_wire
+            )
+            found.extend(page.items)
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
+    def eligible_pools(self, *, service_id: str, member_id: str, count: int = 1) -> list[EligibleBenefit]:
+        """The member's pools that could pay for `count` sessions of a Bookings service right now."""
+        body: Wire = {
+            "itemReference": {"externalId": service_id, "providerAppId": BOOKINGS_APP_ID, "category": ""},
+            "count": count,
+            "beneficiary": {"memberId": member_id},
+            "namespace": PLANS_NAMESPACE,
+        }
+        data = self._send("POST", "/benefit-programs/v1/pools/eligible-pools", json=body)
+        return [EligibleBenefit.from_wire(b) for b in data.get("eligibleBenefits") or []]
+
     # --- account ---------------------------------------------------------------------------------
 
     def get_ai_credits(self) -> AiCredits:
         """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
         return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", json={}))
+
+
+def _paged(data: Wire, key: str, meta_key: str, parse: Callable[[Wire], T]) -> CursorPage[T]:
+    """A cursor page; Bookings APIs keep their paging facts under `pagingMetadata`, Benefit Programs under
+    `metadata`. There is no next page when `hasNext` is false or the next cursor is empty."""
+    meta = data.get(meta_key) or {}
+    cursors = meta.get("cursors") or {}
+    next_cursor = cursors.get("next") if meta.get("hasNext") is not False else None
+    return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -1,7 +1,8 @@
 """Needs attention: whole-studio answers (who is low, out, paused, renewing, over the rollover cap).
 
-They need every balance in the studio, so they are computed in the background — a thread started on
-demand or `manage.py scan_attention` — walking balances 100 at a time, spending at most half of the shared
+They need every balance in the studio, so they are computed in the background by `manage.py worker`
+(the `attention-scan` job in balances/tasks.py: every 10 minutes, and queued on demand by the page when
+the report is missing or old) — walking balances 100 at a time, spending at most half of the shared
 Wix call budget (`client.budget.bulk()`), so the desk keeps the rest. The result and its "as of" time
 live in Django's cache (Redis in production), so every process shows the same answer and only one
 process scans at a time.
@@ -10,7 +11,6 @@ process scans at a time.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +108,9 @@ def cached_report(fingerprint: str) -> AttentionReport | None:
 
 
 def scan_running(fingerprint: str) -> bool:
-    return cache.get(_report_key(fingerprint) + ":lock") is not None
+    """A scan is running, or queued for the worker and not yet started."""
+    found = cache.get_many([_report_key(fingerprint) + ":lock", _report_key(fingerprint) + ":queued"])
+    return bool(found)
 
 
 class _Calls:
@@ -215,6 +217,7 @@ def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> Attentio
     lock = _report_key(fingerprint) + ":lock"
     if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
         return None
+    cache.delete(_report_key(fingerprint) + ":queued")  # a request from now on queues a newer scan
     try:
         report = scan(client, fingerprint, threshold)
         cache.set(_report_key(fingerprint), report, timeout=None)
@@ -233,19 +236,17 @@ def last_error(fingerprint: str) -> str:
     return cache.get(_report_key(fingerprint) + ":error") or ""
 
 
-def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decimal) -> bool:
-    """Start a scan in a daemon thread when none is running; True if one is (now) running."""
+def request_scan(fingerprint: str) -> bool:
+    """Queue a scan for the worker unless one is running or queued already; True if one is (now) on its way."""
     if scan_running(fingerprint):
         return True
-    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan", daemon=True).start()
+    # Polling pages ask every 2 s: only the first request in a while queues a task. If the worker is down,
+    # the mark expires and the next request queues again.
+    if cache.add(_report_key(fingerprint) + ":queued", datetime.now(UTC).isoformat(), timeout=REFRESH_AFTER_SECONDS):
+        from .tasks import scan_attention  # tasks imports this module
+
+        scan_attention.enqueue()
     return True
-
-
-def _refresh_logged(client: WixClient, fingerprint: str, threshold: Decimal) -> None:
-    try:
-        refresh(client, fingerprint, threshold)
-    except Exception:  # a background thread has nobody to raise to
-        log.exception("attention scan crashed")
 
 
 def needs_refresh(report: AttentionReport | None, threshold: Decimal) -> bool:

@@ -10,12 +10,12 @@ from balances.attention import (
     cached_report,
     last_error,
     needs_refresh,
-    refresh_in_background,
+    request_scan,
     scan_running,
 )
 from balances.models import StudioPreferences
 from balances.roles import requires
-from balances.wix.connection import connection_fingerprint, current_auth, get_client
+from balances.wix.connection import connection_fingerprint, current_auth
 from balances.wix.errors import WixError
 
 from .threshold import PERMISSION, threshold_form
@@ -23,7 +23,7 @@ from .views import _partial
 
 
 def _report_context():
-    """The cached report, starting a background scan when it is missing or old."""
+    """The cached report, queueing a scan for the worker when it is missing or old."""
     threshold = StudioPreferences.current().low_credit_threshold
     try:
         fingerprint = connection_fingerprint(current_auth())
@@ -31,7 +31,7 @@ def _report_context():
         return {"error": error.message, "report": None, "scanning": False, "threshold": threshold}
     report = cached_report(fingerprint)
     if needs_refresh(report, threshold):
-        refresh_in_background(get_client(), fingerprint, threshold)
+        request_scan(fingerprint)
     return {
         "report": report,
         "threshold": threshold,

@@ -162,7 +162,9 @@ class Scheduler:
             claimed = self._claim(job, now)
             if claimed:
                 period, attempt = claimed
-                thread = threading.Thread(target=self._run, args=(job, period, attempt), name=f"job-{job.name}", daemon=True)
+                thread = threading.Thread(
+                    target=self._run_in_thread, args=(job, period, attempt), name=f"job-{job.name}", daemon=True
+                )
                 with self.lock:
                     self.running[job.name] = thread
                 thread.start()
@@ -228,6 +230,11 @@ class Scheduler:
         finally:
             with self.lock:
                 self.running.pop(job.name, None)
+
+    def _run_in_thread(self, job: ScheduledJob, period: datetime, attempt: int) -> None:
+        try:
+            self._run(job, period, attempt)
+        finally:
             connection.close()  # this thread's own connection
 
     def beat(self) -> None:

@@ -179,7 +179,8 @@ def worker_db(tmp_path_factory):
 
         def query(sql):
             with psycopg.connect(db_url) as conn:
-                return conn.execute(sql.replace("?", "%s")).fetchall()
+                cursor = conn.execute(sql)
+                return cursor.fetchall() if cursor.description else []
 
     else:
         path = tmp_path_factory.mktemp("workers") / "workers.sqlite3"

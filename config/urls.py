@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from balances.health import healthz
 from balances.staff import LoginForm
+from jobs.views import jobs_page
 from members.attention import home
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("staff/", include("balances.staff")),
     path("ai-credits/", include("balances.ai.urls")),
     path("brevo/", include("balances.brevo.urls")),
+    # The owner's Jobs page (issue 12); to be re-homed into the studio/ app with the other owner pages.
+    path("studio/jobs/", jobs_page, name="jobs"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

@@ -214,10 +214,12 @@ def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[s
 
 def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport | None:
     """Scan and store the report, unless another process is scanning already (then return None)."""
+    # The queued request is served by this scan, or by the one holding the lock: from now on a page that
+    # finds the report old queues a newer one.
+    cache.delete(_report_key(fingerprint) + ":queued")
     lock = _report_key(fingerprint) + ":lock"
     if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
         return None
-    cache.delete(_report_key(fingerprint) + ":queued")  # a request from now on queues a newer scan
     try:
         report = scan(client, fingerprint, threshold)
         cache.set(_report_key(fingerprint), report, timeout=None)

@@ -15,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -310,3 +311,16 @@ def test_two_workers_started_together_run_each_period_once(worker_db, tmp_path):
     rows = query("SELECT period, state FROM jobs_jobrun WHERE job = 'test-job'")
     assert len(rows) == len(start_periods) and {state for _, state in rows} <= {"succeeded", "running"}
     assert all(p.returncode == 0 for p in workers), outputs  # SIGTERM: finished the running job, then stopped
+
+
+@pytest.mark.django_db
+def test_a_queued_scan_that_finds_one_running_clears_its_mark_so_the_page_stops_waiting(fresh_wix, settings):
+    from django.core.cache import cache
+
+    fingerprint = connection_fingerprint(current_auth())
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # queued, not run
+    assert attention.request_scan(fingerprint) and attention.scan_running(fingerprint)  # queued
+    cache.set(f"attention:{fingerprint}:lock", "held by the scheduled scan")
+    assert attention.refresh(None, fingerprint, Decimal("1")) is None  # the queued task, skipped
+    cache.delete(f"attention:{fingerprint}:lock")  # the scheduled scan ends
+    assert not attention.scan_running(fingerprint)

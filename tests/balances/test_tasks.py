@@ -261,6 +261,7 @@ def _stop(*procs):
 def _reset(query):
     query("DELETE FROM jobs_jobrun")
     query("DELETE FROM jobs_joblease")
+    query("DELETE FROM django_tasks_database_dbtaskresult")
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_doubles_nothing(worker_db, tmp_path):
@@ -324,3 +325,34 @@ def test_a_queued_scan_that_finds_one_running_clears_its_mark_so_the_page_stops_
     assert attention.refresh(None, fingerprint, Decimal("1")) is None  # the queued task, skipped
     cache.delete(f"attention:{fingerprint}:lock")  # the scheduled scan ends
     assert not attention.scan_running(fingerprint)
+
+
+def test_a_queued_task_whose_worker_is_killed_is_run_again_by_another_worker(worker_db, tmp_path):
+    db_url, query = worker_db
+    _reset(query)
+    effects = tmp_path / "effects.jsonl"
+    env = _env(db_url, effects, TEST_JOB_EVERY="3600", QUEUED_JOB_SECONDS="3")
+    enqueue = "from tests.balances.worker_jobs import queued_job; print(queued_job.enqueue().id)"
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", enqueue], env=env, cwd=ROOT, check=True, capture_output=True)
+
+    def queued(event):
+        return [e for e in _events(effects) if e["event"] == event]
+
+    first = _worker(env, "first")
+    try:
+        _wait_for(lambda: queued("queued-start"), 60, "the first worker to start the task")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        second = _worker(env, "second")
+        try:
+            _wait_for(lambda: queued("queued-effect"), 60, "the task to run again")
+        finally:
+            out = _stop(second)[0]
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert [e["pid"] for e in queued("queued-start")] == [first.pid, second.pid], out
+    assert [e["pid"] for e in queued("queued-effect")] == [second.pid]
+    [(status, worker_ids)] = query("SELECT status, worker_ids FROM django_tasks_database_dbtaskresult")
+    worker_ids = json.loads(worker_ids) if isinstance(worker_ids, str) else worker_ids
+    assert (status, worker_ids) == ("SUCCESSFUL", ["first", "second"])

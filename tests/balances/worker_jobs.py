@@ -12,7 +12,8 @@ from jobs.schedule import current_period, every
 
 
 def note(event: str) -> None:
-    line = json.dumps({"event": event, "pid": os.getpid(), "period": current_period().isoformat()}) + "\n"
+    period = current_period()
+    line = json.dumps({"event": event, "pid": os.getpid(), "period": period.isoformat() if period else None}) + "\n"
     fd = os.open(os.environ["JOB_EFFECT_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
         os.write(fd, line.encode())
@@ -26,4 +27,13 @@ def test_job() -> str:
     note("start")
     time.sleep(float(os.environ.get("TEST_JOB_SECONDS", "0")))  # a SIGKILL lands here, before the effect
     note("effect")
+    return "done"
+
+
+@task()
+def queued_job() -> str:
+    """Queued (not scheduled): `queued_job.enqueue()`."""
+    note("queued-start")
+    time.sleep(float(os.environ.get("QUEUED_JOB_SECONDS", "0")))
+    note("queued-effect")
     return "done"

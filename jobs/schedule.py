@@ -40,12 +40,13 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time as time_module
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -195,41 +196,32 @@ class Scheduler:
         return period, 1
 
     def _run(self, job: ScheduledJob, period: datetime, attempt: int) -> None:
-        started = timezone.now()
-        JobRun.objects.update_or_create(
-            job=job.name,
-            period=period,
-            defaults={
-                "state": JobRun.RUNNING,
-                "worker": self.worker_id,
-                "attempt": attempt,
-                "started_at": started,
-                "finished_at": None,
-            },
-        )
-        token = _period.set(period)
         try:
-            result = job.task.call()
-            state, outcome = JobRun.SUCCEEDED, "" if result is None else str(result)
-        except Exception as error:  # recorded on the run and shown to the owner; the next period tries again
-            log.exception("job %s failed", job.name)
-            state, outcome = JobRun.FAILED, f"{type(error).__name__}: {error}"
-        finally:
-            _period.reset(token)
-        try:
-            # One transaction: the period is finished and the lease freed together, or neither.
-            with transaction.atomic():
-                JobRun.objects.filter(job=job.name, period=period).update(
-                    state=state, finished_at=timezone.now(), outcome=outcome[:2000]
-                )
-                freed = JobLease.objects.filter(name=job.name, holder=self.worker_id).update(
-                    holder="", lease_until=None, done_period=period
-                )
-            if not freed:
+            fields = {"state": JobRun.RUNNING, "worker": self.worker_id, "attempt": attempt, "started_at": timezone.now()}
+            _retrying(lambda: _upsert(JobRun, {"job": job.name, "period": period}, {**fields, "finished_at": None, "outcome": ""}))
+            token = _period.set(period)
+            try:
+                result = job.task.call()
+                state, outcome = JobRun.SUCCEEDED, "" if result is None else str(result)
+            except Exception as error:  # recorded on the run and shown to the owner; the next period tries again
+                log.exception("job %s failed", job.name)
+                state, outcome = JobRun.FAILED, f"{type(error).__name__}: {error}"
+            finally:
+                _period.reset(token)
+            # Retried (the heartbeat keeps our lease meanwhile): giving up here would run the period again.
+            if not _retrying(lambda: self._finish(job, period, state, outcome)):
                 log.error("job %s: lost its lease while running (stalled longer than the lease?)", job.name)
         finally:
             with self.lock:
                 self.running.pop(job.name, None)
+
+    def _finish(self, job: ScheduledJob, period: datetime, state: str, outcome: str) -> int:
+        # One transaction: the period is finished and the lease freed together, or neither.
+        with transaction.atomic():
+            run = JobRun.objects.filter(job=job.name, period=period)
+            run.update(state=state, finished_at=timezone.now(), outcome=outcome[:2000])
+            mine = JobLease.objects.filter(name=job.name, holder=self.worker_id)
+            return mine.update(holder="", lease_until=None, done_period=period)
 
     def _run_in_thread(self, job: ScheduledJob, period: datetime, attempt: int) -> None:
         try:
@@ -246,11 +238,34 @@ class Scheduler:
             JobLease.objects.filter(name__in=held, holder=self.worker_id).update(
                 lease_until=now + timedelta(seconds=lease_seconds())
             )
-        WorkerBeat.objects.update_or_create(worker_id=self.worker_id, defaults={"beat_at": now})
+        _upsert(WorkerBeat, {"worker_id": self.worker_id}, {"beat_at": now})
 
     def busy(self) -> bool:
         with self.lock:
             return bool(self.running)
+
+
+def _upsert(model, keys: dict, values: dict) -> None:
+    """UPDATE, else INSERT: unlike update_or_create's SELECT-then-write transaction, each statement takes
+    SQLite's write lock directly (waiting for it), so concurrent workers never see "database is locked"."""
+    if not model.objects.filter(**keys).update(**values):
+        try:
+            model.objects.create(**keys, **values)
+        except IntegrityError:  # created by someone else meanwhile
+            model.objects.filter(**keys).update(**values)
+
+
+def _retrying(write, attempts: int = 20):
+    """A write that must happen (a run's outcome): retried while the database is busy or briefly away."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            log.warning("database busy; retrying", exc_info=True)
+            connection.close()
+            time_module.sleep(min(0.1 * 2**attempt, 2.0))
 
 
 def requeue_orphans(now: datetime | None = None) -> int:

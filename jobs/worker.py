@@ -61,16 +61,25 @@ class Worker:
         self.queue.running = False
         deadline = time.monotonic() + grace
         while self.scheduler.busy() and time.monotonic() < deadline:
-            self.scheduler.beat()
+            try:
+                self.scheduler.beat()
+            except Exception:  # keep waiting for the job; the next beat tries again
+                log.exception("heartbeat failed")
             time.sleep(min(beat_every, 1.0))
         queue_thread.join(max(deadline - time.monotonic(), 0))
         connection.close()
 
     def _run_queue(self) -> None:
-        try:
-            self.queue.run()
-        finally:
-            connection.close()
+        """django-tasks-db's runner loop; restarted if the database fails under it, so the queue is never
+        left unserved while the scheduler goes on."""
+        while self.queue.running:
+            try:
+                self.queue.run()
+            except Exception:
+                log.exception("task queue runner failed; restarting it")
+                time.sleep(self.tick)
+            finally:
+                connection.close()
 
 
 def start_in_thread(tick: float = 1.0) -> threading.Event:

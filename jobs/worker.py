@@ -48,13 +48,17 @@ class Worker:
         last_beat = 0.0
         while not stop.is_set():
             close_old_connections()
-            try:
-                if time.monotonic() - last_beat >= beat_every:
+            # Separately: a failed heartbeat must not also skip starting due jobs (and vice versa).
+            if time.monotonic() - last_beat >= beat_every:
+                try:
                     self.scheduler.beat()
                     requeue_orphans()
                     last_beat = time.monotonic()
+                except Exception:  # a database hiccup must not end the worker; the next beat tries again
+                    log.exception("heartbeat failed")
+            try:
                 self.scheduler.tick()
-            except Exception:  # a database hiccup must not end the worker; the next tick tries again
+            except Exception:
                 log.exception("scheduler tick failed")
             stop.wait(self.tick)
         # Stop taking work; keep the leases of jobs still running alive until they end (or the grace runs out).

@@ -262,6 +262,7 @@ def _reset(query):
     query("DELETE FROM jobs_jobrun")
     query("DELETE FROM jobs_joblease")
     query("DELETE FROM django_tasks_database_dbtaskresult")
+    query("DELETE FROM jobs_workerbeat")
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_doubles_nothing(worker_db, tmp_path):
@@ -302,6 +303,9 @@ def test_two_workers_started_together_run_each_period_once(worker_db, tmp_path):
     env = _env(db_url, effects, TEST_JOB_EVERY="1", TEST_JOB_SECONDS="0.1")
     workers = [_worker(env, "one"), _worker(env, "two")]
     try:
+        # Both up (each beats at once), so both compete for every period and SIGTERM finds its handler.
+        beats = "SELECT count(*) FROM jobs_workerbeat WHERE worker_id IN ('one', 'two')"
+        _wait_for(lambda: query(beats)[0][0] == 2, 60, "both workers to start")
         _wait_for(lambda: len({e["period"] for e in _events(effects)}) >= 6, 90, "six periods")
     finally:
         outputs = _stop(*workers)

@@ -1,5 +1,7 @@
 from django.db import models
 
+from balances import roles
+
 
 class StudioAccess(models.Model):
     """Holds Credit Desk's permissions; no table. Roles are the groups "Owner" and "Front desk"."""
@@ -7,16 +9,16 @@ class StudioAccess(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = [
-            ("view_members", "Look up members and their credits"),
-            ("adjust_credits", "Adjust members' credits"),
-            ("export_members", "Export member lists"),
-            ("view_audit", "See the audit log"),
-            ("manage_connection", "Change the Wix connection"),
-            ("manage_staff", "Manage staff accounts"),
-        ]
+        permissions = roles.meta_permissions(
+            roles.VIEW_MEMBERS,
+            roles.ADJUST_CREDITS,
+            roles.EXPORT_MEMBERS,
+            roles.VIEW_AUDIT,
+            roles.MANAGE_CONNECTION,
+            roles.MANAGE_STAFF,
+        )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Credit Desk permissions"
 
 
@@ -34,7 +36,7 @@ class StudioPreferences(models.Model):
     class Meta:
         verbose_name_plural = "studio preferences"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Studio preferences"
 
     @classmethod
@@ -58,7 +60,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property

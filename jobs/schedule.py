@@ -41,19 +41,23 @@ import contextvars
 import logging
 import threading
 import time as time_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks.base import Task
 
 from .models import JobLease, JobRun, WorkerBeat
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # every-N periods are aligned to this, identically on every machine
 
 
@@ -105,14 +109,14 @@ class ScheduledJob:
     name: str
     title: str
     schedule: Every | Daily
-    task: object  # a django_tasks Task
+    task: Task[[], Any]
 
 
 JOBS: dict[str, ScheduledJob] = {}
 
 
-def _register(schedule, title: str, name: str | None):
-    def decorate(task):
+def _register(schedule: Every | Daily, title: str, name: str | None) -> Callable[[Task[[], T]], Task[[], T]]:
+    def decorate(task: Task[[], T]) -> Task[[], T]:
         job_name = name or task.name
         if job_name in JOBS and JOBS[job_name].task.module_path != task.module_path:
             raise ValueError(f"two scheduled jobs are called {job_name!r}")
@@ -122,7 +126,7 @@ def _register(schedule, title: str, name: str | None):
     return decorate
 
 
-def every(*, seconds: int = 0, minutes: int = 0, title: str = "", name: str | None = None):
+def every(*, seconds: int = 0, minutes: int = 0, title: str = "", name: str | None = None) -> Callable[[Task[[], T]], Task[[], T]]:
     """Run a task once per `seconds`/`minutes` period (periods are the same on every machine)."""
     total = seconds + 60 * minutes
     if total < 1:
@@ -130,7 +134,7 @@ def every(*, seconds: int = 0, minutes: int = 0, title: str = "", name: str | No
     return _register(Every(total), title, name)
 
 
-def daily(*, at: str, title: str = "", name: str | None = None):
+def daily(*, at: str, title: str = "", name: str | None = None) -> Callable[[Task[[], T]], Task[[], T]]:
     """Run a task once a day at `at` ("HH:MM") in the studio's time zone (settings.TIME_ZONE)."""
     return _register(Daily(time.fromisoformat(at)), title, name)
 
@@ -187,6 +191,7 @@ class Scheduler:
             if not same.update(holder=self.worker_id, lease_until=until, attempt=F("attempt") + 1):
                 return None
             log.warning("job %s: worker %s died while running it; running it again", job.name, lease.holder)
+            assert lease.period is not None  # a holder always set the period it claimed
             return lease.period, lease.attempt + 1
         period = job.schedule.period(now)
         if lease.done_period is not None and lease.done_period >= period:

@@ -22,9 +22,10 @@ class AuditEntry(models.Model):
         ADJUST = "adjust", "Add/remove"
         SET = "set", "Set exact"
         UNDO = "undo", "Undo"
+        CHECKIN = "checkin", "Check-in"  # attendance set through Wix Bookings (balances/checkin.py)
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"  # written before the call; stays so only if we died mid-way
+        PENDING = "pending", "Pending"  # written before the call; stays so only if we died (or lost the database) mid-way
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"  # a rule (ours or Wix's) said no; nothing changed
         CONFLICT = "conflict", "Conflict"  # the balance moved since the form was shown; nothing changed
@@ -33,6 +34,11 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the last attempt went out to Wix. Set (and committed) before the call: from then on the change
+    # may have reached Wix, and only a definite answer from Wix may settle the row.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # When Resolve last settled the row from Wix's ledger ("not applied" is re-checked for a while after).
+    resolved_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the account is deleted
     member_id = models.CharField(max_length=64, db_index=True)
@@ -51,6 +57,13 @@ class AuditEntry(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
     message = models.CharField(max_length=500, blank=True)
     transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Check-in rows (kind CHECKIN): the booking, the session (event ID), what was set and what the page showed
+    # before. `pool_id` is empty: checking in never touches credits from our side.
+    booking_id = models.CharField(max_length=64, blank=True, db_index=True)
+    event_id = models.CharField(max_length=250, blank=True)
+    attendance = models.CharField(max_length=16, blank=True)  # ATTENDED | NOT_ATTENDED
+    attendance_before = models.CharField(max_length=16, blank=True)
+    attendees = models.PositiveIntegerField(null=True, blank=True)
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undos")
 
     class Meta:
@@ -69,7 +82,12 @@ class AuditEntry(models.Model):
         return any(u.outcome in live for u in self.undos.all())
 
     @property
+    def open(self) -> bool:
+        """Wix's answer was lost or never recorded: Resolve settles it from Wix's transactions."""
+        return self.outcome in (self.Outcome.UNKNOWN, self.Outcome.PENDING)
+
+    @property
     def undoable(self) -> bool:
         return (
-            self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone
+            self.kind not in (self.Kind.UNDO, self.Kind.CHECKIN) and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone
         )

@@ -261,3 +261,58 @@ class EligibleBenefit:
             benefit_key=str(data.get("benefitKey") or ""),
             price=parse_decimal(data.get("price")),
         )
+
+
+ATTENDANCE_STATUSES = ("NOT_SET", "ATTENDED", "NOT_ATTENDED")
+MAX_BULK_ATTENDANCE = 8  # Bulk Set Attendance takes at most 8 items a call
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """One booking's attendance at one session (Set/Query Attendance)."""
+
+    id: str
+    booking_id: str
+    event_id: str
+    status: str  # NOT_SET | ATTENDED | NOT_ATTENDED
+    number_of_attendees: int
+
+    @classmethod
+    def from_wire(cls, data: Wire) -> Attendance:
+        return cls(
+            id=str(data.get("id") or ""),
+            booking_id=str(data.get("bookingId") or ""),
+            event_id=str(data.get("eventId") or data.get("sessionId") or ""),
+            status=str(data.get("status") or "NOT_SET"),
+            number_of_attendees=int(data.get("numberOfAttendees") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class AttendanceSet:
+    """What to set for one booking at one session."""
+
+    booking_id: str
+    event_id: str
+    status: str
+    number_of_attendees: int
+
+    def to_wire(self) -> Wire:
+        return {
+            "bookingId": self.booking_id,
+            "eventId": self.event_id,
+            "sessionId": self.event_id,
+            "status": self.status,
+            "numberOfAttendees": self.number_of_attendees,
+        }
+
+
+@dataclass(frozen=True)
+class BulkAttendanceItem:
+    """One item of a Bulk Set Attendance answer, in the order sent."""
+
+    booking_id: str
+    success: bool
+    error_code: str
+    error_description: str
+    attendance: Attendance | None

@@ -19,7 +19,19 @@ import httpx
 from . import errors, retry
 from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
-from .bookings_records import BOOKINGS_APP_ID, PLANS_NAMESPACE, Booking, CalendarEvent, EligibleBenefit, PoolItem, TimeSlot
+from .bookings_records import (
+    BOOKINGS_APP_ID,
+    MAX_BULK_ATTENDANCE,
+    PLANS_NAMESPACE,
+    Attendance,
+    AttendanceSet,
+    Booking,
+    BulkAttendanceItem,
+    CalendarEvent,
+    EligibleBenefit,
+    PoolItem,
+    TimeSlot,
+)
 from .breaker import CircuitBreaker
 from .budget import RateBudget
 from .records import Balance, Member, Pool, Transaction, Wire
@@ -382,6 +394,55 @@ class WixClient:
         }
         data = self._send("POST", "/benefit-programs/v1/pools/eligible-pools", json=body)
         return [EligibleBenefit.from_wire(b) for b in data.get("eligibleBenefits") or []]
+
+    # --- attendance (check-in; docs/wix.md#bookings) ------------------------------------------------
+
+    def set_attendance(self, item: AttendanceSet) -> Attendance:
+        """Set one booking's attendance at one session. Wix takes no idempotency key here, so the client
+        never repeats it by itself: a lost answer is a WixUnknownOutcome, settled by reading attendance."""
+        data = self._send("POST", "/bookings/bookings-attendance/set", json={"attendance": item.to_wire()}, write=True)
+        return Attendance.from_wire(data.get("attendance") or {})
+
+    def bulk_set_attendance(self, items: list[AttendanceSet]) -> list[BulkAttendanceItem]:
+        """Set attendance for up to 8 bookings in one call; one result per item, in the order sent."""
+        if not 0 < len(items) <= MAX_BULK_ATTENDANCE:
+            raise ValueError(f"bulk attendance takes 1 to {MAX_BULK_ATTENDANCE} items, not {len(items)}")
+        body: Wire = {"returnFullEntity": True, "attendanceDetails": [{"attendance": i.to_wire()} for i in items]}
+        data = self._send("POST", "/bookings/v2/bulk/attendance/set", json=body, write=True)
+        by_index: dict[int, Wire] = {}
+        for position, result in enumerate(data.get("results") or []):
+            meta = result.get("itemMetadata") or {}
+            by_index[int(meta.get("originalIndex", position))] = result
+        out: list[BulkAttendanceItem] = []
+        for index, item in enumerate(items):
+            result = by_index.get(index)
+            if result is None:  # Wix said nothing about this one (an "undetailed failure")
+                out.append(BulkAttendanceItem(item.booking_id, False, "UNDETAILED_FAILURE", "Wix gave no answer for it.", None))
+                continue
+            meta = result.get("itemMetadata") or {}
+            error = meta.get("error") or {}
+            entity = result.get("item")
+            out.append(
+                BulkAttendanceItem(
+                    booking_id=item.booking_id,
+                    success=bool(meta.get("success")),
+                    error_code=str(error.get("code") or ""),
+                    error_description=str(error.get("description") or ""),
+                    attendance=Attendance.from_wire(entity) if isinstance(entity, dict) else None,
+                )
+            )
+        return out
+
+    def query_attendance(
+        self, *, filter: Wire | None = None, cursor: str | None = None, limit: int = 1000
+    ) -> CursorPage[Attendance]:
+        """Attendance records; Wix allows one filter field per query (`bookingId`, `eventId`, …)."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        query: Wire = {"cursorPaging": paging}
+        if filter and not cursor:
+            query["filter"] = filter
+        data = self._send("POST", "/bookings/bookings-attendance/query", json={"query": query})
+        return _paged(data, "attendances", "pagingMetadata", Attendance.from_wire)
 
     # --- account ---------------------------------------------------------------------------------
 

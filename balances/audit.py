@@ -89,5 +89,8 @@ class AuditEntry(models.Model):
     @property
     def undoable(self) -> bool:
         return (
-            self.kind not in (self.Kind.UNDO, self.Kind.CHECKIN) and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone
+            self.kind not in (self.Kind.UNDO, self.Kind.CHECKIN)  # a check-in has its own undo (balances/checkin.py)
+            and self.outcome == self.Outcome.APPLIED
+            and bool(self.transaction_id)
+            and not self.undone
         )

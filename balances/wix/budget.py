@@ -20,6 +20,7 @@ budget. Every other caller runs inside its share from SHARES, the one table of w
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
     exports    50 %                as long as the window takes, like scans
+    drift      50 %                as long as the window takes: the bookings-vs-credits check, a scan too
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget.
@@ -71,7 +72,8 @@ MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS)}
+DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT)}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .bookings_records import (
     CalendarEvent,
     EligibleBenefit,
     PoolItem,
+    Service,
     TimeSlot,
 )
 from .breaker import CircuitBreaker
@@ -343,6 +344,18 @@ class WixClient:
                 body["query"]["filter"] = filter
         data = self._send("POST", "/calendar/v3/events/query", json=body)
         return _paged(data, "events", "pagingMetadata", CalendarEvent.from_wire)
+
+    def query_services(self) -> list[Service]:
+        """Every Bookings service (offset paging, 100 a page)."""
+        found: list[Service] = []
+        while True:
+            body: Wire = {"query": {"paging": {"limit": MAX_PAGE, "offset": len(found)}}}
+            data = self._send("POST", "/_api/bookings/v2/services/query", json=body)
+            page = [Service.from_wire(s) for s in data.get("services") or []]
+            found.extend(page)
+            total = int((data.get("pagingMetadata") or {}).get("total") or 0)
+            if not page or len(found) >= total:
+                return found
 
     def query_extended_bookings(self, *, filter: Wire, sort: list[Wire], offset: int = 0, limit: int = MAX_PAGE) -> BookingResults:
         """Bookings with their attendance. Offset paging (the Reader offers it beside cursors), so once the

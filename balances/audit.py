@@ -70,7 +70,7 @@ class AuditEntry(models.Model):
         app_label = "balances"
         ordering = ["-created_at", "-id"]
         default_permissions = ()
-        permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE)
+        permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE, roles.CHECK_IN)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"

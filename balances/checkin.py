@@ -37,10 +37,12 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import AuditEntry
+from .cache import invalidate
 from .pool_lock import PoolBusy, pool_lock
 from .wix import errors
 from .wix.bookings_records import MAX_BULK_ATTENDANCE, Attendance, AttendanceSet
 from .wix.client import WixClient
+from .wix.connection import connection_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,16 @@ class CheckinResult:
     @property
     def unknown(self) -> bool:
         return self.outcome in (Outcome.UNKNOWN, Outcome.PENDING)
+
+
+def _stale_reads(client: WixClient, results: list[CheckinResult]) -> None:
+    """A mark Wix may have taken makes cached reads wrong: the Today page's attendance and, where the site
+    reserves, the member's credits (Wix spends the reservation). Stop serving them as fresh."""
+    if any(r.outcome in (Outcome.APPLIED, Outcome.UNKNOWN, Outcome.PENDING) for r in results):
+        try:
+            invalidate(connection_fingerprint(client.auth))
+        except Exception:  # the cache is down: its copies expire on their own; the check-in stands
+            log.warning("could not invalidate cached reads after a check-in", exc_info=True)
 
 
 def new_key() -> str:
@@ -231,9 +243,11 @@ def check_in(
         return CheckinResult(request.booking_id, Outcome.REFUSED, "Choose Attended or No-show.", request.seen)
     try:
         with _held(request.booking_id, request.event_id):
-            return _check_in_locked(client, user, request, reverts)
+            result = _check_in_locked(client, user, request, reverts)
     except PoolBusy:
         return CheckinResult(request.booking_id, "busy", BUSY, request.seen)
+    _stale_reads(client, [result])
+    return result
 
 
 def _check_in_locked(
@@ -423,6 +437,7 @@ def check_in_everyone(client: WixClient, user: AbstractBaseUser, requests: list[
         for start in range(0, len(to_send), MAX_BULK_ATTENDANCE):
             for result in _send_chunk(client, to_send[start : start + MAX_BULK_ATTENDANCE]):
                 results[result.booking_id] = result
+    _stale_reads(client, list(results.values()))
     return [results[r.booking_id] for r in requests if r.booking_id in results]
 
 

@@ -487,3 +487,14 @@ def refresh(client: WixClient, fingerprint: str, *, today: date, time_zone: str,
         cache.set(_key(fingerprint), report, timeout=None)
         cache.delete(_key(fingerprint) + ":error")
         return report
+
+
+def needs_refresh(report: DriftReport | None) -> bool:
+    return report is None or report.age_seconds > REFRESH_AFTER_SECONDS
+
+
+def for_digest(fingerprint: str) -> tuple[MemberDrift, ...]:
+    """The hook for the studio digest (issue 18): members whose bookings and credits disagree, as of the last
+    check (empty when none ran yet). Each MemberDrift names the exact bookings and transactions."""
+    report = cached_report(fingerprint)
+    return report.members if report is not None else ()

@@ -4,6 +4,7 @@ from django_tasks import task
 
 from jobs.schedule import every
 
+from . import checkin, drift
 from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
 from .models import StudioPreferences
 from .wix.connection import connection_fingerprint, current_auth, get_client
@@ -24,3 +25,33 @@ def scan_attention() -> str:
     if error:
         raise RuntimeError(f"Wix failed; the last report stays: {error}")
     return "Another scan was already running; its report stands."
+
+
+@every(seconds=drift.REFRESH_AFTER_SECONDS, name="bookings-drift", title="Bookings and credits check")
+@task()
+def check_drift() -> str:
+    """Compare plan-paid bookings of today ± a week with the members' credits (within the DRIFT share of the
+    call budget) and store the report Needs attention shows."""
+    from .today import studio_time_zone, today_in
+
+    fingerprint = connection_fingerprint(current_auth())
+    client = get_client()
+    time_zone = studio_time_zone(client, fingerprint).value
+    report = drift.refresh(client, fingerprint, today=today_in(time_zone), time_zone=time_zone)
+    if report is not None:
+        checked = f"{report.bookings_checked} bookings, {report.calls} Wix calls"
+        return f"{report.count} members with bookings and credits that disagree ({checked})."
+    error = drift.last_error(fingerprint)
+    if error:
+        raise RuntimeError(f"Wix failed; the last report stays: {error}")
+    return "Another check was already running; its report stands."
+
+
+@every(minutes=5, name="resolve-check-ins", title="Resolve unconfirmed check-ins")
+@task()
+def resolve_check_ins() -> str:
+    """Check-ins whose answer from Wix was lost: settle them from the attendance Wix shows now."""
+    current_auth()  # no connection: the run fails and says why
+    results = checkin.resolve_open_check_ins(get_client())
+    settled = sum(1 for r in results if not r.unknown and r.outcome != "busy")
+    return f"{settled} of {len(results)} unconfirmed check-ins settled."

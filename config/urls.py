@@ -13,6 +13,7 @@ from studio.staff import LoginForm
 urlpatterns = [
     members.urls.home,
     members.urls.today_page,
+    *members.urls.checkin_urls,
     path("members/", include("members.urls")),
     path("audit/", include(([*studio.urls.audit_urls, *members.urls.audit_urls], "audit"))),
     path("", include(studio.urls.token_urls)),

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -154,7 +154,7 @@ def settled_after() -> timedelta:
 # --- the audit row ------------------------------------------------------------------------------------
 
 
-def _claim(user: AbstractBaseUser, request: CheckinRequest, *, reverts: AuditEntry | None = None) -> tuple[AuditEntry, bool]:
+def _claim(user: User, request: CheckinRequest, *, reverts: AuditEntry | None = None) -> tuple[AuditEntry, bool]:
     label = LABELS.get(request.status, request.status)
     try:
         with transaction.atomic():
@@ -235,9 +235,7 @@ def _status_in_wix(client: WixClient, entry: AuditEntry) -> str:
 # --- one check-in -------------------------------------------------------------------------------------
 
 
-def check_in(
-    client: WixClient, user: AbstractBaseUser, request: CheckinRequest, *, reverts: AuditEntry | None = None
-) -> CheckinResult:
+def check_in(client: WixClient, user: User, request: CheckinRequest, *, reverts: AuditEntry | None = None) -> CheckinResult:
     """Set one booking's attendance at most once. Never raises for Wix trouble: the answer is the result."""
     if request.status not in MARKS:
         return CheckinResult(request.booking_id, Outcome.REFUSED, "Choose Attended or No-show.", request.seen)
@@ -250,9 +248,7 @@ def check_in(
     return result
 
 
-def _check_in_locked(
-    client: WixClient, user: AbstractBaseUser, request: CheckinRequest, reverts: AuditEntry | None
-) -> CheckinResult:
+def _check_in_locked(client: WixClient, user: User, request: CheckinRequest, reverts: AuditEntry | None) -> CheckinResult:
     existing = AuditEntry.objects.filter(idempotency_key=request.idempotency_key).first()
     if existing is not None:
         return _again(client, existing, request)
@@ -374,7 +370,7 @@ def resolve_open_check_ins(
 # --- undo ---------------------------------------------------------------------------------------------
 
 
-def undo_check_in(client: WixClient, user: AbstractBaseUser, original: AuditEntry, *, idempotency_key: str) -> CheckinResult:
+def undo_check_in(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> CheckinResult:
     """Set the attendance back after a mis-tap: to the mark the page showed before, else NOT_ATTENDED."""
     if original.kind != Kind.CHECKIN or original.outcome != Outcome.APPLIED or original.attendance not in MARKS:
         return CheckinResult(original.booking_id, Outcome.REFUSED, "Only an applied check-in can be undone.", "")
@@ -398,7 +394,7 @@ def undo_check_in(client: WixClient, user: AbstractBaseUser, original: AuditEntr
 # --- everyone present ---------------------------------------------------------------------------------
 
 
-def check_in_everyone(client: WixClient, user: AbstractBaseUser, requests: list[CheckinRequest]) -> list[CheckinResult]:
+def check_in_everyone(client: WixClient, user: User, requests: list[CheckinRequest]) -> list[CheckinResult]:
     """Mark every given booking of a session attended with Bulk Set Attendance, 8 a call.
 
     Each booking is its own audit row and follows the rules of `check_in`: a booking already marked so in

@@ -36,7 +36,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -157,10 +158,11 @@ class _Calls:
         self.made += 1
         return call()
 
-    def pages(self, first: Callable[[str | None], CursorPage[T]]) -> Iterator[T]:
+    def pages(self, query: Callable[..., CursorPage[T]], **arguments: Any) -> Iterator[T]:
+        """Every item of a cursor query; later pages carry only the cursor (the client drops the rest)."""
         cursor: str | None = None
         while True:
-            page = self.one(lambda cursor=cursor: first(cursor))
+            page = self.one(partial(query, cursor=cursor, **arguments))
             yield from page.items
             if not page.next_cursor:
                 return
@@ -234,7 +236,8 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
     unknown = sorted({b.contact_id for b in bookings if b.contact_id and b.contact_id not in member_of})
     names: dict[str, str] = {}
     for chunk in _chunks(unknown):
-        for m in calls.one(lambda chunk=chunk: client.query_members(filter={"contactId": {"$in": chunk}}, limit=MAX_PAGE)).members:
+        found = calls.one(partial(client.query_members, filter={"contactId": {"$in": chunk}}, limit=MAX_PAGE))
+        for m in found.members:
             member_of[m.contact_id] = m.id
             names[m.id] = m.name
     for b in bookings:
@@ -254,9 +257,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
             holdings[tx.item_id].add(tx)
 
     tx_sort: list[Wire] = [{"fieldName": "createdDate", "order": "ASC"}]
-    take(
-        calls.pages(lambda cursor: client.query_transactions(filter={"createdDate": {"$gte": since}}, sort=tx_sort, cursor=cursor))
-    )
+    take(calls.pages(client.query_transactions, filter={"createdDate": {"$gte": since}}, sort=tx_sort))
 
     # Orphan candidates: charges dated in the window (details.effectiveDate = the session) naming no plan booking.
     orphan_items = [
@@ -271,9 +272,9 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
     pools: dict[str, PoolItem] = {}
     for chunk in _chunks(sorted(members)):
         flt: Wire = {"beneficiary.memberId": {"$in": chunk}, "providerAppId": BOOKINGS_APP_ID}
-        for item in calls.pages(lambda cursor, flt=flt: client.query_pool_items(filter=flt, cursor=cursor)):
-            covering[(item.member_id, item.service_id)].append(item)
-            pools.setdefault(item.pool_id, item)
+        for pool_item in calls.pages(client.query_pool_items, filter=flt):
+            covering[(pool_item.member_id, pool_item.service_id)].append(pool_item)
+            pools.setdefault(pool_item.pool_id, pool_item)
 
     def unlimited_covers(member_id: str, service_id: str) -> bool:
         return any(i.unlimited or i.price == 0 for i in covering[(member_id, service_id)])
@@ -282,11 +283,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
     charged = [b for b in bookings if b.charged_to_plan and member_of.get(b.contact_id)]
     missing = [b.id for b in charged if b.id not in holdings and not unlimited_covers(member_of[b.contact_id], b.service_id)]
     for chunk in _chunks(missing):
-        take(
-            calls.pages(
-                lambda cursor, chunk=chunk: client.query_transactions(filter={"details.item.id": {"$in": chunk}}, cursor=cursor)
-            )
-        )
+        take(calls.pages(client.query_transactions, filter={"details.item.id": {"$in": chunk}}))
 
     flags: dict[str, list[Flag]] = defaultdict(list)
 
@@ -305,7 +302,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
         holds = h.total_spent + h.total_reserved
         name = services[b.service_id].name
         when = b.start.astimezone(zone).strftime("%a %d %b %H:%M") if b.start else ""
-        plan = pools.get(h.pool_id).plan_name if h.pool_id in pools else ""
+        plan = pools[h.pool_id].plan_name if h.pool_id in pools else ""
         if b.status not in HELD or not b.charged_to_plan:
             if holds > 0:
                 why = "was cancelled" if b.status not in HELD else "was not paid with a plan"
@@ -367,7 +364,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
         if holds <= 0:
             continue  # charged and refunded: nothing held
         member = next((t.member_id for t in h.transactions if t.member_id), "")
-        plan = pools.get(h.pool_id).plan_name if h.pool_id in pools else ""
+        plan = pools[h.pool_id].plan_name if h.pool_id in pools else ""
         what = h.transactions[0]
         flags[member].append(
             Flag(
@@ -391,25 +388,25 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
         credit_pools = sorted(p for p, item in pools.items() if not item.unlimited and item.status != "ENDED")
         balances: dict[str, Balance] = {}
         for chunk in _chunks(credit_pools):
-            balances.update({b.pool_id: b for b in calls.one(lambda chunk=chunk: client.list_balances(chunk))})
+            balances.update({b.pool_id: b for b in calls.one(partial(client.list_balances, chunk))})
         checked_pools = len(balances)
         for pool_id, balance in balances.items():
             if balance.reserved == expected[pool_id]:
                 continue
-            item = pools[pool_id]
+            plan_item = pools[pool_id]
             mine = [b for b in bookings if pool_id in (holdings.get(b.id) or _Holding()).reserved]
             txs = tuple(_drift_tx(t) for b in mine for t in holdings[b.id].transactions if t.pool_id == pool_id)
             summary = (
-                f"{item.plan_name}: Wix holds {balance.reserved} credit(s) reserved, "
+                f"{plan_item.plan_name}: Wix holds {balance.reserved} credit(s) reserved, "
                 f"but the plan's bookings account for {expected[pool_id]}."
             )
-            flags[balance.member_id or item.member_id].append(
+            flags[balance.member_id or plan_item.member_id].append(
                 Flag(
                     UPCOMING,
-                    balance.member_id or item.member_id,
+                    balance.member_id or plan_item.member_id,
                     summary,
                     pool_id,
-                    item.plan_name,
+                    plan_item.plan_name,
                     tuple(booking_row(b) for b in mine),
                     txs,
                 )
@@ -445,7 +442,7 @@ def _plan_bookings(client: WixClient, calls: _Calls, start: datetime, end: datet
     found: dict[str, Booking] = {}
     offset = 0
     while True:
-        page = calls.one(lambda offset=offset: client.query_extended_bookings(filter=filter, sort=SORT, offset=offset))
+        page = calls.one(partial(client.query_extended_bookings, filter=filter, sort=SORT, offset=offset))
         found.update({b.id: b for b in page.bookings})
         offset += MAX_PAGE
         if not page.bookings or offset >= page.total:

@@ -31,7 +31,7 @@ class CheckinForm(forms.Form):
     key = forms.UUIDField(error_messages={"invalid": "This button is out of date. Reload the page and try again."})
     seen = forms.ChoiceField(choices=[(s, s) for s in ATTENDANCE_STATUSES], required=False)
     participants = forms.IntegerField(min_value=1, max_value=MAX_PARTICIPANTS, required=False)
-    member = forms.CharField(max_length=64, required=False)
+    member = forms.UUIDField(required=False)  # "" for a guest
     name = forms.CharField(max_length=200, required=False)
     session = forms.CharField(max_length=200, required=False)
 
@@ -81,7 +81,7 @@ def check_in(request, view: Page):
             idempotency_key=str(data["key"]),
             participants=data["participants"] or 1,
             seen=data["seen"] or "NOT_SET",
-            member_id=data["member"],
+            member_id=str(data["member"] or ""),
             name=data["name"],
             session=data["session"],
         ),

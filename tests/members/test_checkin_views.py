@@ -111,7 +111,13 @@ def test_a_lost_answer_shows_retry_with_the_same_key_and_retry_applies_once(book
 
 @pytest.mark.parametrize(
     ("change", "status"),
-    [({"key": "not-a-key"}, 400), ({"status": "MAYBE"}, 400), ({"booking": "x" * 65}, 400), ({"event": "no-such-session"}, 422)],
+    [
+        ({"key": "not-a-key"}, 400),
+        ({"status": "MAYBE"}, 400),
+        ({"booking": "x" * 65}, 400),
+        ({"member": "../../etc"}, 400),
+        ({"event": "no-such-session"}, 422),
+    ],
 )
 def test_bad_input_is_a_clear_message_in_the_row_never_a_500(bookings_wix, frontdesk_client, change, status):
     ev, confirmed = today_class(bookings_wix)
@@ -164,3 +170,11 @@ def test_everyone_present_marks_the_session_in_chunks_of_8(bookings_wix, owner_c
 def test_check_in_needs_login(client):
     response = client.post("/today/check-in/", {})
     assert response.status_code in (302, 403)
+
+
+def test_check_ins_are_in_the_audit_log_guests_included(bookings_wix, owner_client):
+    ev, confirmed = today_class(bookings_wix)
+    post_check_in(owner_client, confirmed[0], ev)  # posted without a member: a guest
+    page = owner_client.get("/audit/?kind=checkin")
+    body = page.content.decode()
+    assert page.status_code == 200 and "Check-in: Attended" in body and "(guest)" in body and "olivia" in body

@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from .cache import cache_lock, lock_held
+from .formatting import credits_text
 from .wix.bookings_records import BOOKINGS_APP_ID, Booking, PoolItem
 from .wix.budget import DRIFT
 from .wix.client import MAX_PAGE, CursorPage, WixClient
@@ -69,6 +70,10 @@ KINDS = {
     ORPHAN: "Credit used without a matching booking",
     UNSPENT: "Attended or no-show, credit never spent",
 }
+
+
+def _credits(amount: Decimal) -> str:
+    return f"{credits_text(amount)} credit{'' if amount == 1 else 's'}"
 
 
 def credit_mode() -> str:
@@ -310,7 +315,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
                     Flag(
                         ORPHAN,
                         member,
-                        f"{name} {when}: the booking {why}, but {holds} credit(s) stay used for it.",
+                        f"{name} {when}: the booking {why}, but {_credits(holds)} stay used for it.",
                         h.pool_id,
                         plan,
                         (booking_row(b),),
@@ -370,7 +375,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
             Flag(
                 ORPHAN,
                 member,
-                f"{holds} credit(s) used for “{what.item_name or 'a class'}”, but Bookings has no plan booking {item}.",
+                f"{_credits(holds)} used for “{what.item_name or 'a class'}”, but Bookings has no plan booking {item}.",
                 h.pool_id,
                 plan,
                 (),
@@ -397,8 +402,8 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
             mine = [b for b in bookings if pool_id in (holdings.get(b.id) or _Holding()).reserved]
             txs = tuple(_drift_tx(t) for b in mine for t in holdings[b.id].transactions if t.pool_id == pool_id)
             summary = (
-                f"{plan_item.plan_name}: Wix holds {balance.reserved} credit(s) reserved, "
-                f"but the plan's bookings account for {expected[pool_id]}."
+                f"{plan_item.plan_name}: Wix holds {_credits(balance.reserved)} reserved, "
+                f"but the plan's bookings account for {credits_text(expected[pool_id])}."
             )
             flags[balance.member_id or plan_item.member_id].append(
                 Flag(

@@ -40,11 +40,12 @@ INSTALLED_APPS = [
     "members",
     "studio",
     "api",
-    "sandbox",
     "django_tasks",
     "django_tasks_db",
     "jobs",
 ]
+# The emulators (`sandbox`) and the demo that wires them to our models are installed only by
+# config.demo.settings (`make demo`, the tests), never here.
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

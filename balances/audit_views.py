@@ -1,6 +1,5 @@
 """Owners' audit log of credit changes (filter, CSV export) and the Undo of one applied change."""
 
-import csv
 import uuid
 
 from django.core.paginator import Paginator
@@ -10,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from . import csv_safe
 from .adjustments import Outcome, PoolBusy, undo
 from .audit import AuditEntry
 from .audit_forms import AuditFilterForm
@@ -60,12 +60,6 @@ def audit_log(request):
     return TemplateResponse(request, template, {"form": form, "page": page, "error": None, "query": query.urlencode()})
 
 
-def _cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection): make them text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @require_GET
 @requires("balances.view_audit")
 def audit_export(request):
@@ -76,31 +70,30 @@ def audit_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="credit-desk-audit-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = csv_safe.writer(response)
     writer.writerow(CSV_COLUMNS)
     for e in form.filter(AuditEntry.objects.all()).iterator():
+        # Text columns are guarded against spreadsheet formulas; numbers (a delta of -1) stay numbers.
+        text, number = csv_safe.text, csv_safe.number
         writer.writerow(
             [
-                _cell(v)
-                for v in (
-                    timezone.localtime(e.created_at).isoformat(timespec="seconds"),
-                    e.username,
-                    e.member_name,
-                    e.member_id,
-                    e.plan_name,
-                    e.pool_id,
-                    e.kind,
-                    e.requested,
-                    e.available_before,
-                    e.available_after,
-                    e.delta,
-                    e.reason,
-                    e.outcome,
-                    e.message,
-                    e.transaction_id,
-                    e.idempotency_key,
-                    e.reverts_id or "",
-                )
+                timezone.localtime(e.created_at).isoformat(timespec="seconds"),
+                text(e.username),
+                text(e.member_name),
+                text(e.member_id),
+                text(e.plan_name),
+                text(e.pool_id),
+                text(e.kind),
+                number(e.requested),
+                number(e.available_before),
+                number(e.available_after),
+                number(e.delta),
+                text(e.reason),
+                text(e.outcome),
+                text(e.message),
+                text(e.transaction_id),
+                text(e.idempotency_key),
+                number(e.reverts_id),
             ]
         )
     return response

@@ -1,11 +1,11 @@
 """CSV of the member list's current filter: all pages, streamed as they arrive from Wix."""
 
-import csv
 from datetime import UTC, datetime
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
+from balances import csv_safe
 from balances.exports import all_members
 from balances.roles import requires
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
@@ -22,14 +22,8 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    # Spreadsheet formula injection: a name like "=HYPERLINK(…)" must stay text.
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _lines(total, rows):
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     yield writer.writerow(HEADER)
     try:
         for row in rows:
@@ -38,23 +32,21 @@ def _lines(total, rows):
                 + ("unlimited" if p.unlimited else f"{_n(p.available)} free, {_n(p.reserved)} booked")
                 for p in row.pools
             )
+            # Text columns are guarded against spreadsheet formulas; numbers stay numbers.
             yield writer.writerow(
                 [
-                    _cell(v)
-                    for v in (
-                        row.member.id,
-                        row.member.name,
-                        row.member.email,
-                        _n(row.total_available),
-                        _n(row.total_reserved),
-                        "yes" if row.has_unlimited else "no",
-                        plans,
-                    )
+                    csv_safe.text(row.member.id),
+                    csv_safe.text(row.member.name),
+                    csv_safe.text(row.member.email),
+                    _n(row.total_available),
+                    _n(row.total_reserved),
+                    "yes" if row.has_unlimited else "no",
+                    csv_safe.text(plans),
                 ]
             )
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
-        yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
+        yield writer.writerow([csv_safe.text(f"# EXPORT INCOMPLETE: {error.message}")])
 
 
 def _n(value) -> str:

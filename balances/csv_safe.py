@@ -28,8 +28,8 @@ def text(value) -> str:
     if value is None:
         return ""
     guarded = _FORMULA.sub(r"\1\2'", str(value))
-    # A tab or line break at the very start also opens a formula in some spreadsheets.
-    return "'" + guarded if guarded[:1] in ("\t", "\r", "\n") else guarded
+    # A tab, line break or NUL at the very start also opens a formula in some spreadsheets (ASVS 5.0 V1.2.10).
+    return "'" + guarded if guarded[:1] in ("\t", "\r", "\n", "\0") else guarded
 
 
 def number(value) -> str:

@@ -37,6 +37,7 @@ def test_text_cells_are_guarded_wherever_a_cell_could_begin(name):
 
 def test_plain_text_and_numbers_are_left_alone():
     assert text("Ann - Bee (Pilates)") == "Ann - Bee (Pilates)"
+    assert text("\t=1") == "'\t'=1" and text("\0x") == "'\0x"
     assert text(None) == "" and number(None) == ""
     assert number(Decimal("-1.0000")) == "-1.0000" and number(-3) == "-3"
     with pytest.raises(TypeError):

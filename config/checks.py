@@ -1,7 +1,27 @@
-"""System checks for a production deployment (`manage.py check --deploy`)."""
+"""System checks: production rules (`manage.py check --deploy`) and settings that must parse."""
+
+import ipaddress
 
 from django.conf import settings
 from django.core import checks
+
+
+@checks.register(checks.Tags.security)
+def trusted_proxies_are_addresses(app_configs, **kwargs):
+    """TRUSTED_PROXY_IPS entries are IP addresses or CIDR networks; a typo must not wait for a log-in."""
+    errors = []
+    for entry in settings.TRUSTED_PROXY_IPS:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"TRUSTED_PROXY_IPS entry {entry!r} is not an IP address or CIDR network.",
+                    hint="Use addresses or networks such as 10.0.0.0/8, comma-separated.",
+                    id="site_config.E004",
+                )
+            )
+    return errors
 
 
 @checks.register(checks.Tags.security, deploy=True)

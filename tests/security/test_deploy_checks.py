@@ -74,3 +74,8 @@ def test_debug_runs_are_not_held_to_production_rules(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_proxy_entry_that_is_not_an_address_fails_every_check(tmp_path):
+    result = check_deploy(tmp_path, {**PRODUCTION, "TRUSTED_PROXY_COUNT": "1", "TRUSTED_PROXY_IPS": "10.0.0.0/8,lb.internal"})
+    assert result.returncode != 0 and "site_config.E004" in result.stderr and "lb.internal" in result.stderr

@@ -9,14 +9,16 @@ django-axes 8.3.1 counts failed log-ins in its database tables; three things are
   client writes into the header itself is never believed.
 - Two limits instead of one. axes compares one number with one limit, whatever the lockout
   parameters; here a (username, address) pair is throttled after AXES_FAILURE_LIMIT failures and an
-  address after LOGIN_ADDRESS_FAILURE_LIMIT failures across all usernames (password spraying).
+  address after LOGIN_ADDRESS_FAILURE_LIMIT failures across all usernames within
+  LOGIN_ADDRESS_WINDOW_SECONDS (password spraying).
 - A delay that grows instead of a fixed lock: the first throttle lasts LOGIN_DELAY_SECONDS and each
   further failure after it doubles it, up to LOGIN_DELAY_MAX_SECONDS. Failures during a delay are
   refused unchecked and not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False), so a
   stranger who knows the owner's username cannot keep the owner out with a trickle of requests: the
   lock is on the stranger's address, and from the owner's own address it never starts.
 
-Failures are remembered for AXES_COOLOFF_TIME (a day), so the delay keeps growing across short locks.
+A pair's failures are remembered for AXES_COOLOFF_TIME (a day), so its delay keeps growing across short locks;
+an address's are counted over LOGIN_ADDRESS_WINDOW_SECONDS (an hour).
 """
 
 import ipaddress
@@ -24,9 +26,10 @@ from datetime import timedelta
 from functools import cache
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_failure_limit
+from axes.helpers import get_cool_off, get_failure_limit
+from axes.models import AccessFailureLog
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from ipware.ip import get_client_ip
 
@@ -77,28 +80,31 @@ def delay(failures: int, limit: int) -> timedelta:
 class ThrottleHandler(AxesDatabaseHandler):
     """AXES_HANDLER: per-pair and per-address limits with growing delays (see the module docstring).
 
-    Expects AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"], ["ip_address"]], in that order.
+    The pair's failures are axes' own AccessAttempt rows (AXES_LOCKOUT_PARAMETERS is the pair alone).
+    The address's are AccessFailureLog rows, one per failure with its own time, so a window can be
+    drawn (AXES_ENABLE_ACCESS_FAILURE_LOG); AccessAttempt rows only know their latest failure.
     """
 
     def get_failures(self, request, credentials=None) -> int:
         # axes locks when this reaches the (pair) failure limit: answer the limit while either the
         # pair or the address is inside its delay, otherwise a count below it.
         limit = get_failure_limit(request, credentials)
-        pair, address = self.get_user_attempts(request, credentials)
         now = timezone.now()
-        pair_failures = 0
-        for attempts, allowed in ((pair, limit), (address, settings.LOGIN_ADDRESS_FAILURE_LIMIT)):
-            seen = attempts.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        (pair,) = self.get_user_attempts(request, credentials)
+        pair = pair.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        # An address is judged on its last LOGIN_ADDRESS_WINDOW_SECONDS only: spraying is fast, while a
+        # studio's staff sharing one address mistype over a whole day and must not add up to an hour's wait.
+        address = AccessFailureLog.objects.filter(
+            ip_address=request.axes_ip_address,
+            attempt_time__gte=now - timedelta(seconds=settings.LOGIN_ADDRESS_WINDOW_SECONDS),
+        ).aggregate(failures=Count("id"), last=Max("attempt_time"))
+        for seen, allowed in ((pair, limit), (address, settings.LOGIN_ADDRESS_FAILURE_LIMIT)):
             failures = seen["failures"] or 0
             if failures >= allowed and now < seen["last"] + delay(failures, allowed):
                 return limit
-            if attempts is pair:
-                pair_failures = failures
-        return min(pair_failures, limit - 1)
+        return min(pair["failures"] or 0, limit - 1)
 
-    def reset_user_attempts(self, request, credentials=None) -> int:
-        # A successful log-in clears that username's failures from that address, not the address's
-        # count across other usernames: else an attacker with one account could reset a spraying run.
-        pair = self.filter_user_attempts(request, credentials)[0]
-        count, _ = pair.delete()
-        return count
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        # The failure log is only read for the last window; keep a day of it for people to look at.
+        AccessFailureLog.objects.filter(attempt_time__lt=timezone.now() - get_cool_off(request)).delete()

@@ -215,14 +215,17 @@ MIDDLEWARE.insert(MIDDLEWARE.index("config.middleware.SessionIdleRefreshMiddlewa
 
 # Log-in throttling (ASVS V6.3.1), django-axes with config/login_throttle.py: a (username, address) pair
 # is refused after AXES_FAILURE_LIMIT failures, an address after LOGIN_ADDRESS_FAILURE_LIMIT failures
-# across usernames (password spraying); each refusal lasts LOGIN_DELAY_SECONDS, doubling with every
-# further failure up to LOGIN_DELAY_MAX_SECONDS; failures are remembered for a day.
+# across usernames within LOGIN_ADDRESS_WINDOW_SECONDS (password spraying); each refusal lasts
+# LOGIN_DELAY_SECONDS, doubling with every further failure up to LOGIN_DELAY_MAX_SECONDS; a pair's
+# failures are remembered for a day.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_WINDOW_SECONDS = env.int("LOGIN_ADDRESS_WINDOW_SECONDS", default=3600)  # the address limit's window
 LOGIN_DELAY_SECONDS = env.int("LOGIN_DELAY_SECONDS", default=60)
 LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=3600)
 AXES_COOLOFF_TIME = 24.0  # hours: how long failures are remembered, not how long a refusal lasts
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]  # this order: login_throttle reads it
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the address across usernames: login_throttle
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the address limit counts them in its window
 AXES_HANDLER = "config.login_throttle.ThrottleHandler"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused tries neither count nor extend a delay
 AXES_HTTP_RESPONSE_CODE = 429

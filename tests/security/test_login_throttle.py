@@ -95,6 +95,21 @@ def test_a_successful_log_in_does_not_reset_the_addresss_count(client, owner, fr
 
 
 @pytest.mark.django_db
+def test_a_studios_shared_address_is_judged_on_the_last_hour_only(client, owner, settings):
+    # Staff behind one address mistyping through the day: 19 failures, then 19 more two hours later.
+    assert settings.LOGIN_ADDRESS_WINDOW_SECONDS == 3600
+    with time_machine.travel("2026-03-02 08:00Z", tick=False) as clock:
+        for i in range(19):
+            login(client, f"staff{i}", "typo", peer=ELSEWHERE)
+        clock.shift(2 * 3600)
+        for i in range(19):
+            login(client, f"staff{i}", "typo", peer=ELSEWHERE)
+        assert_logged_in(login(client, owner.username, PASSWORD, peer=ELSEWHERE))
+        login(client, "staff0", "typo", peer=ELSEWHERE)  # the 20th within the hour
+        assert_throttled(login(client, owner.username, PASSWORD, peer=ELSEWHERE))
+
+
+@pytest.mark.django_db
 def test_the_refusal_is_a_delay_that_doubles_not_a_fixed_lock(client, owner, settings):
     assert (settings.LOGIN_DELAY_SECONDS, settings.LOGIN_DELAY_MAX_SECONDS) == (60, 3600)
     with time_machine.travel("2026-03-02 08:00Z", tick=False) as clock:

@@ -16,6 +16,7 @@ spreadsheet can add up, not the text `'-1`. Callers therefore say which columns 
 import csv
 import re
 from decimal import Decimal
+from typing import Any, Protocol
 
 # = + - @ in ASCII and full width (U+FF1D, U+FF0B, U+FF0D, U+FF20).
 _SIGNS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
@@ -23,7 +24,11 @@ _SIGNS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
 _FORMULA = re.compile(rf"(^|[,;\t\r\n])([ \u3000]*)(?=[{_SIGNS}])")
 
 
-def text(value) -> str:
+class _Writable(Protocol):
+    def write(self, value: str, /) -> Any: ...
+
+
+def text(value: object) -> str:
     """A text cell: `None` is empty; a would-be formula, anywhere a cell could begin, gets a `'`."""
     if value is None:
         return ""
@@ -32,7 +37,7 @@ def text(value) -> str:
     return "'" + guarded if guarded[:1] in ("\t", "\r", "\n", "\0") else guarded
 
 
-def number(value) -> str:
+def number(value: int | Decimal | None) -> str:
     """A numeric cell: written as the number itself (negative ones included), `None` is empty."""
     if value is None:
         return ""
@@ -41,6 +46,6 @@ def number(value) -> str:
     return str(value)
 
 
-def writer(stream):
+def writer(stream: _Writable) -> Any:  # csv's writer type is private (_csv.Writer)
     """A csv writer quoting every field (see the module docstring for why)."""
     return csv.writer(stream, quoting=csv.QUOTE_ALL)

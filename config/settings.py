@@ -236,7 +236,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Log-in failures are logged with the username and address tried (ASVS V16.3.1: who, from where); axes
 # masks both by default. The password is always masked.
-AXES_SENSITIVE_PARAMETERS = []
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The client's address behind load balancers: X-Forwarded-For is believed only from TRUSTED_PROXY_IPS
 # (addresses or CIDR networks of the proxies that connect to the app), TRUSTED_PROXY_COUNT hops deep.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -4,9 +4,9 @@ its count, the list names the members, and each member's page the exact bookings
 import pytest
 
 from balances import drift
+from balances.jobs.schedule import JOBS
 from balances.tasks import check_drift
 from balances.wix.connection import connection_fingerprint, current_auth
-from jobs.schedule import JOBS
 from sandbox import SandboxServer, build_studio
 from tests.conftest import _point_at
 from tests.helpers import wix_calls

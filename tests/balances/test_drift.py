@@ -2,6 +2,7 @@
 either credit mode; each kind of disagreement, injected alone by changing the sandbox studio directly,
 gives exactly that flag for exactly that member; the demo's seeded cases show up."""
 
+import time
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -227,3 +228,20 @@ def test_the_report_is_stored_and_a_failed_check_keeps_the_last_one(serve, setti
     server.faults.error_rate, server.faults.error_status = 1.0, 500
     assert drift.refresh(get_client(), "fp", today=TODAY, time_zone=ZONE, mode="redeem") is None
     assert drift.cached_report("fp") == first and drift.last_error("fp")
+
+
+def test_the_check_spends_only_its_share_of_the_call_budget(serve, settings):
+    """Wix's limit equals our budget: the check takes at most its half, waits for the window to move on,
+    never earns a 429, and leaves people their half straight away."""
+    server = serve(studio_for("redeem", members=60))
+    settings.WIX_BUDGET_WINDOW_SECONDS = 3
+    server.faults.rate_limit_window = 2
+    server.faults.rate_limit_per_minute = settings.WIX_CALLS_PER_MINUTE = 8
+    settings.WIX_BUDGET_WAIT_SECONDS = 0
+    client = get_client()
+    started = time.monotonic()
+    report = drift.check(client, today=TODAY, time_zone=ZONE, mode="redeem")
+    assert report.calls > 4 and time.monotonic() - started >= 2  # more than its half of 8: it waited
+    for _ in range(4):
+        client.count_members()  # the half it leaves is there for people at once
+    assert not [r for r in server.log.records() if r.status == 429]

@@ -5,9 +5,10 @@ Cost by formula (docs/wix.md#bookings). A day view makes at most
     3 + ⌈bookings ÷ 100⌉ + 2 × ⌈attendees ÷ 100⌉
 upstream calls, in a fixed number of round trips, never one per attendee or per session:
 
-    round 0  the studio's time zone (Site Properties; kept an hour, so usually no call)
-    round 1  the day's class time slots  ‖  the day's calendar events (course sessions, appointments,
-             every session's instructor)
+    round 0  only to know which day is "today": the studio's time zone (Site Properties; kept an
+             hour, and learned from every day read, so rarely a call)
+    round 1  the day's class time slots (in the site's zone, which the answer names)  ‖  the day's
+             calendar events (course sessions, appointments, every session's instructor)
     round 2  the first page of bookings of those sessions (`eventId $in …`, `scheduleId $in …` for
              courses), offset-paged, which tells how many there are
     round 3  the other booking pages, side by side
@@ -174,16 +175,17 @@ def today_in(time_zone: str, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone(time_zone)).date()
 
 
-def studio_time_zone(client: WixClient, connection: str, *, refresh: bool = False) -> Cached[str]:
+def studio_time_zone(client: WixClient, connection: str, *, known: str = "", refresh: bool = False) -> Cached[str]:
+    """The studio's zone, kept an hour. `known`: a zone a Bookings answer just named, stored without a call."""
     return read_through(
         connection,
         "site-time-zone",
-        lambda: client.get_site_time_zone() or "UTC",
+        (lambda: known) if known else (lambda: client.get_site_time_zone() or "UTC"),
         fresh_seconds=TIME_ZONE_SECONDS,
         keep_seconds=settings.WIX_STALE_SECONDS,
         stale_on=(WixUnavailable, WixRateLimited),
         single_flight=True,
-        refresh=refresh,
+        refresh=refresh or bool(known),
     )
 
 
@@ -203,21 +205,22 @@ def _chunks(items: list[str], size: int = MAX_PAGE) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list[TimeSlot], list[CalendarEvent]]:
+def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list[TimeSlot], list[CalendarEvent], str]:
+    """The day's class slots and calendar events, side by side. Without `time_zone` both use the site's
+    zone, which the time slots answer names: a given day costs no Site Properties call."""
     start = f"{day.isoformat()}T00:00:00"
     slots_end = f"{day.isoformat()}T23:59:59"
     events_end = f"{(day + timedelta(days=1)).isoformat()}T00:00:00"
+    zones: list[str] = []
 
     def slots() -> list[TimeSlot]:
-        return [
-            s
-            for s in _all_pages(
-                lambda cursor: client.list_event_time_slots(
-                    from_local=start, to_local=slots_end, time_zone=time_zone, cursor=cursor
-                )
-            )
-            if isinstance(s, TimeSlot)
-        ]
+        page = client.list_event_time_slots(from_local=start, to_local=slots_end, time_zone=time_zone)
+        zones.append(page.time_zone)
+        found = list(page.items)
+        while page.next_cursor:
+            page = client.list_event_time_slots(cursor=page.next_cursor)
+            found.extend(page.items)
+        return found
 
     def events() -> list[CalendarEvent]:
         return [
@@ -230,7 +233,8 @@ def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list
             if isinstance(e, CalendarEvent)
         ]
 
-    return run_together(slots, events)
+    found_slots, found_events = run_together(slots, events)
+    return found_slots, found_events, time_zone or (zones[0] if zones else "") or "UTC"
 
 
 def _bookings(client: WixClient, event_ids: list[str], course_schedules: list[str]) -> list[Booking]:
@@ -304,8 +308,8 @@ def _paying_pool(items: Iterable[PoolItem], booking: Booking) -> PoolItem | None
     return ranked[0] if ranked else None
 
 
-def day_view(client: WixClient, day: date, time_zone: str) -> DayView:
-    slots, events = _sessions_of_day(client, day, time_zone)
+def day_view(client: WixClient, day: date, time_zone: str = "") -> DayView:
+    slots, events, time_zone = _sessions_of_day(client, day, time_zone)
     event_by_id = {e.id: e for e in events}
     sessions: dict[str, dict[str, object]] = {}
     for s in slots:
@@ -421,13 +425,19 @@ def _attendee(booking: Booking, member_id: str, pool: PoolItem | None, balances:
     )
 
 
-def day_view_read(client: WixClient, connection: str, day: date, time_zone: str, *, refresh: bool = False) -> Cached[DayView]:
-    """The day through the shared read cache: every viewer (and every 45-second poll) within the fresh
-    time shares one load; when Wix fails, the last good copy, marked stale."""
+def day_view_read(client: WixClient, connection: str, day: date, *, refresh: bool = False) -> Cached[DayView]:
+    """The day (in the site's zone) through the shared read cache: every viewer, and every 45-second
+    poll, within the fresh time shares one load; when Wix fails, the last good copy, marked stale."""
+
+    def load() -> DayView:
+        view = day_view(client, day)
+        studio_time_zone(client, connection, known=view.time_zone)  # "today" needs no call for an hour
+        return view
+
     return read_through(
         connection,
-        f"today:{day.isoformat()}:{time_zone}",
-        lambda: day_view(client, day, time_zone),
+        f"today:{day.isoformat()}",
+        load,
         fresh_seconds=settings.WIX_READ_CACHE_SECONDS,
         keep_seconds=settings.WIX_STALE_SECONDS,
         stale_on=(WixUnavailable, WixRateLimited),

@@ -42,15 +42,16 @@ def today(request, view: Page):
     if not form.is_valid():
         return view.render({"error": form_errors(form)}, status=400)
     client, connection = view.client, view.fingerprint
-    time_zone = studio_time_zone(client, connection).value
-    current = today_in(time_zone)
-    day = form.cleaned_data["day"] or current
-    fetched = day_view_read(client, connection, day, time_zone, refresh=view.refresh)
+    day = form.cleaned_data["day"]
+    if day is None:  # which day is today depends on the studio's zone (kept an hour: rarely a call)
+        day = today_in(studio_time_zone(client, connection).value)
+    fetched = day_view_read(client, connection, day, refresh=view.refresh)
+    time_zone = fetched.value.time_zone
     here = f"{request.path}?day={day.isoformat()}"
     return view.render(
         {
             "day": day,
-            "is_today": day == current,
+            "is_today": day == today_in(time_zone),
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,

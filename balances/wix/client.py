@@ -45,6 +45,11 @@ class MemberResults:
 
 
 @dataclass(frozen=True)
+class SlotPage(CursorPage[TimeSlot]):
+    time_zone: str = ""  # the zone the local dates are in (the site's when none was asked for)
+
+
+@dataclass(frozen=True)
 class BookingResults:
     bookings: list[Booking]
     offset: int
@@ -300,15 +305,17 @@ class WixClient:
 
     def list_event_time_slots(
         self, *, from_local: str = "", to_local: str = "", time_zone: str = "", cursor: str | None = None, limit: int = 1000
-    ) -> CursorPage[TimeSlot]:
-        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times)."""
+    ) -> SlotPage:
+        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times), in
+        `time_zone` or, without one, the site's zone (which the answer names)."""
         body: Wire = {"cursorPaging": {"limit": limit, **({"cursor": cursor} if cursor else {})}}
         if not cursor:
             body.update(fromLocalDate=from_local, toLocalDate=to_local, includeNonBookable=True)
             if time_zone:
                 body["timeZone"] = time_zone
         data = self._send("POST", "/_api/service-availability/v2/time-slots/event", json=body)
-        return _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+        page = _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+        return SlotPage(page.items, page.next_cursor, page.prev_cursor, str(data.get("timeZone") or time_zone))
 
     def query_calendar_events(
         self,

@@ -1,4 +1,8 @@
-"""GET /api/v1/credits?memberId=…|email=… — the site's balance lookup, behind a bearer token.
+"""GET /api/v1/credits?memberId=…|email=…[&serviceId=…] — the site's balance lookup, behind a bearer token.
+
+With `serviceId` (a Wix Bookings service) the answer also says whether one of the member's plans can pay
+for a session of it right now ("service": {"canPay", "pools"}), so the booking page can send a member
+with no usable plan to the plans page before checkout. Without it the answer is exactly as before.
 
 Outside the login (the site's backend code calls it), so every answer is JSON: 401 without a valid
 token, 400 for a bad query, 404 for an unknown member, 429 past the token's rate, 503 when Wix fails.
@@ -45,5 +49,11 @@ def credits_lookup(request):
         return _error(
             400, "bad_request", "memberId must be a member ID (a GUID)." if member_id else "email is not an email address."
         )
-    result = lookup_credits(get_client(), member_id=member_id, email=email)
+    service_id = request.GET.get("serviceId")
+    if service_id is not None:
+        try:
+            service_id = str(uuid.UUID(service_id.strip()))
+        except ValueError:
+            return _error(400, "bad_request", "serviceId must be a Wix Bookings service ID (a GUID).")
+    result = lookup_credits(get_client(), member_id=member_id, email=email, service_id=service_id or "")
     return JsonResponse(result.as_json())

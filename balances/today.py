@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -49,6 +50,7 @@ from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixRateLimited, WixUnavailable
 from .wix.records import ZERO, Balance, Member, Wire
 
+T = TypeVar("T")
 TIME_ZONE_SECONDS = 3600  # a studio's time zone changes about never
 USABLE = ("ACTIVE", "RENEWING")
 HELD = ("CONFIRMED", "PENDING", "CREATED")  # bookings that hold a place (the waitlist does not)
@@ -192,7 +194,7 @@ def studio_time_zone(client: WixClient, connection: str, *, known: str = "", ref
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def _all_pages(first: Callable[[str | None], CursorPage[object]]) -> list[object]:
+def _all_pages(first: Callable[[str | None], CursorPage[T]]) -> list[T]:
     page = first(None)
     items = list(page.items)
     while page.next_cursor:
@@ -223,15 +225,11 @@ def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list
         return found
 
     def events() -> list[CalendarEvent]:
-        return [
-            e
-            for e in _all_pages(
-                lambda cursor: client.query_calendar_events(
-                    from_local=start, to_local=events_end, time_zone=time_zone, filter={"appId": BOOKINGS_APP_ID}, cursor=cursor
-                )
+        return _all_pages(
+            lambda cursor: client.query_calendar_events(
+                from_local=start, to_local=events_end, time_zone=time_zone, filter={"appId": BOOKINGS_APP_ID}, cursor=cursor
             )
-            if isinstance(e, CalendarEvent)
-        ]
+        )
 
     found_slots, found_events = run_together(slots, events)
     return found_slots, found_events, time_zone or (zones[0] if zones else "") or "UTC"
@@ -278,7 +276,7 @@ def _pool_items(client: WixClient, member_ids: list[str], service_ids: list[str]
             "providerAppId": BOOKINGS_APP_ID,
             "externalId": {"$in": service_ids},
         }
-        return [i for i in _all_pages(lambda cursor: client.query_pool_items(filter=flt, cursor=cursor)) if isinstance(i, PoolItem)]
+        return _all_pages(lambda cursor: client.query_pool_items(filter=flt, cursor=cursor))
 
     if not member_ids or not service_ids:
         return []
@@ -311,39 +309,41 @@ def _paying_pool(items: Iterable[PoolItem], booking: Booking) -> PoolItem | None
 def day_view(client: WixClient, day: date, time_zone: str = "") -> DayView:
     slots, events, time_zone = _sessions_of_day(client, day, time_zone)
     event_by_id = {e.id: e for e in events}
-    sessions: dict[str, dict[str, object]] = {}
-    for s in slots:
-        ev = event_by_id.get(s.event_id)
-        sessions[s.event_id] = {
-            "kind": "class",
-            "title": s.title or (ev.title if ev else ""),
-            "local_start": s.local_start,
-            "local_end": s.local_end,
-            "instructor": ", ".join(ev.instructors) if ev else "",
-            "capacity": s.total_capacity,
-            "booked": s.booked,
-            "cancelled": s.cancelled or bool(ev and ev.cancelled),
-            "counted": True,  # booked comes from the slot
-        }
+    # Classes come from the time slots (Wix's verified class list, with its booked count); course
+    # sessions and appointments from the calendar, their booked count from their bookings below.
+    sessions: dict[str, Session] = {}
+    for slot in slots:
+        ev = event_by_id.get(slot.event_id)
+        sessions[slot.event_id] = Session(
+            event_id=slot.event_id,
+            kind="class",
+            title=slot.title or (ev.title if ev else ""),
+            local_start=slot.local_start,
+            local_end=slot.local_end,
+            instructor=", ".join(ev.instructors) if ev else "",
+            capacity=slot.total_capacity,
+            booked=slot.booked,
+            cancelled=slot.cancelled or bool(ev and ev.cancelled),
+        )
     for ev in events:
         if ev.id in sessions or ev.type not in KINDS:
             continue
-        sessions[ev.id] = {
-            "kind": KINDS[ev.type],
-            "title": ev.title,
-            "local_start": ev.local_start,
-            "local_end": ev.local_end,
-            "instructor": ", ".join(ev.instructors),
-            "capacity": ev.total_capacity,
-            "booked": 0,
-            "cancelled": ev.cancelled,
-            "counted": False,  # counted from its bookings below
-        }
+        sessions[ev.id] = Session(
+            event_id=ev.id,
+            kind=KINDS[ev.type],
+            title=ev.title,
+            local_start=ev.local_start,
+            local_end=ev.local_end,
+            instructor=", ".join(ev.instructors),
+            capacity=ev.total_capacity,
+            booked=0,
+            cancelled=ev.cancelled,
+        )
     course_sessions: dict[str, list[str]] = defaultdict(list)
     for ev in events:
         if ev.type == "COURSE" and ev.id in sessions:
             course_sessions[ev.schedule_id].append(ev.id)
-    plain_ids = [i for i, s in sessions.items() if s["kind"] != "course"]
+    plain_ids = [i for i, session in sessions.items() if session.kind != "course"]
     bookings = _bookings(client, plain_ids, sorted(course_sessions))
 
     # Who each attendee is: a self-made booking names its member; the rest are looked up by contact.
@@ -370,23 +370,10 @@ def day_view(client: WixClient, day: date, time_zone: str = "") -> DayView:
                 attendees[event_id].append(attendee)
 
     built = []
-    for event_id, s in sessions.items():
+    for event_id, session in sessions.items():
         people = tuple(sorted(attendees[event_id], key=lambda a: (a.waitlisted, a.name.lower(), a.booking_id)))
-        booked = s["booked"] if s["counted"] else sum(a.participants for a in people if a.status in HELD)
-        built.append(
-            Session(
-                event_id=event_id,
-                kind=str(s["kind"]),
-                title=str(s["title"]),
-                local_start=s["local_start"] if isinstance(s["local_start"], datetime) else None,
-                local_end=s["local_end"] if isinstance(s["local_end"], datetime) else None,
-                instructor=str(s["instructor"]),
-                capacity=int(str(s["capacity"])),
-                booked=int(str(booked)),
-                cancelled=bool(s["cancelled"]),
-                attendees=people,
-            )
-        )
+        booked = session.booked if session.kind == "class" else sum(a.participants for a in people if a.status in HELD)
+        built.append(replace(session, booked=booked, attendees=people))
     built.sort(key=lambda s: (s.local_start or datetime.min, s.title, s.event_id))
     return DayView(
         day=day,

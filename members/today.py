@@ -45,20 +45,23 @@ def today(request, view: Page):
     day = form.cleaned_data["day"]
     if day is None:  # which day is today depends on the studio's zone (kept an hour: rarely a call)
         day = today_in(studio_time_zone(client, connection).value)
+    here = f"{request.path}?day={day.isoformat()}"
+    # The day and its links are in place before Wix is asked, so an error page still has them.
+    view.context.update(
+        day=day,
+        prev_url=f"{request.path}?day={(day - timedelta(days=1)).isoformat()}",
+        next_url=f"{request.path}?day={(day + timedelta(days=1)).isoformat()}",
+        today_url=request.path,
+    )
     fetched = day_view_read(client, connection, day, refresh=view.refresh)
     time_zone = fetched.value.time_zone
-    here = f"{request.path}?day={day.isoformat()}"
     return view.render(
         {
-            "day": day,
             "is_today": day == today_in(time_zone),
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,
             "poll_url": here,
             "refresh_url": f"{here}&refresh=1",
-            "prev_url": f"{request.path}?day={(day - timedelta(days=1)).isoformat()}",
-            "next_url": f"{request.path}?day={(day + timedelta(days=1)).isoformat()}",
-            "today_url": request.path,
         }
     )

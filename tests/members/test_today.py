@@ -278,7 +278,9 @@ def test_when_wix_fails_the_last_good_day_is_shown_stale(frontdesk_client, day_w
     assert polled.status_code == 200 and "Wix not reachable" in polled.content.decode()
     # No copy of another day to fall back on: a clear error, not a 500.
     other = frontdesk_client.get(f"{URL}?day=2026-04-01")
-    assert other.status_code == 503 and "Wix" in other.content.decode()
+    page = other.content.decode()
+    assert other.status_code == 503 and "Wix" in page
+    assert "Wednesday 1 April 2026" in page and 'href="/today/?day=2026-03-31" rel="prev"' in page  # the day around the error
 
 
 @pytest.mark.parametrize(

@@ -392,7 +392,9 @@ def _attendee(booking: Booking, member_id: str, pool: PoolItem | None, balances:
         member_id=member_id,
         status=booking.status,
         participants=booking.participants,
-        attendance=booking.attendance,
+        # A course booking has one attendance per session and the Reader shows one of them, not
+        # necessarily today's: say nothing rather than something wrong.
+        attendance="NOT_SET" if booking.is_course else booking.attendance,
         payment_option=booking.payment_option,
         payment_status=booking.payment_status,
     )

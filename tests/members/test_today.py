@@ -92,6 +92,8 @@ def test_every_session_and_attendee_has_the_sandbox_numbers(frontdesk_client, da
     assert got == [e[:5] for e in expected]
     assert {s.kind for s in view.sessions} == {"class", "course", "appointment"}
     assert sum(s.cancelled for s in view.sessions) == 1
+    course = next(s for s in view.sessions if s.kind == "course")
+    assert course.attendees and all(a.attendance == "NOT_SET" for a in course.attendees)  # not a past session's
     by_member_contact = {m["contactId"]: m for m in studio.members}
     page_rows = rows(html)
     plan_rows = 0

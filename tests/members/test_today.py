@@ -318,3 +318,19 @@ def test_the_page_is_on_the_desk_navigation_and_needs_view_members(client, day_w
     nobody = get_user_model().objects.create_user("nobody", password="x" * 12)
     client.force_login(nobody)
     assert client.get(URL).status_code == 403
+
+
+def test_the_calls_go_in_a_fixed_number_of_round_trips(frontdesk_client, day_wix):
+    """With every call taking 0.3 s, calls that start together form one round trip: at most six, however
+    many bookings and attendees (docs/wix.md#bookings), and calls of one round go out side by side."""
+    day_wix.faults.latency = 0.3
+    response = frontdesk_client.get(f"{URL}?day={DAY}")
+    assert response.status_code == 200
+    starts = sorted(c.started for c in wix_calls(day_wix))
+    rounds = [[starts[0]]]
+    for started in starts[1:]:
+        if started - rounds[-1][0] > 0.15:
+            rounds.append([])
+        rounds[-1].append(started)
+    assert len(starts) >= 7 and len(rounds) <= 6, [len(r) for r in rounds]
+    assert len(rounds[0]) == 2  # time slots and calendar together

@@ -17,8 +17,8 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from balances.api_tokens import over_rate_limit, token_from_header
-from balances.lookup import lookup_credits
-from balances.wix.connection import get_client
+from balances.lookup import UnknownService, lookup_credits
+from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from config.web import json_api
 from config.web import json_error as _error
 
@@ -56,5 +56,11 @@ def credits_lookup(request):
             service_id = str(uuid.UUID(service_id.strip()))
         except ValueError:
             return _error(400, "bad_request", "serviceId must be a Wix Bookings service ID (a GUID).")
-    result = lookup_credits(get_client(), member_id=member_id, email=email, service_id=service_id or "")
+    auth = current_auth()
+    try:
+        result = lookup_credits(
+            get_client(auth), member_id=member_id, email=email, service_id=service_id or "", cache_key=connection_fingerprint(auth)
+        )
+    except UnknownService:
+        return _error(404, "not_found", "No Wix Bookings service with this serviceId.")
     return JsonResponse(result.as_json())

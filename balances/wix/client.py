@@ -19,7 +19,16 @@ import httpx
 from . import errors, retry
 from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
-from .bookings_records import BOOKINGS_APP_ID, PLANS_NAMESPACE, Booking, CalendarEvent, EligibleBenefit, PoolItem, TimeSlot
+from .bookings_records import (
+    BOOKINGS_APP_ID,
+    PLANS_NAMESPACE,
+    Booking,
+    CalendarEvent,
+    EligibleBenefit,
+    PoolItem,
+    Service,
+    TimeSlot,
+)
 from .breaker import CircuitBreaker
 from .budget import RateBudget
 from .records import Balance, Member, Pool, Transaction, Wire
@@ -302,6 +311,18 @@ class WixClient:
         """The studio's IANA time zone (Site Properties); every session's local time is in it."""
         data = self._send("GET", "/site-properties/v4/properties", params={"fields": "timeZone"})
         return str((data.get("properties") or {}).get("timeZone") or "")
+
+    def query_services(self) -> list[Service]:
+        """Every Bookings service (Services V2 pages by offset, 100 at a time)."""
+        found: list[Service] = []
+        while True:
+            body: Wire = {"query": {"paging": {"limit": MAX_PAGE, "offset": len(found)}}}
+            data = self._send("POST", "/_api/bookings/v2/services/query", json=body)
+            page = [Service.from_wire(s) for s in data.get("services") or []]
+            found.extend(page)
+            total = int((data.get("pagingMetadata") or {}).get("total") or 0)
+            if not page or len(found) >= total:
+                return found
 
     def list_event_time_slots(
         self, *, from_local: str = "", to_local: str = "", time_zone: str = "", cursor: str | None = None, limit: int = 1000

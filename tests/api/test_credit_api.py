@@ -158,16 +158,20 @@ def test_with_a_service_the_answer_says_whether_a_plan_can_pay_now(wix, client, 
     assert body["service"]["serviceId"] == service_id and body["service"]["canPay"] is True
     assert {p["poolId"] for p in body["service"]["pools"]} == {p["id"] for p in payable}
     assert all(p["plan"] and isinstance(p["price"], str) for p in body["service"]["pools"])
+    assert body["service"]["name"] == "Vinyasa Flow"
     calls = [r for r in wix.log.records() if r.path == "/benefit-programs/v1/pools/eligible-pools"]
     assert len(calls) == 1 and calls[0].body["itemReference"]["externalId"] == service_id
     assert calls[0].body["beneficiary"] == {"memberId": member["id"]} and calls[0].body["count"] == 1
+    # The site's services are kept for minutes: the next question asks Wix only about the member.
+    client.get(URL, {"memberId": member["id"], "serviceId": service_id}, **bearer(token))
+    assert len([r for r in wix.log.records() if r.path == "/_api/bookings/v2/services/query"]) == 1
 
 
 @pytest.mark.django_db
 def test_a_member_whose_plans_cannot_pay_is_told_so(wix, client, token):
     member, service_id, _ = _member_with_plan_for(wix.studio, "reformer", can_pay=False)
     body = client.get(URL, {"memberId": member["id"], "serviceId": service_id}, **bearer(token)).json()
-    assert body["service"] == {"serviceId": service_id, "canPay": False, "pools": []}
+    assert body["service"] == {"serviceId": service_id, "name": "Reformer Pilates", "canPay": False, "pools": []}
 
 
 @pytest.mark.django_db
@@ -201,3 +205,10 @@ def test_an_unknown_member_with_a_service_is_still_404(wix, client, token):
         URL, {"memberId": "00000000-0000-4000-8000-000000000001", "serviceId": SERVICE_IDS["yin"]}, **bearer(token)
     )
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_service_id_that_names_no_service_is_404_not_a_false_no(wix, client, token):
+    response = client.get(URL, {"memberId": DEMO_MEMBER_ID, "serviceId": "00000000-0000-4000-8000-00000000abcd"}, **bearer(token))
+    assert response.status_code == 404 and "serviceId" in response.json()["error"]["message"]
+    assert not [r for r in wix.log.records() if "eligible-pools" in r.path]

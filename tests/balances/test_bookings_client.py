@@ -136,3 +136,12 @@ def test_bookings_reads_sent_as_post_are_safe_to_repeat():
     assert retry.is_repeatable("POST", "/_api/service-availability/v2/time-slots/event", {})
     assert retry.is_repeatable("POST", "/benefit-programs/v1/pools/eligible-pools", {})
     assert not retry.is_repeatable("POST", "/bookings/bookings-attendance/set", {})
+
+
+def test_services_come_with_their_type_and_the_plans_that_pay(client, site):
+    services = {s.id: s for s in client.query_services()}
+    assert services[SERVICE_IDS["vinyasa"]].type == "CLASS" and services[SERVICE_IDS["course"]].type == "COURSE"
+    assert services[SERVICE_IDS["private"]].type == "APPOINTMENT" and services[SERVICE_IDS["private"]].plan_ids == ()
+    assert services[SERVICE_IDS["vinyasa"]].plan_ids and services[SERVICE_IDS["yin"]].name == "Yin Yoga"
+    sent = wix_calls(site, "/_api/bookings/v2/services/query")[0].body
+    assert sent == {"query": {"paging": {"limit": 100, "offset": 0}}}  # Services page by offset, not cursor

@@ -46,9 +46,11 @@ def today(request, view: Page):
     if day is None:  # which day is today depends on the studio's zone (kept an hour: rarely a call)
         day = today_in(studio_time_zone(client, connection).value)
     here = f"{request.path}?day={day.isoformat()}"
-    # The day and its links are in place before Wix is asked, so an error page still has them.
+    # The day, its links and its polling are in place before Wix is asked: an error page still has
+    # them, and keeps re-asking every 45 s, so it heals by itself once Wix answers again.
     view.context.update(
         day=day,
+        poll_url=here,
         prev_url=f"{request.path}?day={(day - timedelta(days=1)).isoformat()}",
         next_url=f"{request.path}?day={(day + timedelta(days=1)).isoformat()}",
         today_url=request.path,
@@ -61,7 +63,6 @@ def today(request, view: Page):
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,
-            "poll_url": here,
             "refresh_url": f"{here}&refresh=1",
         }
     )

@@ -283,6 +283,8 @@ def test_when_wix_fails_the_last_good_day_is_shown_stale(frontdesk_client, day_w
     page = other.content.decode()
     assert other.status_code == 503 and "Wix" in page
     assert "Wednesday 1 April 2026" in page and 'href="/today/?day=2026-03-31" rel="prev"' in page  # the day around the error
+    polled = frontdesk_client.get(f"{URL}?day=2026-04-01", headers={"HX-Request": "true"})
+    assert polled.status_code == 503 and 'hx-trigger="every 45s"' in polled.content.decode()  # it keeps trying
 
 
 @pytest.mark.parametrize(

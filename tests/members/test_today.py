@@ -336,3 +336,43 @@ def test_the_calls_go_in_a_fixed_number_of_round_trips(frontdesk_client, day_wix
         rounds[-1].append(started)
     assert len(starts) >= 7 and len(rounds) <= 6, [len(r) for r in rounds]
     assert len(rounds[0]) == 2  # time slots and calendar together
+
+
+def test_a_booking_made_by_staff_and_a_paused_plan(frontdesk_client, day_wix):
+    """The sandbox's members book for themselves; here one booking is made by staff (its creator is
+    another contact), so the member is found by contact, and the plan that paid is paused since."""
+    studio = day_wix.studio
+    store = studio.bookings
+    by_contact = {m["contactId"]: m for m in studio.members}
+
+    def only_covering_pool(booking):
+        member = by_contact[booking["contactDetails"]["contactId"]]
+        service = booking["bookedEntity"]["slot"]["serviceId"]
+        return [p for p in studio.pools_for(member["id"]) if covers(plan_key_of(p) or "", service)] == [
+            studio._pools_by_id[store.charges[booking["id"]]["poolId"]]
+        ]
+
+    booking = next(
+        b
+        for b in store.bookings
+        if b["startDate"].startswith("2026-03-30")
+        and b["status"] == "CONFIRMED"
+        and "tx" in store.charges.get(b["id"], {})
+        and only_covering_pool(b)
+    )
+    member = by_contact[booking["contactDetails"]["contactId"]]
+    pool = studio._pools_by_id[store.charges[booking["id"]]["poolId"]]
+    created_by, status = booking["createdBy"], pool["status"]
+    booking["createdBy"] = {"wixUserId": "5f0c0a1e-0000-4000-8000-00000000beef", "contactId": "staff-contact"}
+    pool["status"] = "PAUSED"
+    try:
+        response = frontdesk_client.get(f"{URL}?day={DAY}")
+        attendee = next(a for s in response.context["day_view"].sessions for a in s.attendees if a.booking_id == booking["id"])
+        assert attendee.member_id == member["id"] and attendee.pool_id == pool["id"]
+        assert attendee.plan_inactive and attendee.plan_status == "PAUSED"
+        body = rows(response.content.decode())[booking["id"]]
+        assert "Plan paused" in body and f'href="/members/{member["id"]}/"' in body
+        lookups = [c.body for c in wix_calls(day_wix, "/members/v1/members/query")]
+        assert any(booking["contactDetails"]["contactId"] in c["query"]["filter"]["contactId"]["$in"] for c in lookups)
+    finally:
+        booking["createdBy"], pool["status"] = created_by, status

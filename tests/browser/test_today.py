@@ -41,7 +41,7 @@ def test_today_shows_the_day_and_opens_a_member(page, wix, width, height, name):
     # The day's part polls itself (every 45 s) while the page is open.
     assert page.locator("#day").get_attribute("hx-trigger") == "every 45s"
     _no_sideways_scroll(page)
-    screenshot(page, f"today-{name}", full_page=width >= 1000)
+    screenshot(page, f"today-{name}")
     link = page.locator("article.session .member-link").first
     link.scroll_into_view_if_needed()
     who = link.inner_text().strip()

@@ -105,7 +105,7 @@ class Attendee:
     def out_after(self) -> bool:
         """Cannot book another class on this plan after this one."""
         after = self.free_after
-        return after is not None and after < max(self.price, Decimal(1))
+        return after is not None and self.price > 0 and after < self.price  # a free benefit never runs out
 
     @property
     def plan_inactive(self) -> bool:

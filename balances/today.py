@@ -47,7 +47,7 @@ from .cache import Cached, read_through
 from .concurrency import run_together
 from .wix.bookings_records import ATTENDING_STATUSES, BOOKINGS_APP_ID, Booking, CalendarEvent, PoolItem, TimeSlot
 from .wix.client import MAX_PAGE, CursorPage, WixClient
-from .wix.errors import WixRateLimited, WixUnavailable
+from .wix.errors import WixBadRequest, WixRateLimited, WixUnavailable
 from .wix.records import ZERO, Balance, Member, Wire
 
 T = TypeVar("T")
@@ -236,15 +236,24 @@ def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list
 
 
 def _bookings(client: WixClient, event_ids: list[str], course_schedules: list[str]) -> list[Booking]:
-    """The day's bookings in one page, then every other page side by side (the first tells the total)."""
+    """The day's bookings: sessions' (`eventId $in`) and courses' (`scheduleId $in`: a course booking
+    books the schedule, not a session) in one query joined by `$or`. Wix's query language has `$or`, but
+    whether the Reader takes it is not documented: if Wix refuses it, the two are asked for apart."""
     by_session: list[Wire] = []
     if event_ids:
         by_session.append({"bookedEntity.item.slot.eventId": {"$in": event_ids}})
-    if course_schedules:  # a course booking books the whole course: no session ID on it
+    if course_schedules:
         by_session.append({"bookedEntity.item.schedule.scheduleId": {"$in": course_schedules}})
-    if not by_session:
-        return []
-    which = by_session[0] if len(by_session) == 1 else {"$or": by_session}
+    if len(by_session) == 2:
+        try:
+            return _bookings_where(client, {"$or": by_session})
+        except WixBadRequest:
+            return [b for which in by_session for b in _bookings_where(client, which)]
+    return _bookings_where(client, by_session[0]) if by_session else []
+
+
+def _bookings_where(client: WixClient, which: Wire) -> list[Booking]:
+    """One page, then every other page side by side (the first tells the total)."""
     filter: Wire = {"$and": [{"status": {"$in": list(ATTENDING_STATUSES)}}, which]}
     first = client.query_extended_bookings(filter=filter, sort=SORT)
     offsets = range(MAX_PAGE, first.total, MAX_PAGE)

@@ -376,3 +376,14 @@ def test_a_booking_made_by_staff_and_a_paused_plan(frontdesk_client, day_wix):
         assert any(booking["contactDetails"]["contactId"] in c["query"]["filter"]["contactId"]["$in"] for c in lookups)
     finally:
         booking["createdBy"], pool["status"] = created_by, status
+
+
+def test_if_wix_refuses_or_the_sessions_and_the_course_are_asked_for_apart(frontdesk_client, day_wix):
+    day_wix.faults.script("status", status=400, path_prefix="/_api/bookings-reader/", times=1)
+    view = frontdesk_client.get(f"{URL}?day={DAY}").context["day_view"]
+    expected = truth(day_wix.studio, DAY)
+    assert [len(s.attendees) for s in view.sessions] == [len(e[5]) for e in expected]
+    course = next(s for s in view.sessions if s.kind == "course")
+    assert len(course.attendees) == 6
+    filters = [c.body["query"].get("filter") for c in wix_calls(day_wix, "/_api/bookings-reader/")]
+    assert "$or" in filters[0]["$and"][1] and all("$or" not in f["$and"][1] for f in filters[1:] if f)

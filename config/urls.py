@@ -6,13 +6,14 @@ back-office list with the desk's part of it (the Brevo member panel, Undo)."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import members.today
 import members.urls
 import studio.urls
 from studio.staff import LoginForm
 
 urlpatterns = [
     members.urls.home,
-    members.urls.today_page,
+    path("today/", members.today.today, name="today"),  # the front desk's day (members/today.py)
     path("members/", include("members.urls")),
     path("audit/", include(([*studio.urls.audit_urls, *members.urls.audit_urls], "audit"))),
     path("", include(studio.urls.token_urls)),

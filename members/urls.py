@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, brevo, export, pool_views, threshold, today, undo, views
+from . import adjust, attention, brevo, export, pool_views, threshold, undo, views
 
 app_name = "members"
 urlpatterns = [
@@ -13,7 +13,6 @@ urlpatterns = [
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]
 home = path("", attention.home, name="home")
-today_page = path("today/", today.today, name="today")
 # Mounted into the "brevo" and "audit" namespaces beside the owner's pages (config/urls.py).
 brevo_urls = [path("members/<uuid:member_id>/", brevo.member_panel, name="member")]
 audit_urls = [path("<int:entry_id>/undo/", undo.undo_change, name="undo")]

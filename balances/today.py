@@ -48,7 +48,7 @@ from .concurrency import run_together
 from .wix.bookings_records import ATTENDING_STATUSES, BOOKINGS_APP_ID, Booking, CalendarEvent, PoolItem, TimeSlot
 from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixBadRequest, WixRateLimited, WixUnavailable
-from .wix.records import ZERO, Balance, Member, Wire
+from .wix.records import ZERO, Balance, Wire
 
 T = TypeVar("T")
 TIME_ZONE_SECONDS = 3600  # a studio's time zone changes about never
@@ -268,13 +268,10 @@ def _bookings_where(client: WixClient, which: Wire) -> list[Booking]:
     return list({b.id: b for b in found}.values())  # a booking moved between pages while we read appears once
 
 
-def _members_by_contact(client: WixClient, contact_ids: list[str]) -> dict[str, Member]:
-    def chunk(ids: list[str]) -> list[Member]:
-        return client.query_members(filter={"contactId": {"$in": ids}}, limit=MAX_PAGE).members
-
-    found: dict[str, Member] = {}
-    for members in run_together(*(partial(chunk, c) for c in _chunks(contact_ids))) if contact_ids else ():
-        found.update({m.contact_id: m for m in members if m.contact_id})
+def _members_by_contact(client: WixClient, contact_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in run_together(*(partial(client.member_ids_by_contact, c) for c in _chunks(contact_ids))) if contact_ids else ():
+        found.update(chunk)
     return found
 
 
@@ -358,7 +355,7 @@ def day_view(client: WixClient, day: date, time_zone: str = "") -> DayView:
     # Who each attendee is: a self-made booking names its member; the rest are looked up by contact.
     member_of_contact = {b.contact_id: b.member_id_if_self_booked for b in bookings if b.member_id_if_self_booked}
     unknown = sorted({b.contact_id for b in bookings if b.contact_id and b.contact_id not in member_of_contact})
-    member_of_contact.update({c: m.id for c, m in _members_by_contact(client, unknown).items()})
+    member_of_contact.update(_members_by_contact(client, unknown))
 
     plan_bookings = [b for b in bookings if b.plan_payment and member_of_contact.get(b.contact_id)]
     items = _pool_items(

@@ -177,6 +177,13 @@ class WixClient:
         members = [Member.from_wire(m) for m in data.get("members") or []]
         return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
 
+    def member_ids_by_contact(self, contact_ids: list[str]) -> dict[str, str]:
+        """Contact ID -> member ID for up to 100 contacts (Bookings knows attendees by contact); a contact
+        with no member account (a guest) is simply absent."""
+        body: Wire = {"query": {"filter": {"contactId": {"$in": contact_ids[:MAX_PAGE]}}, "paging": {"limit": MAX_PAGE}}}
+        data = self._send("POST", "/members/v1/members/query", json=body)
+        return {str(m["contactId"]): str(m["id"]) for m in data.get("members") or [] if m.get("contactId") and m.get("id")}
+
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
         return Member.from_wire(data.get("member") or {})

@@ -145,3 +145,10 @@ def test_services_come_with_their_type_and_the_plans_that_pay(client, site):
     assert services[SERVICE_IDS["vinyasa"]].plan_ids and services[SERVICE_IDS["yin"]].name == "Yin Yoga"
     sent = wix_calls(site, "/_api/bookings/v2/services/query")[0].body
     assert sent == {"query": {"paging": {"limit": 100, "offset": 0}}}  # Services page by offset, not cursor
+
+
+def test_contacts_map_to_members_and_guests_are_absent(client, site):
+    studio = site.studio
+    members = studio.members[20:25]
+    found = client.member_ids_by_contact([m["contactId"] for m in members] + ["6f1c0000-0000-4000-8000-00000000g001"])
+    assert found == {m["contactId"]: m["id"] for m in members}

@@ -5,9 +5,10 @@ Cost by formula (docs/wix.md#bookings). A day view makes at most
     3 + ⌈bookings ÷ 100⌉ + 2 × ⌈attendees ÷ 100⌉
 upstream calls, in a fixed number of round trips, never one per attendee or per session:
 
-    round 0  the studio's time zone (Site Properties; kept an hour, so usually no call)
-    round 1  the day's class time slots  ‖  the day's calendar events (course sessions, appointments,
-             every session's instructor)
+    round 0  only to know which day is "today": the studio's time zone (Site Properties; kept an
+             hour, and learned from every day read, so rarely a call)
+    round 1  the day's class time slots (in the site's zone, which the answer names)  ‖  the day's
+             calendar events (course sessions, appointments, every session's instructor)
     round 2  the first page of bookings of those sessions (`eventId $in …`, `scheduleId $in …` for
              courses), offset-paged, which tells how many there are
     round 3  the other booking pages, side by side
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -45,9 +47,10 @@ from .cache import Cached, read_through
 from .concurrency import run_together
 from .wix.bookings_records import ATTENDING_STATUSES, BOOKINGS_APP_ID, Booking, CalendarEvent, PoolItem, TimeSlot
 from .wix.client import MAX_PAGE, CursorPage, WixClient
-from .wix.errors import WixRateLimited, WixUnavailable
-from .wix.records import ZERO, Balance, Member, Wire
+from .wix.errors import WixBadRequest, WixRateLimited, WixUnavailable
+from .wix.records import ZERO, Balance, Wire
 
+T = TypeVar("T")
 TIME_ZONE_SECONDS = 3600  # a studio's time zone changes about never
 USABLE = ("ACTIVE", "RENEWING")
 HELD = ("CONFIRMED", "PENDING", "CREATED")  # bookings that hold a place (the waitlist does not)
@@ -102,7 +105,7 @@ class Attendee:
     def out_after(self) -> bool:
         """Cannot book another class on this plan after this one."""
         after = self.free_after
-        return after is not None and after < max(self.price, Decimal(1))
+        return after is not None and self.price > 0 and after < self.price  # a free benefit never runs out
 
     @property
     def plan_inactive(self) -> bool:
@@ -174,23 +177,24 @@ def today_in(time_zone: str, now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(zone(time_zone)).date()
 
 
-def studio_time_zone(client: WixClient, connection: str, *, refresh: bool = False) -> Cached[str]:
+def studio_time_zone(client: WixClient, connection: str, *, known: str = "", refresh: bool = False) -> Cached[str]:
+    """The studio's zone, kept an hour. `known`: a zone a Bookings answer just named, stored without a call."""
     return read_through(
         connection,
         "site-time-zone",
-        lambda: client.get_site_time_zone() or "UTC",
+        (lambda: known) if known else (lambda: client.get_site_time_zone() or "UTC"),
         fresh_seconds=TIME_ZONE_SECONDS,
         keep_seconds=settings.WIX_STALE_SECONDS,
         stale_on=(WixUnavailable, WixRateLimited),
         single_flight=True,
-        refresh=refresh,
+        refresh=refresh or bool(known),
     )
 
 
 # ---------------------------------------------------------------------------------------------------- reading
 
 
-def _all_pages(first: Callable[[str | None], CursorPage[object]]) -> list[object]:
+def _all_pages(first: Callable[[str | None], CursorPage[T]]) -> list[T]:
     page = first(None)
     items = list(page.items)
     while page.next_cursor:
@@ -203,46 +207,53 @@ def _chunks(items: list[str], size: int = MAX_PAGE) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list[TimeSlot], list[CalendarEvent]]:
+def _sessions_of_day(client: WixClient, day: date, time_zone: str) -> tuple[list[TimeSlot], list[CalendarEvent], str]:
+    """The day's class slots and calendar events, side by side. Without `time_zone` both use the site's
+    zone, which the time slots answer names: a given day costs no Site Properties call."""
     start = f"{day.isoformat()}T00:00:00"
     slots_end = f"{day.isoformat()}T23:59:59"
     events_end = f"{(day + timedelta(days=1)).isoformat()}T00:00:00"
+    zones: list[str] = []
 
     def slots() -> list[TimeSlot]:
-        return [
-            s
-            for s in _all_pages(
-                lambda cursor: client.list_event_time_slots(
-                    from_local=start, to_local=slots_end, time_zone=time_zone, cursor=cursor
-                )
-            )
-            if isinstance(s, TimeSlot)
-        ]
+        page = client.list_event_time_slots(from_local=start, to_local=slots_end, time_zone=time_zone)
+        zones.append(page.time_zone)
+        found = list(page.items)
+        while page.next_cursor:
+            page = client.list_event_time_slots(cursor=page.next_cursor)
+            found.extend(page.items)
+        return found
 
     def events() -> list[CalendarEvent]:
-        return [
-            e
-            for e in _all_pages(
-                lambda cursor: client.query_calendar_events(
-                    from_local=start, to_local=events_end, time_zone=time_zone, filter={"appId": BOOKINGS_APP_ID}, cursor=cursor
-                )
+        return _all_pages(
+            lambda cursor: client.query_calendar_events(
+                from_local=start, to_local=events_end, time_zone=time_zone, filter={"appId": BOOKINGS_APP_ID}, cursor=cursor
             )
-            if isinstance(e, CalendarEvent)
-        ]
+        )
 
-    return run_together(slots, events)
+    found_slots, found_events = run_together(slots, events)
+    return found_slots, found_events, time_zone or (zones[0] if zones else "") or "UTC"
 
 
 def _bookings(client: WixClient, event_ids: list[str], course_schedules: list[str]) -> list[Booking]:
-    """The day's bookings in one page, then every other page side by side (the first tells the total)."""
+    """The day's bookings: sessions' (`eventId $in`) and courses' (`scheduleId $in`: a course booking
+    books the schedule, not a session) in one query joined by `$or`. Wix's query language has `$or`, but
+    whether the Reader takes it is not documented: if Wix refuses it, the two are asked for apart."""
     by_session: list[Wire] = []
     if event_ids:
         by_session.append({"bookedEntity.item.slot.eventId": {"$in": event_ids}})
-    if course_schedules:  # a course booking books the whole course: no session ID on it
+    if course_schedules:
         by_session.append({"bookedEntity.item.schedule.scheduleId": {"$in": course_schedules}})
-    if not by_session:
-        return []
-    which = by_session[0] if len(by_session) == 1 else {"$or": by_session}
+    if len(by_session) == 2:
+        try:
+            return _bookings_where(client, {"$or": by_session})
+        except WixBadRequest:
+            return [b for which in by_session for b in _bookings_where(client, which)]
+    return _bookings_where(client, by_session[0]) if by_session else []
+
+
+def _bookings_where(client: WixClient, which: Wire) -> list[Booking]:
+    """One page, then every other page side by side (the first tells the total)."""
     filter: Wire = {"$and": [{"status": {"$in": list(ATTENDING_STATUSES)}}, which]}
     first = client.query_extended_bookings(filter=filter, sort=SORT)
     offsets = range(MAX_PAGE, first.total, MAX_PAGE)
@@ -257,13 +268,10 @@ def _bookings(client: WixClient, event_ids: list[str], course_schedules: list[st
     return list({b.id: b for b in found}.values())  # a booking moved between pages while we read appears once
 
 
-def _members_by_contact(client: WixClient, contact_ids: list[str]) -> dict[str, Member]:
-    def chunk(ids: list[str]) -> list[Member]:
-        return client.query_members(filter={"contactId": {"$in": ids}}, limit=MAX_PAGE).members
-
-    found: dict[str, Member] = {}
-    for members in run_together(*(partial(chunk, c) for c in _chunks(contact_ids))) if contact_ids else ():
-        found.update({m.contact_id: m for m in members if m.contact_id})
+def _members_by_contact(client: WixClient, contact_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for chunk in run_together(*(partial(client.member_ids_by_contact, c) for c in _chunks(contact_ids))) if contact_ids else ():
+        found.update(chunk)
     return found
 
 
@@ -274,7 +282,7 @@ def _pool_items(client: WixClient, member_ids: list[str], service_ids: list[str]
             "providerAppId": BOOKINGS_APP_ID,
             "externalId": {"$in": service_ids},
         }
-        return [i for i in _all_pages(lambda cursor: client.query_pool_items(filter=flt, cursor=cursor)) if isinstance(i, PoolItem)]
+        return _all_pages(lambda cursor: client.query_pool_items(filter=flt, cursor=cursor))
 
     if not member_ids or not service_ids:
         return []
@@ -304,48 +312,50 @@ def _paying_pool(items: Iterable[PoolItem], booking: Booking) -> PoolItem | None
     return ranked[0] if ranked else None
 
 
-def day_view(client: WixClient, day: date, time_zone: str) -> DayView:
-    slots, events = _sessions_of_day(client, day, time_zone)
+def day_view(client: WixClient, day: date, time_zone: str = "") -> DayView:
+    slots, events, time_zone = _sessions_of_day(client, day, time_zone)
     event_by_id = {e.id: e for e in events}
-    sessions: dict[str, dict[str, object]] = {}
-    for s in slots:
-        ev = event_by_id.get(s.event_id)
-        sessions[s.event_id] = {
-            "kind": "class",
-            "title": s.title or (ev.title if ev else ""),
-            "local_start": s.local_start,
-            "local_end": s.local_end,
-            "instructor": ", ".join(ev.instructors) if ev else "",
-            "capacity": s.total_capacity,
-            "booked": s.booked,
-            "cancelled": s.cancelled or bool(ev and ev.cancelled),
-            "counted": True,  # booked comes from the slot
-        }
+    # Classes come from the time slots (Wix's verified class list, with its booked count); course
+    # sessions and appointments from the calendar, their booked count from their bookings below.
+    sessions: dict[str, Session] = {}
+    for slot in slots:
+        ev = event_by_id.get(slot.event_id)
+        sessions[slot.event_id] = Session(
+            event_id=slot.event_id,
+            kind="class",
+            title=slot.title or (ev.title if ev else ""),
+            local_start=slot.local_start,
+            local_end=slot.local_end,
+            instructor=", ".join(ev.instructors) if ev else "",
+            capacity=slot.total_capacity,
+            booked=slot.booked,
+            cancelled=slot.cancelled or bool(ev and ev.cancelled),
+        )
     for ev in events:
         if ev.id in sessions or ev.type not in KINDS:
             continue
-        sessions[ev.id] = {
-            "kind": KINDS[ev.type],
-            "title": ev.title,
-            "local_start": ev.local_start,
-            "local_end": ev.local_end,
-            "instructor": ", ".join(ev.instructors),
-            "capacity": ev.total_capacity,
-            "booked": 0,
-            "cancelled": ev.cancelled,
-            "counted": False,  # counted from its bookings below
-        }
+        sessions[ev.id] = Session(
+            event_id=ev.id,
+            kind=KINDS[ev.type],
+            title=ev.title,
+            local_start=ev.local_start,
+            local_end=ev.local_end,
+            instructor=", ".join(ev.instructors),
+            capacity=ev.total_capacity,
+            booked=0,
+            cancelled=ev.cancelled,
+        )
     course_sessions: dict[str, list[str]] = defaultdict(list)
     for ev in events:
         if ev.type == "COURSE" and ev.id in sessions:
             course_sessions[ev.schedule_id].append(ev.id)
-    plain_ids = [i for i, s in sessions.items() if s["kind"] != "course"]
+    plain_ids = [i for i, session in sessions.items() if session.kind != "course"]
     bookings = _bookings(client, plain_ids, sorted(course_sessions))
 
     # Who each attendee is: a self-made booking names its member; the rest are looked up by contact.
     member_of_contact = {b.contact_id: b.member_id_if_self_booked for b in bookings if b.member_id_if_self_booked}
     unknown = sorted({b.contact_id for b in bookings if b.contact_id and b.contact_id not in member_of_contact})
-    member_of_contact.update({c: m.id for c, m in _members_by_contact(client, unknown).items()})
+    member_of_contact.update(_members_by_contact(client, unknown))
 
     plan_bookings = [b for b in bookings if b.plan_payment and member_of_contact.get(b.contact_id)]
     items = _pool_items(
@@ -366,23 +376,10 @@ def day_view(client: WixClient, day: date, time_zone: str) -> DayView:
                 attendees[event_id].append(attendee)
 
     built = []
-    for event_id, s in sessions.items():
+    for event_id, session in sessions.items():
         people = tuple(sorted(attendees[event_id], key=lambda a: (a.waitlisted, a.name.lower(), a.booking_id)))
-        booked = s["booked"] if s["counted"] else sum(a.participants for a in people if a.status in HELD)
-        built.append(
-            Session(
-                event_id=event_id,
-                kind=str(s["kind"]),
-                title=str(s["title"]),
-                local_start=s["local_start"] if isinstance(s["local_start"], datetime) else None,
-                local_end=s["local_end"] if isinstance(s["local_end"], datetime) else None,
-                instructor=str(s["instructor"]),
-                capacity=int(str(s["capacity"])),
-                booked=int(str(booked)),
-                cancelled=bool(s["cancelled"]),
-                attendees=people,
-            )
-        )
+        booked = session.booked if session.kind == "class" else sum(a.participants for a in people if a.status in HELD)
+        built.append(replace(session, booked=booked, attendees=people))
     built.sort(key=lambda s: (s.local_start or datetime.min, s.title, s.event_id))
     return DayView(
         day=day,
@@ -401,7 +398,9 @@ def _attendee(booking: Booking, member_id: str, pool: PoolItem | None, balances:
         member_id=member_id,
         status=booking.status,
         participants=booking.participants,
-        attendance=booking.attendance,
+        # A course booking has one attendance per session and the Reader shows one of them, not
+        # necessarily today's: say nothing rather than something wrong.
+        attendance="NOT_SET" if booking.is_course else booking.attendance,
         payment_option=booking.payment_option,
         payment_status=booking.payment_status,
     )
@@ -421,13 +420,19 @@ def _attendee(booking: Booking, member_id: str, pool: PoolItem | None, balances:
     )
 
 
-def day_view_read(client: WixClient, connection: str, day: date, time_zone: str, *, refresh: bool = False) -> Cached[DayView]:
-    """The day through the shared read cache: every viewer (and every 45-second poll) within the fresh
-    time shares one load; when Wix fails, the last good copy, marked stale."""
+def day_view_read(client: WixClient, connection: str, day: date, *, refresh: bool = False) -> Cached[DayView]:
+    """The day (in the site's zone) through the shared read cache: every viewer, and every 45-second
+    poll, within the fresh time shares one load; when Wix fails, the last good copy, marked stale."""
+
+    def load() -> DayView:
+        view = day_view(client, day)
+        studio_time_zone(client, connection, known=view.time_zone)  # "today" needs no call for an hour
+        return view
+
     return read_through(
         connection,
-        f"today:{day.isoformat()}:{time_zone}",
-        lambda: day_view(client, day, time_zone),
+        f"today:{day.isoformat()}",
+        load,
         fresh_seconds=settings.WIX_READ_CACHE_SECONDS,
         keep_seconds=settings.WIX_STALE_SECONDS,
         stale_on=(WixUnavailable, WixRateLimited),

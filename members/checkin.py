@@ -14,7 +14,7 @@ from balances import checkin, roles
 from balances.audit import AuditEntry
 from balances.checkin import ATTENDED, NOT_ATTENDED, CheckinRequest, CheckinResult
 from balances.roles import requires
-from balances.today import day_view_read, studio_time_zone
+from balances.today import day_view_read, today_in
 from balances.wix.bookings_records import ATTENDANCE_STATUSES
 from config.web import Page, form_errors, page
 
@@ -129,9 +129,8 @@ def everyone_present(request, view: Page):
     if not form.is_valid():
         return view.render({"error": form_errors(form)}, status=400)
     client, connection = view.client, view.fingerprint
-    time_zone = studio_time_zone(client, connection).value
     day, event_id, key = form.cleaned_data["day"], form.cleaned_data["event"], form.cleaned_data["key"]
-    current = day_view_read(client, connection, day, time_zone).value
+    current = day_view_read(client, connection, day).value
     session = next((s for s in current.sessions if s.event_id == event_id), None) if current else None
     if session is None:
         return view.render({"error": "That session is not on this day any more; reload the page."}, status=404)
@@ -152,7 +151,8 @@ def everyone_present(request, view: Page):
         if a.status == "CONFIRMED" and a.attendance == "NOT_SET"
     ]
     results = checkin.check_in_everyone(client, request.user, requests) if requests else []
-    fetched = day_view_read(client, connection, day, time_zone, refresh=True)
+    fetched = day_view_read(client, connection, day, refresh=True)
+    time_zone = fetched.value.time_zone if fetched.value else ""
     done = sum(1 for r in results if r.applied)
     problems = [r for r in results if not r.applied]
     summary = f"{label}: {done} of {len(requests)} checked in." if requests else f"{label}: everyone was marked already."
@@ -160,6 +160,7 @@ def everyone_present(request, view: Page):
     return view.render(
         {
             "day": day,
+            "is_today": day == today_in(time_zone) if time_zone else False,
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,

@@ -42,22 +42,27 @@ def today(request, view: Page):
     if not form.is_valid():
         return view.render({"error": form_errors(form)}, status=400)
     client, connection = view.client, view.fingerprint
-    time_zone = studio_time_zone(client, connection).value
-    current = today_in(time_zone)
-    day = form.cleaned_data["day"] or current
-    fetched = day_view_read(client, connection, day, time_zone, refresh=view.refresh)
+    day = form.cleaned_data["day"]
+    if day is None:  # which day is today depends on the studio's zone (kept an hour: rarely a call)
+        day = today_in(studio_time_zone(client, connection).value)
     here = f"{request.path}?day={day.isoformat()}"
+    # The day, its links and its polling are in place before Wix is asked: an error page still has
+    # them, and keeps re-asking every 45 s, so it heals by itself once Wix answers again.
+    view.context.update(
+        day=day,
+        poll_url=here,
+        prev_url=f"{request.path}?day={(day - timedelta(days=1)).isoformat()}",
+        next_url=f"{request.path}?day={(day + timedelta(days=1)).isoformat()}",
+        today_url=request.path,
+    )
+    fetched = day_view_read(client, connection, day, refresh=view.refresh)
+    time_zone = fetched.value.time_zone
     return view.render(
         {
-            "day": day,
-            "is_today": day == current,
+            "is_today": day == today_in(time_zone),
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,
-            "poll_url": here,
             "refresh_url": f"{here}&refresh=1",
-            "prev_url": f"{request.path}?day={(day - timedelta(days=1)).isoformat()}",
-            "next_url": f"{request.path}?day={(day + timedelta(days=1)).isoformat()}",
-            "today_url": request.path,
         }
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, brevo, checkin, drift, export, pool_views, threshold, today, undo, views
+from . import adjust, attention, brevo, drift, export, pool_views, threshold, undo, views
 
 app_name = "members"
 urlpatterns = [
@@ -15,12 +15,6 @@ urlpatterns = [
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]
 home = path("", attention.home, name="home")
-today_page = path("today/", today.today, name="today")
-checkin_urls = [
-    path("today/check-in/", checkin.check_in, name="checkin"),
-    path("today/check-in/<int:entry_id>/undo/", checkin.undo_check_in, name="checkin_undo"),
-    path("today/everyone-present/", checkin.everyone_present, name="checkin_everyone"),
-]
 # Mounted into the "brevo" and "audit" namespaces beside the owner's pages (config/urls.py).
 brevo_urls = [path("members/<uuid:member_id>/", brevo.member_panel, name="member")]
 audit_urls = [path("<int:entry_id>/undo/", undo.undo_change, name="undo")]

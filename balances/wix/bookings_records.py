@@ -36,6 +36,26 @@ def parse_local(value: object) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A Bookings service: what a session or booking is of."""
+
+    id: str
+    name: str
+    type: str  # CLASS | COURSE | APPOINTMENT
+    plan_ids: tuple[str, ...]  # the pricing plans that can pay for it (payment.pricingPlanIds)
+
+    @classmethod
+    def from_wire(cls, data: Wire) -> Service:
+        payment = data.get("payment") or {}
+        return cls(
+            id=str(data.get("id") or ""),
+            name=str(data.get("name") or ""),
+            type=str(data.get("type") or ""),
+            plan_ids=tuple(str(p) for p in payment.get("pricingPlanIds") or []),
+        )
+
+
+@dataclass(frozen=True)
 class TimeSlot:
     """One class session (List Event Time Slots returns classes only)."""
 
@@ -316,23 +336,3 @@ class BulkAttendanceItem:
     error_code: str
     error_description: str
     attendance: Attendance | None
-
-
-@dataclass(frozen=True)
-class Service:
-    """A Bookings service: what a plan's credits can pay for (`payment.pricingPlanIds`)."""
-
-    id: str
-    name: str
-    type: str  # CLASS | COURSE | APPOINTMENT
-    plan_ids: tuple[str, ...]  # pricing-plan IDs that can pay for it
-
-    @classmethod
-    def from_wire(cls, data: Wire) -> Service:
-        payment = data.get("payment") or {}
-        return cls(
-            id=str(data.get("id") or ""),
-            name=str(data.get("name") or ""),
-            type=str(data.get("type") or ""),
-            plan_ids=tuple(str(p) for p in payment.get("pricingPlanIds") or []),
-        )

@@ -58,6 +58,11 @@ class MemberResults:
 
 
 @dataclass(frozen=True)
+class SlotPage(CursorPage[TimeSlot]):
+    time_zone: str = ""  # the zone the local dates are in (the site's when none was asked for)
+
+
+@dataclass(frozen=True)
 class BookingResults:
     bookings: list[Booking]
     offset: int
@@ -175,6 +180,13 @@ class WixClient:
         meta = data.get("metadata") or {}
         members = [Member.from_wire(m) for m in data.get("members") or []]
         return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
+
+    def member_ids_by_contact(self, contact_ids: list[str]) -> dict[str, str]:
+        """Contact ID -> member ID for up to 100 contacts (Bookings knows attendees by contact); a contact
+        with no member account (a guest) is simply absent."""
+        body: Wire = {"query": {"filter": {"contactId": {"$in": contact_ids[:MAX_PAGE]}}, "paging": {"limit": MAX_PAGE}}}
+        data = self._send("POST", "/members/v1/members/query", json=body)
+        return {str(m["contactId"]): str(m["id"]) for m in data.get("members") or [] if m.get("contactId") and m.get("id")}
 
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
@@ -311,17 +323,31 @@ class WixClient:
         data = self._send("GET", "/site-properties/v4/properties", params={"fields": "timeZone"})
         return str((data.get("properties") or {}).get("timeZone") or "")
 
+    def query_services(self) -> list[Service]:
+        """Every Bookings service (Services V2 pages by offset, 100 at a time)."""
+        found: list[Service] = []
+        while True:
+            body: Wire = {"query": {"paging": {"limit": MAX_PAGE, "offset": len(found)}}}
+            data = self._send("POST", "/_api/bookings/v2/services/query", json=body)
+            page = [Service.from_wire(s) for s in data.get("services") or []]
+            found.extend(page)
+            total = int((data.get("pagingMetadata") or {}).get("total") or 0)
+            if not page or len(found) >= total:
+                return found
+
     def list_event_time_slots(
         self, *, from_local: str = "", to_local: str = "", time_zone: str = "", cursor: str | None = None, limit: int = 1000
-    ) -> CursorPage[TimeSlot]:
-        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times)."""
+    ) -> SlotPage:
+        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times), in
+        `time_zone` or, without one, the site's zone (which the answer names)."""
         body: Wire = {"cursorPaging": {"limit": limit, **({"cursor": cursor} if cursor else {})}}
         if not cursor:
             body.update(fromLocalDate=from_local, toLocalDate=to_local, includeNonBookable=True)
             if time_zone:
                 body["timeZone"] = time_zone
         data = self._send("POST", "/_api/service-availability/v2/time-slots/event", json=body)
-        return _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+        page = _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+        return SlotPage(page.items, page.next_cursor, page.prev_cursor, str(data.get("timeZone") or time_zone))
 
     def query_calendar_events(
         self,
@@ -344,18 +370,6 @@ class WixClient:
                 body["query"]["filter"] = filter
         data = self._send("POST", "/calendar/v3/events/query", json=body)
         return _paged(data, "events", "pagingMetadata", CalendarEvent.from_wire)
-
-    def query_services(self) -> list[Service]:
-        """Every Bookings service (offset paging, 100 a page)."""
-        found: list[Service] = []
-        while True:
-            body: Wire = {"query": {"paging": {"limit": MAX_PAGE, "offset": len(found)}}}
-            data = self._send("POST", "/_api/bookings/v2/services/query", json=body)
-            page = [Service.from_wire(s) for s in data.get("services") or []]
-            found.extend(page)
-            total = int((data.get("pagingMetadata") or {}).get("total") or 0)
-            if not page or len(found) >= total:
-                return found
 
     def query_extended_bookings(self, *, filter: Wire, sort: list[Wire], offset: int = 0, limit: int = MAX_PAGE) -> BookingResults:
         """Bookings with their attendance. Offset paging (the Reader offers it beside cursors), so once the

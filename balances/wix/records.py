@@ -57,7 +57,6 @@ class Member:
     photo_url: str
     created: datetime | None
     last_login: datetime | None
-    contact_id: str = ""  # the member's Wix contact: what Bookings knows an attendee by
 
     @property
     def name(self) -> str:
@@ -79,7 +78,6 @@ class Member:
             photo_url=(profile.get("photo") or {}).get("url", ""),
             created=parse_datetime(data.get("createdDate")),
             last_login=parse_datetime(data.get("lastLoginDate")),
-            contact_id=str(data.get("contactId") or ""),
         )
 
 

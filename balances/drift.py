@@ -241,10 +241,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
     unknown = sorted({b.contact_id for b in bookings if b.contact_id and b.contact_id not in member_of})
     names: dict[str, str] = {}
     for chunk in _chunks(unknown):
-        found = calls.one(partial(client.query_members, filter={"contactId": {"$in": chunk}}, limit=MAX_PAGE))
-        for m in found.members:
-            member_of[m.contact_id] = m.id
-            names[m.id] = m.name
+        member_of.update(calls.one(partial(client.member_ids_by_contact, chunk)))
     for b in bookings:
         if member_of.get(b.contact_id):
             names.setdefault(member_of[b.contact_id], b.name)

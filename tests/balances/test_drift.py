@@ -245,3 +245,21 @@ def test_the_check_spends_only_its_share_of_the_call_budget(serve, settings):
     for _ in range(4):
         client.count_members()  # the half it leaves is there for people at once
     assert not [r for r in server.log.records() if r.status == 429]
+
+
+@pytest.mark.parametrize("mode", drift.MODES)
+def test_bookings_made_by_staff_find_their_member_by_contact(serve, mode):
+    """A booking made at the desk names the staff member as its creator: its member comes from the contact."""
+    studio = studio_for(mode)
+    for _ev, booking in plan_bookings(studio):
+        booking["createdBy"] = {"userId": "8a1b2c3d-0000-4000-8000-000000000001"}  # a staff account
+    touched(studio)
+    server = serve(studio)
+    report = run(mode)
+    assert report.count == 0 and report.members_checked > 30
+    assert [r for r in server.log.records() if r.path.startswith("/members/v1/members/query")]
+    # and a disagreement on such a booking is still that member's
+    ev, booking = next(plan_bookings(studio, future=True))
+    studio.bookings.uncharge(booking, studio.bookings.now_ms)
+    touched(studio)
+    only_flag(run(mode), member_of(studio, booking), drift.UPCOMING)

@@ -7,6 +7,7 @@ from balances.jobs.schedule import every
 from . import checkin, drift
 from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
 from .models import StudioPreferences
+from .wix.budget import SCANS
 from .wix.connection import connection_fingerprint, current_auth, get_client
 
 
@@ -52,6 +53,8 @@ def check_drift() -> str:
 def resolve_check_ins() -> str:
     """Check-ins whose answer from Wix was lost: settle them from the attendance Wix shows now."""
     current_auth()  # no connection: the run fails and says why
-    results = checkin.resolve_open_check_ins(get_client())
+    client = get_client()
+    with client.budget.share(SCANS):  # background work: people first
+        results = checkin.resolve_open_check_ins(client)
     settled = sum(1 for r in results if not r.unknown and r.outcome != "busy")
     return f"{settled} of {len(results)} unconfirmed check-ins settled."

@@ -313,3 +313,17 @@ def test_a_bulk_chunk_whose_answer_is_lost_is_unknown_then_confirmed(bookings_wi
     assert all(r.applied for r in again)
     assert AuditEntry.objects.filter(outcome="applied").count() == 3 == AuditEntry.objects.count()
     assert len(wix_calls(bookings_wix, BULK)) == 1 and not sets(bookings_wix)
+
+
+def test_the_scheduled_job_settles_check_ins_left_unknown(bookings_wix, owner, settings):
+    from balances.tasks import resolve_check_ins
+
+    settings.WIX_TIMEOUT_SECONDS = 0.5
+    (booking, ev) = future_plan_bookings(bookings_wix)[0]
+    bookings_wix.faults.script("apply_then_timeout", path_prefix=SET, hang=2.0)
+    check_in(get_client(), owner, request_for(booking, ev))
+    assert AuditEntry.objects.get().outcome == "unknown"
+    assert "0 of 0" in resolve_check_ins.enqueue().return_value  # too recent for the job
+    AuditEntry.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert "1 of 1" in resolve_check_ins.enqueue().return_value
+    assert AuditEntry.objects.get().outcome == "applied"

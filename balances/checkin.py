@@ -370,6 +370,20 @@ def resolve_open_check_ins(
 # --- undo ---------------------------------------------------------------------------------------------
 
 
+def undoable_check_ins(booking_ids: list[str]) -> dict[str, AuditEntry]:
+    """Per booking, its latest check-in row when that is an applied mark made here and not undone since:
+    the Today page keeps offering its Undo across refreshes. One query for the whole day."""
+    latest: dict[str, AuditEntry] = {}
+    rows = (
+        AuditEntry.objects.filter(kind=Kind.CHECKIN, booking_id__in=booking_ids)
+        .exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT])
+        .order_by("created_at", "id")
+    )
+    for row in rows:
+        latest[row.booking_id] = row  # later rows win
+    return {b: row for b, row in latest.items() if row.outcome == Outcome.APPLIED and row.reverts_id is None}
+
+
 def undo_check_in(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> CheckinResult:
     """Set the attendance back after a mis-tap: to the mark the page showed before, else NOT_ATTENDED."""
     if original.kind != Kind.CHECKIN or original.outcome != Outcome.APPLIED or original.attendance not in MARKS:

@@ -36,6 +36,12 @@ class CheckinForm(forms.Form):
     session = forms.CharField(max_length=200, required=False)
 
 
+def undo_entries(day_view: object) -> dict[str, AuditEntry]:
+    """The check-ins of the day that can still be undone, by booking (for the Today page's cells)."""
+    sessions = getattr(day_view, "sessions", ()) or ()
+    return checkin.undoable_check_ins([a.booking_id for s in sessions for a in s.attendees])
+
+
 def _cell(result: CheckinResult, base: dict[str, object]) -> dict[str, object]:
     """What the cell shows after an answer: the attendance now, the message, and the buttons that make sense."""
     entry = result.entry
@@ -167,6 +173,7 @@ def everyone_present(request, view: Page):
             "poll_url": here,
             "refresh_url": f"{here}&refresh=1",
             "bulk_summary": summary,
+            "undo_entries": undo_entries(fetched.value),
             "bulk_event": event_id,
             "bulk_problems": problems,
         },

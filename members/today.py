@@ -15,6 +15,8 @@ from balances.roles import requires
 from balances.today import day_view_read, studio_time_zone, today_in
 from config.web import Page, form_errors, page
 
+from .checkin import undo_entries
+
 # Far enough for any booking Wix keeps; a typo such as 0202 is refused before it costs a call.
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
@@ -63,6 +65,7 @@ def today(request, view: Page):
             "time_zone": time_zone,
             "day_view": fetched.value,
             "fetched": fetched,
+            "undo_entries": undo_entries(fetched.value) if request.user.has_perm(roles.CHECK_IN) else {},
             "refresh_url": f"{here}&refresh=1",
         }
     )

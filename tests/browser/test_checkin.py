@@ -47,6 +47,9 @@ def test_front_desk_checks_someone_in_from_today_and_undoes_it(page, bookings_si
     assert bookings_site.studio.bookings.attendance_for(booking["id"], ev["eventId"])["status"] == "ATTENDED"
     cell.scroll_into_view_if_needed()
     screenshot(page, "today-checked-in")
+    page.reload()  # a refresh (or the 45-second poll) keeps the mis-tap's Undo on offer
+    cell = page.locator(f"#checkin-{booking['id']}")
+    expect(cell.locator(".badge")).to_have_text("Attended")
 
     cell.get_by_role("button", name="Undo").click()
     cell = page.locator(f"#checkin-{booking['id']}")

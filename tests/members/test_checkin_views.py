@@ -2,6 +2,7 @@
 the cell answers every outcome in place (never a 500), a resent button is one check-in, Retry after a lost
 answer applies once, Undo sets it back, and "Everyone present" marks a session in bulk calls of 8."""
 
+import csv
 import re
 import uuid
 from datetime import datetime
@@ -178,3 +179,11 @@ def test_check_ins_are_in_the_audit_log_guests_included(bookings_wix, owner_clie
     page = owner_client.get("/audit/?kind=checkin")
     body = page.content.decode()
     assert page.status_code == 200 and "Check-in: Attended" in body and "(guest)" in body and "olivia" in body
+
+
+def test_the_audit_csv_names_the_booking_session_and_what_was_set(bookings_wix, owner_client):
+    ev, confirmed = today_class(bookings_wix)
+    post_check_in(owner_client, confirmed[0], ev)
+    rows = list(csv.reader(owner_client.get("/audit/export.csv?kind=checkin").content.decode().splitlines()))
+    assert rows[0][-3:] == ["booking_id", "session_id", "attendance"]
+    assert rows[1][-3:] == [confirmed[0]["id"], ev["eventId"], "ATTENDED"] and len(rows) == 2

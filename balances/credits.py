@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from . import definitions
 from .catalog import Catalog, get_catalog
 from .wix.client import MAX_PAGE, WixClient
-from .wix.records import ZERO, Balance, Member, Pool, Transaction
+from .wix.records import Balance, Member, Pool, Transaction
 
 # Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
 # balances within one 100-item Wix page nearly always, so chunks run side by side instead of cursor
@@ -24,7 +25,7 @@ from .wix.records import ZERO, Balance, Member, Pool, Transaction
 MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
-USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
+USABLE_STATUSES = definitions.FREE_TO_BOOK_STATUSES
 
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wix")
 
@@ -60,11 +61,21 @@ class PoolCredits:
 
     @property
     def usable(self) -> bool:
-        return self.status in USABLE_STATUSES
+        return definitions.bookable(self)
+
+    @property
+    def on_hold(self) -> bool:
+        """Paused or pending: its credits exist but cannot be booked (definitions.py)."""
+        return definitions.held(self)
 
     @classmethod
     def from_balance(cls, balance: Balance, catalog: Catalog, pool: Pool | None = None) -> PoolCredits:
         plan = catalog.plan(balance.pool_definition_id)
+        known = catalog.plans.get(balance.pool_definition_id)
+        # A plan without credits may still carry a "0" balance in Wix (undocumented either way): its
+        # definition, not the balance, says whether it is unlimited.
+        if pool.is_unlimited if pool else known is not None and known.is_unlimited:
+            return cls.without_balance(pool) if pool else cls._unlimited(balance, plan.name, plan.unit)
         return cls(
             pool_id=balance.pool_id,
             member_id=balance.member_id,
@@ -79,6 +90,22 @@ class PoolCredits:
             revision=balance.revision,
             updated=balance.updated,
             last_transaction_id=balance.last_transaction_id,
+        )
+
+    @classmethod
+    def _unlimited(cls, balance: Balance, plan_name: str, unit: str) -> PoolCredits:
+        return cls(
+            pool_id=balance.pool_id,
+            member_id=balance.member_id,
+            plan_name=plan_name,
+            status=balance.status,
+            unit=unit,
+            pack_size=None,
+            available=None,
+            reserved=None,
+            rollover_enabled=False,
+            rollover_cap=None,
+            updated=balance.updated,
         )
 
     @classmethod
@@ -110,18 +137,34 @@ class MemberCredits:
     member: Member
     pools: tuple[PoolCredits, ...]
 
+    # Every answer below is defined once, in definitions.py.
     @property
     def total_available(self) -> Decimal:
-        """Credits free to book now: active plans only (paused or ended credits can't be booked)."""
-        return sum((p.available for p in self.pools if p.usable and not p.unlimited), ZERO)
+        """Credits free to book now."""
+        return definitions.free_to_book(self.pools)
 
     @property
     def total_reserved(self) -> Decimal:
-        return sum((p.reserved for p in self.pools if p.usable and not p.unlimited), ZERO)
+        return definitions.booked(self.pools)
+
+    @property
+    def total_on_hold(self) -> Decimal:
+        return definitions.on_hold(self.pools)
 
     @property
     def has_unlimited(self) -> bool:
-        return any(p.unlimited and p.usable for p in self.pools)
+        return definitions.has_unlimited(self.pools)
+
+    @property
+    def out_of_credits(self) -> bool:
+        return definitions.out_of_credits(self.pools)
+
+    @property
+    def can_book(self) -> bool:
+        return definitions.can_book(self.pools)
+
+    def running_low(self, threshold: Decimal) -> bool:
+        return definitions.running_low(self.pools, threshold)
 
 
 @dataclass(frozen=True)
@@ -216,6 +259,8 @@ def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
     def assemble(results: list) -> dict[str, list[PoolCredits]]:
         by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
         for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
+            if balance.pool_definition_id in unlimited:
+                continue  # a "0" balance of a plan without credits: its pool (below) tells the truth
             by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
         if unlimited:
             for pool in results[-1]:

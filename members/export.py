@@ -14,7 +14,8 @@ from balances.wix.errors import WixError
 from .forms import MemberFilterForm
 from .views import _error_status
 
-HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "unlimited", "plans"]
+# Columns mean what balances/definitions.py says (the README's glossary): one row per member.
+HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "on_hold", "unlimited", "out_of_credits", "plans"]
 
 
 class _Echo:
@@ -35,7 +36,15 @@ def _lines(total, rows):
         for row in rows:
             plans = "; ".join(
                 f"{p.plan_name} ({p.status.lower()}): "
-                + ("unlimited" if p.unlimited else f"{_n(p.available)} free, {_n(p.reserved)} booked")
+                + (
+                    "unlimited"
+                    if p.unlimited
+                    else f"{_n(p.available)} on hold"
+                    if p.on_hold
+                    else f"{_n(p.available)} free, {_n(p.reserved)} booked"
+                    if p.usable
+                    else f"{_n(p.available)} left, not bookable"
+                )
                 for p in row.pools
             )
             yield writer.writerow(
@@ -47,7 +56,9 @@ def _lines(total, rows):
                         row.member.email,
                         _n(row.total_available),
                         _n(row.total_reserved),
+                        _n(row.total_on_hold),
                         "yes" if row.has_unlimited else "no",
+                        "yes" if row.out_of_credits else "no",
                         plans,
                     )
                 ]

@@ -38,8 +38,9 @@ INSTALLED_APPS = [
     "balances",
     "balances.brevo",
     "members",
-    "sandbox",
 ]
+# The emulators (`sandbox`) and the demo that wires them to our models are installed only by
+# config.demo.settings (`make demo`, the tests), never here.
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

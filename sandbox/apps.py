@@ -1,4 +1,4 @@
-"""Django app config for the sandbox (only used to expose ``manage.py runsandbox``)."""
+"""Django app config for the sandbox (only to expose ``manage.py runsandbox``; installed by config.demo.settings)."""
 
 from django.apps import AppConfig
 

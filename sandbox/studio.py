@@ -759,11 +759,13 @@ class Studio:
             if prior is not None:
                 if idempotency_mode == "replay":
                     return json.loads(prior["response"])
+                data = (
+                    {}
+                    if idempotency_mode == "conflict_no_data"
+                    else {"transactionId": prior["transactionId"], "poolId": prior["poolId"]}
+                )
                 raise application_error(
-                    409,
-                    "ALREADY_EXECUTED",
-                    "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
-                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]},
+                    409, "ALREADY_EXECUTED", "ALREADY_EXECUTED: a change with this idempotencyKey was already executed", data
                 )
             pool = self._pools_by_id.get(pool_id)
             if pool is None:

@@ -8,6 +8,7 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from decimal import Decimal
 from . import definitions
 from .catalog import Catalog, get_catalog
 from .wix.client import MAX_PAGE, WixClient
+from .wix.errors import WixBadRequest
 from .wix.records import Balance, Member, Pool, Transaction
 
 # Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
@@ -172,20 +174,25 @@ class MemberPage:
     rows: tuple[MemberCredits, ...]
     limit: int
     offset: int = 0
-    total: int | None = None
-    next_cursor: str | None = None  # status-filtered pages walk pools by cursor instead of offsets
+    total: int | None = None  # None: Wix did not count (`tooManyToCount`), or a status page
+    next_cursor: str | None = None  # status-filtered pages page by member cursor (StatusCursor) instead of offsets
     prev_cursor: str | None = None
+    by_cursor: bool = False
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def has_next(self) -> bool:
-        if self.total is None:
+        if self.by_cursor:
             return bool(self.next_cursor)
+        if self.total is None:
+            # Wix may leave the total out (paging metadata `tooManyToCount`): a full page means there
+            # may be more; an empty next page is then the honest end.
+            return len(self.rows) >= self.limit
         return self.offset + self.limit < self.total
 
     @property
     def has_prev(self) -> bool:
-        return bool(self.prev_cursor) if self.total is None else self.offset > 0
+        return bool(self.prev_cursor) if self.by_cursor else self.offset > 0
 
     @property
     def next_offset(self) -> int:
@@ -301,22 +308,69 @@ def member_page(
     return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
 
 
+@dataclass(frozen=True)
+class StatusCursor:
+    """Where a status-filtered page starts: after (or before) a member ID, members walked in ID order.
+
+    Pages are of members, not of plans: a member with several matching plans is one row, on one page.
+    Pools are queried sorted by `beneficiary.memberId` (sortable and filterable with every operator, per
+    the SDK's PoolQuerySpec), so one member's pools are adjacent and "after member X" is a stable place.
+    """
+
+    member_id: str
+    before: bool = False
+
+    def encode(self) -> str:
+        return f"{'before' if self.before else 'after'}:{self.member_id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> StatusCursor | None:
+        if not text:
+            return None
+        side, _, member_id = text.partition(":")
+        if side not in ("after", "before") or not _MEMBER_ID.fullmatch(member_id):
+            raise WixBadRequest("That page link is not valid any more: start from the first page.")
+        return cls(member_id, before=side == "before")
+
+
+_MEMBER_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def _members_with_status(client: WixClient, status: str, limit: int, cursor: StatusCursor | None) -> tuple[list[str], bool]:
+    """Up to `limit` distinct member IDs holding a plan in `status`, from `cursor` on, in member-ID order
+    (descending when walking back), and whether there are more beyond them."""
+    conditions: list[dict] = [{"status": status}]
+    if cursor is not None:
+        conditions.append({"beneficiary.memberId": {"$lt" if cursor.before else "$gt": cursor.member_id}})
+    query = {
+        "filter": conditions[0] if len(conditions) == 1 else {"$and": conditions},
+        "sort": [{"fieldName": "beneficiary.memberId", "order": "DESC" if cursor and cursor.before else "ASC"}],
+        "limit": MAX_PAGE,
+    }
+    ids: dict[str, None] = {}
+    for pool in client.iterate(client.query_pools, **query):
+        if pool.member_id:
+            ids[pool.member_id] = None
+            if len(ids) > limit:  # one member past the page: there is a next page, and this page is complete
+                return list(ids)[:limit], True
+    return list(ids), False
+
+
 def _members_with_pool_status(
     client: WixClient, cache_key: str, *, status: str, search: str, limit: int, cursor: str | None
 ) -> MemberPage:
     """Filtering on pool data has to start from pools, then resolve their members by ID."""
-    catalog, page = run_together(
-        lambda: get_catalog(client, cache_key),
-        lambda: client.query_pools(
-            filter={"status": status},
-            sort=[{"fieldName": "createdDate", "order": "DESC"}],
-            limit=limit,
-            cursor=cursor,
-        ),
+    start = StatusCursor.decode(cursor)
+    catalog, (ids, more) = run_together(
+        lambda: get_catalog(client, cache_key), lambda: _members_with_status(client, status, limit, start)
     )
-    ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
+    backwards = start is not None and start.before
+    if backwards:
+        ids.reverse()
     if not ids:
-        return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+        return MemberPage(rows=(), limit=limit, by_cursor=True)
+    next_cursor = StatusCursor(ids[-1]).encode() if (more if not backwards else True) else None
+    prev_cursor = StatusCursor(ids[0], before=True).encode() if (more if backwards else start is not None) else None
     calls, assemble = _credit_calls(client, catalog, ids)
     found, *answers = run_together(
         lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
@@ -325,7 +379,7 @@ def _members_with_pool_status(
     pools = assemble(answers)
     by_id = {m.id: m for m in found.members}
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
-    return MemberPage(rows=rows, limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+    return MemberPage(rows=rows, limit=limit, next_cursor=next_cursor, prev_cursor=prev_cursor, by_cursor=True)
 
 
 def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) -> MemberDetail:

@@ -98,7 +98,7 @@ def member_list(request):
         context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
     if query["ai"] and request.user.has_perm("balances.manage_connection"):
         context["ai"] = ai_credits(get_client(), connection_fingerprint(current_auth()))
-    if page.total is None:  # pool-status pages walk cursors
+    if page.by_cursor:  # pool-status pages walk member cursors
         next_params = {**base, "cursor": page.next_cursor} if page.has_next else None
         prev_params = {**base, "cursor": page.prev_cursor} if page.has_prev else None
     else:
@@ -112,8 +112,8 @@ def member_list(request):
             search=query["q"],
             status=query["status"],
             limit=query["size"],
-            offset=page.next_offset if page.total is not None else 0,
-            cursor=page.next_cursor if page.total is None else None,
+            offset=page.next_offset if not page.by_cursor else 0,
+            cursor=page.next_cursor if page.by_cursor else None,
             then=_rows_renderer(get_script_prefix(), low_threshold),
         )
     context.update(

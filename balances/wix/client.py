@@ -40,7 +40,7 @@ class CursorPage(Generic[T]):
 class MemberResults:
     members: list[Member]
     offset: int
-    total: int
+    total: int | None  # None: Wix did not count them (`tooManyToCount`, or no `total` at all)
 
 
 @dataclass(frozen=True)
@@ -149,13 +149,17 @@ class WixClient:
         data = self._send("POST", "/members/v1/members/query", json=body)
         meta = data.get("metadata") or {}
         members = [Member.from_wire(m) for m in data.get("members") or []]
-        return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
+        total = meta.get("total")
+        if meta.get("tooManyToCount") or total is None:
+            total = None
+        return MemberResults(members, int(meta.get("offset", offset) or 0), None if total is None else int(total))
 
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
         return Member.from_wire(data.get("member") or {})
 
-    def count_members(self) -> int:
+    def count_members(self) -> int | None:
+        """How many members the site has; None when Wix does not count them."""
         return self.query_members(limit=1).total
 
     # --- benefit programs --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .breaker import CircuitBreaker
 from .budget import RateBudget
+from .consistency import ReadYourWrites
 from .records import Balance, Member, Pool, Transaction
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class WixClient:
         self.budget = RateBudget.for_upstream(
             base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", "")
         )
+        # Wix's X-Wix-Consistent token, kept and sent back like the official SDK does, per site/instance.
+        self.consistency = ReadYourWrites(base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", ""))
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -95,7 +98,7 @@ class WixClient:
     def _send_once(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
         started = time.monotonic()
         for attempt in (1, 2):
-            headers = self.auth.headers(self.http)
+            headers = {**self.auth.headers(self.http), **self.consistency.headers()}
             self.budget.spend()
             try:
                 response = self.http.request(method, path, params=params, json=json, headers=headers)
@@ -111,6 +114,7 @@ class WixClient:
                 raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
                     "The connection to Wix broke off." if not write else errors.WixUnknownOutcome.default_message
                 ) from exc
+            self.consistency.remember(response.headers)
             # An app token can expire early (revoked, clock skew): fetch a new one once.
             if response.status_code == 401 and isinstance(self.auth, AppAuth) and attempt == 1:
                 self.auth.forget_token()

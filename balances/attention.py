@@ -21,6 +21,7 @@ from django.core.cache import cache
 from . import definitions
 from .catalog import get_catalog
 from .credits import PoolCredits
+from .formatting import credits_text
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 from .wix.records import ZERO
@@ -162,7 +163,7 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
         for p in pools:
             if p.usable and not p.unlimited and p.rollover_cap is not None and p.available > p.rollover_cap:
                 lost = p.available - p.rollover_cap
-                detail = f"{_fmt(lost)} over the cap of {_fmt(p.rollover_cap)}"
+                detail = f"{credits_text(lost)} over the cap of {credits_text(p.rollover_cap)}"
                 by_category["over_cap"].append((member_id, p.available, p.reserved, p.plan_name, p.pool_id, detail))
             if p.on_hold:
                 by_category["paused"].append(
@@ -195,10 +196,6 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
         ]
         groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
     return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=scanned, calls=calls.made, groups=groups)
-
-
-def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:

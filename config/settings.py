@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "balances",
     "balances.brevo",
     "members",
+    "studio",
+    "api",
 ]
 # The emulators (`sandbox`) and the demo that wires them to our models are installed only by
 # config.demo.settings (`make demo`, the tests), never here.
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "config.navigation.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

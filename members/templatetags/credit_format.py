@@ -1,22 +1,19 @@
-from decimal import Decimal
-
 from django import template
+
+from balances.formatting import credits_text, signed_credits_text
 
 register = template.Library()
 
 
 @register.filter
 def credits(value):
-    """7 for Decimal("7.0000"), 1.5 for "1.50": credits read as counts, not as money."""
-    if value is None:
-        return "—"
-    return format(Decimal(value).normalize(), "f")
+    """7 for Decimal("7.0000"), 1.5 for "1.50", — for nothing (balances.formatting)."""
+    return credits_text(value)
 
 
 @register.filter
 def signed(value):
-    value = Decimal(value)
-    return ("+" if value > 0 else "") + credits(value)
+    return signed_credits_text(value)
 
 
 @register.filter

@@ -29,6 +29,7 @@ _DEFAULTS = {
     "members_total": True,
     "keep_read_only_fields": False,
     "instructing_party": "kept",
+    "read_lag": 0.0,
 }
 INSTRUCTING_PARTY_MODES = ("kept", "absent")
 
@@ -76,6 +77,8 @@ class Faults:
       them; the transaction's effectiveDate is the time of the change); True = stored on the transaction.
     - ``instructing_party``: ``"kept"`` = the request's ``instructingParty`` is stored on the transaction;
       ``"absent"`` = transactions made through the API carry none (Wix's behaviour is unconfirmed).
+    - ``read_lag``: seconds for which reads of balances and transactions do not see a write unless they
+      send back the ``X-Wix-Consistent`` header its answer carried (see :mod:`sandbox.consistency`).
 
     Scripted one-shot faults: :meth:`script`.
     """

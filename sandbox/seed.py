@@ -129,10 +129,21 @@ def _weighted(rng: random.Random, table):
     return table[-1][0]
 
 
-def build_studio(members: int = 300, seed: int = 7) -> Studio:
-    """Build a deterministic studio with ``members`` members (same seed -> identical data)."""
+FRACTIONS = (Decimal("0.5"), Decimal("0.25"), Decimal("0.1234"), Decimal("1.75"))
+
+
+def build_studio(
+    members: int = 300, seed: int = 7, *, fractional: bool = False, plans_without_credits: str = "no_balance"
+) -> Studio:
+    """Build a deterministic studio with ``members`` members (same seed -> identical data).
+
+    ``fractional``: every third balance of a plan with credits (Maya's packs included) gets a fractional
+    grant (0.5, 0.25, 0.1234 or 1.75 credits — Wix allows 4 decimal places), as a real transaction so
+    histories still replay to the balance. ``plans_without_credits``: ``"no_balance"`` (default: a pool,
+    no balance), ``"zero_balance"`` (a balance of ``"0"``) or ``"no_pool"`` (see ``Studio.make_pool``).
+    """
     rng = random.Random(seed)
-    studio = Studio(seed)
+    studio = Studio(seed, plans_without_credits=plans_without_credits)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the build only allocates; cyclic GC passes over a growing heap cost ~20%
     try:
@@ -143,6 +154,8 @@ def build_studio(members: int = 300, seed: int = 7) -> Studio:
                 else:
                     _random_member(studio, rng, i)
             studio.ai_credits = _ai_credits(rng)
+            if fractional:
+                _add_fractions(studio)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -392,6 +405,20 @@ def _make_seed_pool(studio: Studio, rng: random.Random, member_id: str, case, ol
         hseed=rng.getrandbits(48),
     )
     return created
+
+
+def _add_fractions(studio: Studio) -> None:
+    with_credits = [p["id"] for p in studio.pools if p["details"].get("creditConfiguration") and studio.balance(p["id"])]
+    chosen = [pid for i, pid in enumerate(with_credits) if i % 3 == 0 or pid == DEMO_POOL_ID]
+    for i, pool_id in enumerate(chosen):
+        studio.change_balance(
+            pool_id,
+            op="ADJUST",
+            value=FRACTIONS[i % len(FRACTIONS)],
+            idempotency_key=f"seed-fraction-{pool_id}",
+            reason="Partial credit",
+            allow_negative=True,
+        )
 
 
 def _ai_credits(rng: random.Random) -> dict:

@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from . import api, control
+from . import api, consistency, control
 from .auth import authenticate
 from .errors import WixError, application_error, not_found_path, scripted_error, status_error, validation_error
 from .faults import Faults
@@ -245,7 +245,17 @@ class _Handler(QuietHandler):
                     log(0)  # Wix still working: the change lands apply_after seconds in, the answer later
                     if sandbox._stopping.wait(scripted.apply_after):
                         return self._reset_connection()
+                before = sandbox.consistency.snapshot(sandbox.studio, params.get("id")) if route.mutation else None
                 result = route.handler(sandbox.studio, faults, req)
+                if route.mutation:
+                    headers[consistency.HEADER] = sandbox.consistency.record(before, result, float(faults.read_lag or 0))
+                elif faults.read_lag:  # lag off (also after faults.reset()): every read is current
+                    result = sandbox.consistency.view(result, self.headers.get(consistency.HEADER))
+                    if result is None:
+                        tid = params.get("id", "")
+                        raise application_error(
+                            404, "TRANSACTION_NOT_FOUND", f"Transaction {tid} not found", {"transactionId": tid}
+                        )
                 if scripted is not None and scripted.kind == "apply_then_fail":
                     raise scripted_error(scripted, message="UNAVAILABLE: upstream error after the change was applied")
                 if scripted is not None and scripted.kind == "apply_then_timeout":
@@ -300,6 +310,7 @@ class SandboxServer(LoopbackServer):
         self.faults = faults or Faults(seed=getattr(studio, "seed", 0))
         self.log = log or RequestLog()
         self.tokens = TokenStore()
+        self.consistency = consistency.Consistency()
         super().__init__(_Handler, host, port)
 
     def start(self) -> SandboxServer:

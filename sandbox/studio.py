@@ -83,6 +83,9 @@ def iso(ms: int) -> str:
     return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
+PLANS_WITHOUT_CREDITS = ("no_balance", "zero_balance", "no_pool")
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -252,9 +255,12 @@ _DIRECTION = {
 class Studio:
     """The live data of one emulated Wix site. Use :func:`sandbox.build_studio` to make one."""
 
-    def __init__(self, seed: int = 7):
+    def __init__(self, seed: int = 7, plans_without_credits: str = "no_balance"):
+        if plans_without_credits not in PLANS_WITHOUT_CREDITS:
+            raise ValueError(f"plans_without_credits must be one of {PLANS_WITHOUT_CREDITS}")
         self.lock = threading.RLock()
         self.seed = seed
+        self.plans_without_credits = plans_without_credits
         self.members: list[dict] = []
         self.pools: list[dict] = []  # creation order; index = ordinal
         self.pool_definitions: list[dict] = []
@@ -389,7 +395,12 @@ class Studio:
         hseed: int,
         beneficiary: dict | None = None,
     ) -> dict:
-        """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed."""
+        """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed.
+
+        A plan without credits (unlimited) gets, by ``plans_without_credits``: a pool and no balance
+        (``"no_balance"``), a pool whose balance says ``"0"`` (``"zero_balance"``), or no pool at all
+        (``"no_pool"``: the returned pool is not stored). Wix does not document which is real.
+        """
         self.changes += 1
         ordinal = len(self.pools)
         beneficiary = beneficiary or {"memberId": member_id}
@@ -411,11 +422,33 @@ class Studio:
             "poolDefinitionRevision": "1",
             "renewalCount": renewal_count,
         }
+        if plan.credits is None and self.plans_without_credits == "no_pool":
+            return pool
         self.pools.append(pool)
         self._pools_by_id[pool_id] = pool
         self._pools_by_member.setdefault(member_id, []).append(pool_id)
         self._pool_by_program[program_id] = pool_id
         if plan.credits is None:
+            if self.plans_without_credits == "zero_balance":
+                self._balances[pool_id] = {
+                    "id": pool_id,
+                    "revision": "0",
+                    "createdDate": pool["createdDate"],
+                    "updatedDate": pool["createdDate"],
+                    "beneficiary": beneficiary,
+                    "amount": {"available": "0", "reserved": "0"},
+                    "poolInfo": {
+                        "id": pool_id,
+                        "poolDefinitionId": plan.pool_definition_id,
+                        "programDefinitionId": plan.program_definition_id,
+                        "programId": program_id,
+                        "namespace": NAMESPACE,
+                        "externalProgramDefinitionId": plan.external_id,
+                        "externalProgramId": program_external_id,
+                        "creditRolloverConfiguration": {"enabled": False},
+                        "status": status,
+                    },
+                }
             return pool
         spec = HistorySpec(ordinal, hseed, plan.key, renewal_count + 1, available, reserved, start_ms, end_ms)
         self._specs[pool_id] = spec

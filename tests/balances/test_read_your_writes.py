@@ -55,8 +55,8 @@ def test_another_process_reads_the_write_too(lagging, owner):
 
 def test_a_second_change_right_after_the_first_is_no_false_conflict(lagging, owner):
     wix, member, pool = lagging
-    _add(wix.studio, owner, member, pool)
-    revision = get_client().get_balance(pool["id"]).revision  # what the re-opened form is rendered from
+    first = _add(wix.studio, owner, member, pool)
+    revision = first.balance.revision  # the panel's next form is rendered from Change Balance's answer
     second = adjust(
         get_client(), owner, AdjustmentRequest(member["id"], pool["id"], "add", Decimal(1), "again", new_key(), revision)
     )

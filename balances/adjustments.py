@@ -204,11 +204,13 @@ def adjust(
             _finish(entry, Outcome.REFUSED, "The balance already has that value; nothing to change.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         if after < 0 and not (request.allow_negative and may_go_negative):
-            _finish(
-                entry,
-                Outcome.REFUSED,
-                f"That would leave {credits_text(after)} credits. Only an owner can allow a balance below zero.",
+            # Owners hold the permission: what they lack is the tick, so say that, not "only an owner".
+            why = (
+                "Tick “Allow the balance to go below zero” to go ahead."
+                if may_go_negative
+                else "Only an owner can allow a balance below zero."
             )
+            _finish(entry, Outcome.REFUSED, f"That would leave {credits_text(after)} credits. {why}")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
         entry.save()  # before/after on record before the call
         return _send(client, entry, request, before=balance)

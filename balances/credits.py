@@ -70,6 +70,11 @@ class PoolCredits:
         """Paused or pending: its credits exist but cannot be booked (definitions.py)."""
         return definitions.held(self)
 
+    @property
+    def available_words(self) -> str:
+        """ "free to book", "on hold" or "left, not bookable": what its available credits are."""
+        return definitions.available_words(self)
+
     @classmethod
     def from_balance(cls, balance: Balance, catalog: Catalog, pool: Pool | None = None) -> PoolCredits:
         plan = catalog.plan(balance.pool_definition_id)

@@ -48,6 +48,13 @@ def held(plan: Plan) -> bool:
     return plan.status in ON_HOLD_STATUSES
 
 
+def available_words(plan: Plan) -> str:
+    """What a plan's `available` credits are, in the words every screen uses beside the number."""
+    if bookable(plan):
+        return "free to book"
+    return "on hold" if held(plan) else "left, not bookable"
+
+
 def free_to_book(plans: Iterable[Plan]) -> Decimal:
     return sum((p.available for p in plans if bookable(p) and not p.unlimited and p.available is not None), ZERO)
 

@@ -1,7 +1,9 @@
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, set_script_prefix
+from django.template.response import TemplateResponse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.views.decorators.http import require_GET
 
 from balances import roles
@@ -10,6 +12,7 @@ from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
 from balances.reads import member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
+from balances.wix.errors import WixError
 from config.web import Page, Pager, form_errors, page
 
 from .forms import MemberFilterForm
@@ -112,3 +115,38 @@ def member_detail(request, view: Page, member_id):
     view.context["detail"] = None
     fetched = member_detail_read(view.client, view.fingerprint, str(member_id), refresh=view.refresh)
     return view.render({"detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request)})
+
+
+@dataclass(frozen=True)
+class JustChanged:
+    """The one message the re-rendered panel shows, in the card of the plan just changed."""
+
+    pool_id: str
+    result: object  # balances.adjustments.AdjustmentResult
+
+
+def panel_after_change(view: Page, member_id: str, pool_id: str, result) -> TemplateResponse | None:
+    """After a change applied from the member panel: the whole panel again, read from Wix now.
+
+    Header, credit bar, legend, plan lines, transactions and the Undo button then all show the new
+    numbers (the read carries Wix's X-Wix-Consistent token, so it sees the change), with one message
+    in the changed plan's card — a second change or an undo replaces it instead of stacking. None when
+    Wix cannot be read right now: the caller answers with its own partial, which knows the outcome.
+    """
+    try:
+        fetched = member_detail_read(view.client, view.fingerprint, member_id, refresh=True)
+    except WixError:
+        return None
+    response = view.render(
+        {
+            "detail": fetched.value,
+            "fetched": fetched,
+            "refresh_url": reverse("members:detail", args=[member_id]) + "?refresh=1",
+            "changed": JustChanged(pool_id, result),
+        },
+        template="members/detail.html#panel",
+    )
+    # The change's form sits inside the panel: swap the whole panel, not just the form.
+    response["HX-Retarget"] = f"#member-{member_id}"
+    response["HX-Reswap"] = "outerHTML"
+    return response

@@ -7,17 +7,18 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
-import contextvars
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from itertools import chain
 
 from . import definitions
 from .catalog import Catalog, get_catalog
-from .wix.client import MAX_PAGE, WixClient
+from .concurrency import run_together
+from .wix.client import MAX_PAGE, MemberResults, WixClient
 from .wix.errors import WixBadRequest
 from .wix.records import Balance, Member, Pool, Transaction
 
@@ -28,17 +29,6 @@ MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
 USABLE_STATUSES = definitions.FREE_TO_BOOK_STATUSES
-
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wix")
-
-
-def run_together(*calls: Callable):
-    """Run independent upstream calls concurrently; re-raise the first failure."""
-    if len(calls) == 1:
-        return [calls[0]()]
-    # Each call runs in a copy of this context, so a budget.background() block covers them too.
-    futures = [_pool.submit(contextvars.copy_context().run, call) for call in calls]
-    return [f.result() for f in futures]
 
 
 @dataclass(frozen=True)
@@ -236,58 +226,51 @@ def balance_query_chunks(items: list[str]) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] if size else []
 
 
-def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
-    """The calls that fetch these members' pools with their balances, and how to assemble their answers.
+CreditCall = Callable[[], list[PoolCredits]]
+
+
+def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]) -> list[CreditCall]:
+    """The calls that fetch these members' pools with their balances (`_by_member` groups their answers).
 
     Returned rather than run so a caller can run them side by side with its own calls: a call running in
     the shared pool must never wait on more calls queued to that same pool.
     """
-    calls = [
-        (
-            lambda chunk=chunk: list(
-                client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
-            )
-        )
-        for chunk in balance_query_chunks(member_ids)
-    ]
+
     unlimited = catalog.unlimited_ids
+
+    def balances_of(chunk: list[str]) -> list[PoolCredits]:
+        found = client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
+        # A "0" balance of a plan without credits is skipped: its pool (below) tells the truth.
+        return [PoolCredits.from_balance(balance, catalog) for balance in found if balance.pool_definition_id not in unlimited]
+
+    calls: list[CreditCall] = [partial(balances_of, chunk) for chunk in balance_query_chunks(member_ids)]
     if unlimited:
-        # Plans without credits have no balance record, so only Query Pools can show them.
-        calls.append(
-            lambda: list(
-                client.iterate(
-                    client.query_pools,
-                    filter={
-                        "$and": [
-                            {"beneficiary.memberId": {"$in": member_ids}},
-                            {"poolDefinitionId": {"$in": unlimited}},
-                        ]
-                    },
-                    limit=MAX_PAGE,
-                )
+
+        def without_balances() -> list[PoolCredits]:
+            # Plans without credits have no balance record, so only Query Pools can show them.
+            found = client.iterate(
+                client.query_pools,
+                filter={"$and": [{"beneficiary.memberId": {"$in": member_ids}}, {"poolDefinitionId": {"$in": unlimited}}]},
+                limit=MAX_PAGE,
             )
-        )
+            return [PoolCredits.without_balance(pool) for pool in found]
 
-    def assemble(results: list) -> dict[str, list[PoolCredits]]:
-        by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
-        for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
-            if balance.pool_definition_id in unlimited:
-                continue  # a "0" balance of a plan without credits: its pool (below) tells the truth
-            by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
-        if unlimited:
-            for pool in results[-1]:
-                by_member.setdefault(pool.member_id, []).append(PoolCredits.without_balance(pool))
-        return by_member
+        calls.append(without_balances)
+    return calls
 
-    return calls, assemble
+
+def _by_member(member_ids: list[str], answers: Iterable[list[PoolCredits]]) -> dict[str, list[PoolCredits]]:
+    by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
+    for pool in chain.from_iterable(answers):
+        by_member.setdefault(pool.member_id, []).append(pool)
+    return by_member
 
 
 def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
     """Every pool of these members with its live balance, in a fixed number of concurrent calls."""
     if not member_ids:
         return {}
-    calls, assemble = _credit_calls(client, catalog, member_ids)
-    return assemble(run_together(*calls))
+    return _by_member(member_ids, run_together(*_credit_calls(client, catalog, member_ids)))
 
 
 def member_page(
@@ -376,12 +359,16 @@ def _members_with_pool_status(
         return MemberPage(rows=(), limit=limit, by_cursor=True)
     next_cursor = StatusCursor(ids[-1]).encode() if (more if not backwards else True) else None
     prev_cursor = StatusCursor(ids[0], before=True).encode() if (more if backwards else start is not None) else None
-    calls, assemble = _credit_calls(client, catalog, ids)
-    found, *answers = run_together(
-        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
-        *calls,
-    )
-    pools = assemble(answers)
+    # One flat batch: the members and their credits side by side (never a wait inside the pool).
+    members: list[MemberResults] = []
+
+    def find_members() -> list[PoolCredits]:
+        members.append(client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE))
+        return []
+
+    answers = run_together(find_members, *_credit_calls(client, catalog, ids))
+    found = members[0]
+    pools = _by_member(ids, answers[1:])
     by_id = {m.id: m for m in found.members}
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
     return MemberPage(rows=rows, limit=limit, next_cursor=next_cursor, prev_cursor=prev_cursor, by_cursor=True)

@@ -169,10 +169,10 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
     for member_id, pools in plans.items():
         available, reserved = definitions.free_to_book(pools), definitions.booked(pools)
         for p in pools:
-            if p.usable and not p.unlimited and p.rollover_cap is not None and p.available > p.rollover_cap:
+            if p.usable and p.available is not None and p.rollover_cap is not None and p.available > p.rollover_cap:
                 lost = p.available - p.rollover_cap
                 detail = f"{credits_text(lost)} over the cap of {credits_text(p.rollover_cap)}"
-                by_category["over_cap"].append((member_id, p.available, p.reserved, p.plan_name, p.pool_id, detail))
+                by_category["over_cap"].append((member_id, p.available, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
             if p.on_hold:
                 by_category["paused"].append(
                     (member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, p.status.lower())

@@ -20,7 +20,7 @@ from .catalog import Catalog, get_catalog
 from .concurrency import run_together
 from .wix.client import MAX_PAGE, MemberResults, WixClient
 from .wix.errors import WixBadRequest
-from .wix.records import Balance, Member, Pool, Transaction
+from .wix.records import Balance, Member, Pool, Transaction, Wire
 
 # Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
 # balances within one 100-item Wix page nearly always, so chunks run side by side instead of cursor
@@ -327,16 +327,18 @@ _MEMBER_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 def _members_with_status(client: WixClient, status: str, limit: int, cursor: StatusCursor | None) -> tuple[list[str], bool]:
     """Up to `limit` distinct member IDs holding a plan in `status`, from `cursor` on, in member-ID order
     (descending when walking back), and whether there are more beyond them."""
-    conditions: list[dict] = [{"status": status}]
+    conditions: list[Wire] = [{"status": status}]
     if cursor is not None:
         conditions.append({"beneficiary.memberId": {"$lt" if cursor.before else "$gt": cursor.member_id}})
-    query = {
-        "filter": conditions[0] if len(conditions) == 1 else {"$and": conditions},
-        "sort": [{"fieldName": "beneficiary.memberId", "order": "DESC" if cursor and cursor.before else "ASC"}],
-        "limit": MAX_PAGE,
-    }
+    order = "DESC" if cursor and cursor.before else "ASC"
+    found = client.iterate(
+        client.query_pools,
+        filter=conditions[0] if len(conditions) == 1 else {"$and": conditions},
+        sort=[{"fieldName": "beneficiary.memberId", "order": order}],
+        limit=MAX_PAGE,
+    )
     ids: dict[str, None] = {}
-    for pool in client.iterate(client.query_pools, **query):
+    for pool in found:
         if pool.member_id:
             ids[pool.member_id] = None
             if len(ids) > limit:  # one member past the page: there is a next page, and this page is complete

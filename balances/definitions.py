@@ -30,9 +30,14 @@ ON_HOLD_STATUSES = frozenset({"PAUSED", "PENDING"})
 
 
 class Plan(Protocol):
-    status: str
-    available: Decimal | None
-    reserved: Decimal | None
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def available(self) -> Decimal | None: ...
+
+    @property
+    def reserved(self) -> Decimal | None: ...
 
     @property
     def unlimited(self) -> bool: ...

@@ -59,6 +59,17 @@ def member_detail_read(client: WixClient, connection: str, member_id: str, *, re
     return _wix_read(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
 
 
+def member_detail_after_change(client: WixClient, connection: str, member_id: str) -> Cached[MemberDetail] | None:
+    """The member as Wix has them now, right after a change made here (the read carries Wix's consistency
+    token, so it sees the change) — or None when Wix cannot be read: the last good copy predates the
+    change, so it must not be shown as the new state."""
+    try:
+        fetched = member_detail_read(client, connection, member_id, refresh=True)
+    except WixError:
+        return None
+    return None if fetched.stale else fetched
+
+
 def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool) -> Cached[T]:
     """Copies of one Wix connection's reads (an adjustment invalidates them all); when Wix is unreachable
     or rate limiting, the last good copy, marked stale."""

@@ -10,9 +10,8 @@ from balances import roles
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
-from balances.reads import member_detail_read, member_page_read, prefetch_member_page
+from balances.reads import member_detail_after_change, member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
-from balances.wix.errors import WixError
 from config.web import Page, Pager, form_errors, page
 
 from .forms import MemberFilterForm
@@ -133,9 +132,8 @@ def panel_after_change(view: Page, member_id: str, pool_id: str, result) -> Temp
     in the changed plan's card — a second change or an undo replaces it instead of stacking. None when
     Wix cannot be read right now: the caller answers with its own partial, which knows the outcome.
     """
-    try:
-        fetched = member_detail_read(view.client, view.fingerprint, member_id, refresh=True)
-    except WixError:
+    fetched = member_detail_after_change(view.client, view.fingerprint, member_id)
+    if fetched is None:
         return None
     response = view.render(
         {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 
 from django.core.cache import cache
 
@@ -39,7 +40,7 @@ class ReadYourWrites:
             token = self._stored
         return {HEADER: token} if token else {}
 
-    def remember(self, headers) -> None:
+    def remember(self, headers: Mapping[str, str]) -> None:
         """After any response (errors too, as the SDK does): keep Wix's newest token."""
         token = headers.get(HEADER)
         if not token or token == self._stored:

@@ -74,3 +74,17 @@ def test_the_full_adjust_page_still_answers_with_its_own_page(owner_client, fres
     response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"})
     assert response.status_code == 200 and "HX-Retarget" not in response
     assert "now 8 free to book" in response.content.decode()
+
+
+def test_when_wix_cannot_be_read_after_the_change_the_form_says_applied_without_old_numbers(owner_client, fresh_wix, member_pool):
+    """The last good copy predates the change: it must not come back as the new panel."""
+    member, pool = member_pool
+    owner_client.get(reverse("members:detail", args=[member["id"]]), headers=HX)  # a copy in the cache
+    adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
+    form = owner_client.get(adjust_url, headers=HX).content.decode()
+    data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
+    fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/transactions/")
+    response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "HX-Retarget" not in response
+    assert "now 8 free to book" in body and "Wix not reachable" not in body

@@ -28,6 +28,7 @@ How to add an endpoint
    ``(METHOD, path regex, handler, auth kind "site" | "account" | "none", mutation?)``; use ``_ID``
    for a path id, and ``mutation=True`` for writes (scripted ``apply_then_*`` faults match only those).
    Code outside ``server.py`` may call ``sandbox.server.register(...)`` with the same fields instead.
+   A control endpoint for the family's test data goes in ``sandbox.control.EXTRA`` (path → handler).
 4. Test it in ``tests/sandbox/`` over real HTTP (fixtures ``server``, ``client``, ``anon`` and
    ``assert_wix_error`` in ``tests/sandbox/conftest.py``): the 200 shape, each error code, auth
    (401 without a key, 403 with ``READONLY_API_KEY`` on writes), and, where the official SDK has the

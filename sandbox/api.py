@@ -144,7 +144,7 @@ def _members_page(studio, faults, flt, sorting, paging, fieldset, search) -> dic
             pred = compile_filter(flt)
             members = [m for m in members if pred(m)]
         if expr:
-            getters = [make_getter(f) for f in fields if isinstance(f, str)]
+            getters = [make_getter(f) for f in fields or () if isinstance(f, str)]
 
             def hit(m):
                 for get in getters:
@@ -369,7 +369,8 @@ def change_balance(studio, faults, req: Request, apply_only: bool = False):
         value = dec(opts["value"])
     except ValueError:
         raise validation_error(f"{opts_key}.value", "must be a decimal string", "FORMAT") from None
-    if value.as_tuple().exponent < -4:
+    exponent = value.as_tuple().exponent  # an int: dec() refuses NaN and infinities
+    if isinstance(exponent, int) and exponent < -4:
         raise validation_error(f"{opts_key}.value", "must have at most 4 decimal places", "MAX_SCALE")
     if op == "SET" and value < 0:
         raise validation_error("setOptions.value", "must not be negative", "MIN")

@@ -11,7 +11,7 @@ it). OAuth tokens work raw or as ``Bearer``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from typing import Any
 
 from . import credentials
 from .errors import application_error
@@ -28,7 +28,7 @@ def _denied(description: str):
     return application_error(403, "PERMISSION_DENIED", f"PERMISSION_DENIED: {description}")
 
 
-def authenticate(kind: str, headers: Mapping[str, str], tokens: TokenStore, bearer_api_key: bool = False) -> frozenset[str]:
+def authenticate(kind: str, headers: Any, tokens: TokenStore, bearer_api_key: bool = False) -> frozenset[str]:
     """The scopes of the caller of a ``kind`` ("site" or "account") route, or a 401/403 ``WixError``."""
     auth = (headers.get("Authorization") or "").strip()
     if not auth:

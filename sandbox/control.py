@@ -9,10 +9,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .server import SandboxServer
+
+#: Control endpoints that endpoint families add (path -> handler(sandbox, method, body) -> (status, payload)),
+#: e.g. ``EXTRA["/_sandbox/bookings"] = lambda sandbox, method, body: bookings_control(sandbox.studio, method, body)``.
+EXTRA: dict[str, Callable[[Any, str, Any], tuple[int, Any]]] = {}
 
 
 def is_control_path(path: str) -> bool:
@@ -34,6 +39,8 @@ def handle(sandbox: SandboxServer, method: str, path: str, raw: bytes) -> tuple[
     if path == "/_sandbox/requests/clear" and method == "POST":
         sandbox.log.clear()
         return 200, {"ok": True}
+    if path in EXTRA:
+        return EXTRA[path](sandbox, method, body)
     if path == "/_sandbox/faults" and method == "GET":
         return 200, sandbox.faults.to_dict()
     if path == "/_sandbox/faults" and method == "POST":

@@ -6,6 +6,8 @@ Shape from https://dev.wix.com/docs/sdk/articles/work-with-the-sdk/about-errors 
 
 from __future__ import annotations
 
+from typing import Any
+
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -50,7 +52,7 @@ def application_error(status: int, code: str, description: str, data: dict | Non
 
 
 def validation_error(field: str, description: str, rule: str = "OTHER", data: dict | None = None) -> WixError:
-    violation = {"field": field, "description": description, "violatedRule": rule}
+    violation: dict[str, Any] = {"field": field, "description": description, "violatedRule": rule}
     if rule == "OTHER":
         violation["ruleName"] = "INVALID_VALUE"
     if data:

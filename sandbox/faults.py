@@ -83,6 +83,23 @@ class Faults:
     Scripted one-shot faults: :meth:`script`.
     """
 
+    # Set from _DEFAULTS in __init__/reset (declared here for type checkers).
+    latency: float
+    jitter: float
+    error_rate: float
+    error_status: int
+    rate_limit_per_minute: int | None
+    rate_limit_window: float
+    allow_negative: bool
+    token_ttl: float
+    idempotency_mode: str
+    bearer_api_key: bool
+    strict_queries: bool
+    members_total: bool
+    keep_read_only_fields: bool
+    instructing_party: str
+    read_lag: float
+
     def __init__(self, seed: int = 0):
         self._lock = threading.Lock()
         self._seed = seed

@@ -1,4 +1,7 @@
-"""The Wix query language (wix-api.md §10): filters, sorting, cursors and paging helpers."""
+"""The Wix query language: filters, sorting, cursors and paging helpers.
+
+https://dev.wix.com/docs/rest/articles/getting-started/api-query-language
+"""
 
 from __future__ import annotations
 

@@ -304,12 +304,12 @@ def _random_member(studio: Studio, rng: random.Random, i: int) -> None:
         for _ in range(finished):
             old_plan = rng.choice(["intro2", "pack5", "pack10", "pack20"])
             left = 0 if rng.random() < 0.7 else _ri(rng, 1, 2)
-            pool_cases.append((old_plan, "ENDED", min(left, int(PLANS[old_plan].credits)), 0, 0))
+            pool_cases.append((old_plan, "ENDED", min(left, int(PLANS[old_plan].credits or 0)), 0, 0))
         if n_pools >= 1:
             pool_cases.append(_random_case(rng))
         if n_pools >= 3:
             plan = rng.choice(["pack5", "pack10"])
-            pool_cases.append((plan, "ACTIVE", _ri(rng, 1, int(PLANS[plan].credits)), 0, 0))
+            pool_cases.append((plan, "ACTIVE", _ri(rng, 1, int(PLANS[plan].credits or 0)), 0, 0))
     earliest = created
     for k, case in enumerate(pool_cases):
         older = k < len(pool_cases) - 1 and case[1] == "ENDED"
@@ -348,8 +348,8 @@ def _random_case(rng: random.Random):
         renewals = _ri(rng, 8, 14) if rng.random() < 0.08 else _ri(rng, 0, 6)
     if plan.credits is None:
         return (plan_key, status, 0, 0, renewals)
-    n = int(plan.credits)
-    top = n + (int(plan.balance_cap) if plan.rollover and renewals else 0)
+    n = int(plan.credits or 0)  # not None: checked above
+    top = n + (int(plan.balance_cap or 0) if plan.rollover and renewals else 0)
     if status in ("PENDING", "PROVISIONING"):
         return (plan_key, status, n, 0, 0)
     u = rng.random()

@@ -15,7 +15,7 @@ import struct
 import time
 import urllib.parse
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from . import api, consistency, control
 from .auth import authenticate
@@ -67,7 +67,7 @@ class _Route:
         self.literal = "(?P<" not in pattern
 
 
-ROUTES = [_Route(*spec) for spec in _ROUTES_SPEC]
+ROUTES = [_Route(*spec) for spec in cast(list[tuple[str, str, Any, str, bool]], _ROUTES_SPEC)]
 
 
 def register(method: str, pattern: str, handler: Callable[..., Any], auth: str = "site", mutation: bool = False) -> None:
@@ -246,7 +246,7 @@ class _Handler(QuietHandler):
                     if sandbox._stopping.wait(scripted.apply_after):
                         return self._reset_connection()
                 before = sandbox.consistency.snapshot(sandbox.studio, params.get("id")) if route.mutation else None
-                result = route.handler(sandbox.studio, faults, req)
+                result = cast(Callable[..., Any], route.handler)(sandbox.studio, faults, req)
                 if route.mutation:
                     headers[consistency.HEADER] = sandbox.consistency.record(before, result, float(faults.read_lag or 0))
                 elif faults.read_lag:  # lag off (also after faults.reset()): every read is current

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from . import plans as plans_mod
 from .plans import NAMESPACE, PLANS, Plan
@@ -140,8 +141,8 @@ def _cycle_plans(spec: HistorySpec):
     if plan.credits is None:
         return []
     rng = random.Random(spec.hseed)
-    n = Decimal(plan.credits)
-    cap = Decimal(plan.balance_cap) if plan.rollover else None
+    n = Decimal(plan.credits or "0")  # not None: checked above
+    cap = Decimal(plan.balance_cap or "0") if plan.rollover else None  # rollover plans all have a cap
     one = Decimal(1)
     avail = Decimal(0)
     cycles = max(1, spec.cycles)
@@ -453,7 +454,7 @@ class Studio:
         spec = HistorySpec(ordinal, hseed, plan.key, renewal_count + 1, available, reserved, start_ms, end_ms)
         self._specs[pool_id] = spec
         n_tx, last_ms = history_summary(spec)
-        rollover = {"enabled": plan.rollover}
+        rollover: dict[str, Any] = {"enabled": plan.rollover}
         if plan.rollover:
             rollover["balanceCap"] = plan.balance_cap
         self._balances[pool_id] = {
@@ -573,7 +574,7 @@ class Studio:
                 since_ms = int(datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() * 1000) - 1
             except ValueError:
                 since, since_ms = None, None
-        out = []
+        out: list[dict] = []
         for pool in self.pools:
             pid = pool["id"]
             hist = self._histories.get(pid)

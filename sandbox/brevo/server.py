@@ -1,4 +1,4 @@
-"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (shared/brevo-and-ai-credits.md §1).
+"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (https://developers.brevo.com/reference).
 
 Served under `/v3` like https://api.brevo.com/v3: contact lookup by e-mail, the loyalty program's
 balance definitions (`version=active|draft`), subscription balances, active balances (lots) and
@@ -68,8 +68,8 @@ def _str_param(query: dict, name: str, *, required: bool = False) -> str:
 
 
 def _page(items: list, query: dict) -> list:
-    limit = _int_param(query, "limit", default=50)
-    offset = _int_param(query, "offset", default=0)
+    limit = _int_param(query, "limit", default=50) or 0
+    offset = _int_param(query, "offset", default=0) or 0
     if limit < 1 or limit > 500 or offset < 0:
         raise BrevoError(400, "invalid_parameter", "limit must be 1-500 and offset 0 or more")
     return items[offset : offset + limit]

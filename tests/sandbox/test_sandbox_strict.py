@@ -16,12 +16,17 @@ QUERIES = {
 }
 
 
+def _narrow(kind, flt):
+    """Transactions: within one pool, so each check does not generate every member's history."""
+    return {"$and": [{"pool.id": DEMO_POOL_ID}, flt]} if kind == "transactions" else flt
+
+
 @pytest.mark.parametrize("kind", sorted(QUERIES))
 def test_every_listed_field_filters_and_an_unlisted_one_is_400(client, kind):
     spec = SPECS[kind]
     for field, ops in spec.filters.items():
         cond = {"$hasSome": ["x"]} if ops is not None else {"$ne": "no-such-value"}
-        r = client.post(QUERIES[kind], json={"query": {"filter": {field: cond}, "cursorPaging": {"limit": 1}}})
+        r = client.post(QUERIES[kind], json={"query": {"filter": _narrow(kind, {field: cond}), "cursorPaging": {"limit": 1}}})
         assert r.status_code == 200, (field, r.text)
     body = assert_wix_error(client.post(QUERIES[kind], json={"query": {"filter": {"displayName": "x"}}}), 400, "OTHER")
     violation = body["details"]["validationError"]["fieldViolations"][0]
@@ -34,9 +39,8 @@ def test_every_listed_field_filters_and_an_unlisted_one_is_400(client, kind):
 @pytest.mark.parametrize("kind", sorted(QUERIES))
 def test_sorting_only_on_sortable_fields(client, kind):
     for field in SPECS[kind].sortable:
-        r = client.post(
-            QUERIES[kind], json={"query": {"sort": [{"fieldName": field, "order": "DESC"}], "cursorPaging": {"limit": 1}}}
-        )
+        sort = [{"fieldName": field, "order": "DESC"}]
+        r = client.post(QUERIES[kind], json={"query": {"filter": _narrow(kind, {}), "sort": sort, "cursorPaging": {"limit": 1}}})
         assert r.status_code == 200, (field, r.text)
     r = client.post(QUERIES[kind], json={"query": {"sort": [{"fieldName": "updatedDate"}]}})
     assert_wix_error(r, 400, "OTHER")

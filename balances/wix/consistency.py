@@ -31,6 +31,11 @@ class ReadYourWrites:
         self.key = "wix:consistent:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
         self._stored: str | None = None
 
+    @property
+    def last_seen(self) -> str | None:
+        """The newest token this process received (the probe reports whether Wix sends any)."""
+        return self._stored
+
     def headers(self) -> dict[str, str]:
         """The header to send: the latest token any process of this connection received."""
         try:

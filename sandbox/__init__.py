@@ -11,6 +11,8 @@ Modules: ``server`` (route table + dispatch), ``api`` (endpoint handlers), ``que
 cursors), ``studio``/``seed``/``plans`` (the data), ``faults`` (fault injection, strictness switches),
 ``auth`` (API keys, tokens), ``oauth`` (``/oauth2/*``), ``control`` (``/_sandbox/*``), ``httpserver``
 (start/stop shared with the Brevo emulator in ``sandbox.brevo``), ``errors`` (Wix error bodies).
+Wix Bookings (services, class schedule, bookings, attendance) lives in :mod:`sandbox.bookings`,
+installed by ``build_studio`` unless ``bookings=False``.
 
 How to add an endpoint
 ----------------------

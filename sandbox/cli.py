@@ -23,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="no_balance",
         help="what an unlimited plan has: a pool without balance (default), a balance of 0, or no pool",
     )
+    # Wix Bookings (sandbox/bookings): the schedule's day, the site's zone, how plan bookings spend credits
+    parser.add_argument("--bookings-today", default=None, help="the schedule's today, YYYY-MM-DD (default: the current date)")
+    parser.add_argument("--time-zone", default=None, help="the site's IANA time zone (default Europe/Berlin)")
+    parser.add_argument("--credit-mode", default="redeem", choices=("redeem", "reserve"), help="plan bookings redeem or reserve")
 
 
 def run(options: dict, out=None) -> None:
@@ -31,9 +35,15 @@ def run(options: dict, out=None) -> None:
 
     out = out or sys.stdout
     t0 = time.perf_counter()
+    bookings = {
+        "today": options.get("bookings_today"),
+        "time_zone": options.get("time_zone"),
+        "credit_mode": options.get("credit_mode") or "redeem",
+    }
     studio = build_studio(
         members=options["members"],
         seed=options["seed"],
+        bookings=bookings,
         fractional=bool(options.get("fractional")),
         plans_without_credits=options.get("plans_without_credits") or "no_balance",
     )
@@ -55,7 +65,7 @@ def run(options: dict, out=None) -> None:
         f"    client_id       {credentials.APP_ID}\n"
         f"    client_secret   {credentials.APP_SECRET}\n"
         f"    instance_id     {credentials.INSTANCE_ID}\n"
-        f"  Control           {server.url}/_sandbox/health | /_sandbox/requests | /_sandbox/faults\n"
+        f"  Control           {server.url}/_sandbox/health | /_sandbox/requests | /_sandbox/faults | /_sandbox/bookings\n"
         f"Ctrl-C to stop.\n"
     )
     out.flush()

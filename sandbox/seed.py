@@ -133,10 +133,18 @@ FRACTIONS = (Decimal("0.5"), Decimal("0.25"), Decimal("0.1234"), Decimal("1.75")
 
 
 def build_studio(
-    members: int = 300, seed: int = 7, *, fractional: bool = False, plans_without_credits: str = "no_balance"
+    members: int = 300,
+    seed: int = 7,
+    bookings: bool | dict = True,
+    *,
+    fractional: bool = False,
+    plans_without_credits: str = "no_balance",
 ) -> Studio:
     """Build a deterministic studio with ``members`` members (same seed -> identical data).
 
+    ``bookings``: install Wix Bookings (``True``, or a dict of :func:`sandbox.bookings.install_bookings`
+    arguments such as ``{"today": "2026-03-29", "time_zone": "Europe/Berlin", "credit_mode": "reserve"}``);
+    ``False`` leaves Bookings out.
     ``fractional``: every third balance of a plan with credits (Maya's packs included) gets a fractional
     grant (0.5, 0.25, 0.1234 or 1.75 credits — Wix allows 4 decimal places), as a real transaction so
     histories still replay to the balance. ``plans_without_credits``: ``"no_balance"`` (default: a pool,
@@ -159,6 +167,10 @@ def build_studio(
     finally:
         if gc_was_enabled:
             gc.enable()
+    if bookings is not False:  # Wix Bookings (sandbox/bookings): its plan payments move credits on these pools
+        from .bookings import install_bookings
+
+        install_bookings(studio, **(bookings if isinstance(bookings, dict) else {}))
     if members >= 5000:
         # keep the big, long-lived store out of later GC passes (avoids 100+ ms pauses mid-benchmark)
         gc.freeze()

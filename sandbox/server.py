@@ -19,6 +19,8 @@ from typing import Any, cast
 
 from . import api, consistency, control
 from .auth import authenticate
+from .bookings import routes as bookings_routes
+from .bookings.control import bookings_control
 from .errors import WixError, application_error, not_found_path, scripted_error, status_error, validation_error
 from .faults import Faults
 from .httpserver import LOOPBACK, LoopbackServer, QuietHandler
@@ -53,6 +55,8 @@ _ROUTES_SPEC = [
     ("POST", "/oauth2/token", "token", "none", False),
     ("POST", "/oauth2/token-info", "token_info", "none", False),
 ]
+_ROUTES_SPEC += bookings_routes.ROUTES_SPEC  # Wix Bookings, Site Properties, pool items (sandbox/bookings)
+control.EXTRA["/_sandbox/bookings"] = lambda sandbox, method, body: bookings_control(sandbox.studio, method, body)
 
 
 class _Route:

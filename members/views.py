@@ -142,6 +142,8 @@ def panel_after_change(view: Page, member_id: str, pool_id: str, result) -> Temp
             "fetched": fetched,
             "refresh_url": reverse("members:detail", args=[member_id]) + "?refresh=1",
             "changed": JustChanged(pool_id, result),
+            # Explanations open before the change load again, with the new numbers.
+            "reopen_explain": set(view.request.POST.getlist("explain_open")),
         },
         template="members/detail.html#panel",
     )

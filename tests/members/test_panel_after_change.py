@@ -41,9 +41,15 @@ def test_every_number_in_the_panel_is_the_new_one_after_adjust_and_undo(owner_cl
     form = owner_client.get(adjust_url, headers=HX).content.decode()
     data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available")}
     data["in_panel"] = "1" if 'name="in_panel"' in form else ""
+    explain_url = reverse("members:explain", args=[member["id"], pool["id"]])
+    opened = owner_client.get(explain_url, headers=HX).content.decode()
+    assert "How 7 free to book came to be" in opened
+    data["explain_open"] = _hidden(opened, "explain_open")  # sent along (hx-include) while it is open
     response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
     body = response.content.decode()
     assert response.status_code == 200
+    # The open explanation loads again, with the new numbers.
+    assert re.search(rf'id="explain-{pool["id"]}"[^>]*hx-get="{re.escape(explain_url)}" hx-trigger="load"', body)
     assert response.get("HX-Retarget") == f"#member-{member['id']}", "only the form was answered: the panel keeps its 7s"
     assert set(_numbers(body, pool["id"]).values()) == {"8"}
     assert body.count("change-message") == 1 and "now <strong>8</strong> free to book (+1)" in body

@@ -18,7 +18,7 @@ class AuditEntry(models.Model):
         UNDO = "undo", "Undo"
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"  # written before the call; stays so only if we died mid-way
+        PENDING = "pending", "Pending"  # written before the call; stays so only if we died (or lost the database) mid-way
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"  # a rule (ours or Wix's) said no; nothing changed
         CONFLICT = "conflict", "Conflict"  # the balance moved since the form was shown; nothing changed
@@ -27,6 +27,9 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the last attempt went out to Wix. Set (and committed) before the call: from then on the change
+    # may have reached Wix, and only a definite answer from Wix may settle the row.
+    sent_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the account is deleted
     member_id = models.CharField(max_length=64, db_index=True)

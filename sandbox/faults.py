@@ -9,8 +9,9 @@ import random
 import threading
 import time
 
-FAULT_KINDS = ("status", "timeout", "malformed", "truncated", "reset", "apply_then_fail")
-IDEMPOTENCY_MODES = ("conflict", "replay")
+FAULT_KINDS = ("status", "timeout", "malformed", "truncated", "reset", "apply_then_fail", "apply_then_timeout")
+MUTATION_ONLY = ("apply_then_fail", "apply_then_timeout")
+IDEMPOTENCY_MODES = ("conflict", "conflict_without_data", "replay")
 
 _DEFAULTS = {
     "latency": 0.0,
@@ -33,6 +34,8 @@ class ScriptedFault:
     status: int = 503
     retry_after: float | int | str | None = None
     hang: float = 30.0
+    code: str | None = None  # kind "status": answer with this application error code (e.g. 409 ABORTED)
+    data: dict | None = None  # ... and this applicationError.data
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -51,7 +54,8 @@ class Faults:
     - ``allow_negative``: False = a change making ``available`` < 0 answers 428 BALANCE_EXCEEDED_LIMITS.
     - ``token_ttl``: lifetime in seconds of OAuth tokens issued from now on (default 14400).
     - ``idempotency_mode``: ``"conflict"`` (a reused idempotencyKey answers 409 ALREADY_EXECUTED with
-      ``data.transactionId``) or ``"replay"`` (the original 200 body is returned again).
+      ``data.transactionId``), ``"conflict_without_data"`` (the same 409 with no ``data`` at all: the
+      payload is not promised) or ``"replay"`` (the original 200 body is returned again).
 
     Scripted one-shot faults: :meth:`script`.
     """
@@ -100,12 +104,17 @@ class Faults:
         status: int = 503,
         retry_after: float | int | str | None = None,
         hang: float = 30.0,
+        code: str | None = None,
+        data: dict | None = None,
     ) -> ScriptedFault:
         """Queue a one-shot fault for the next ``times`` Wix calls whose path starts with ``path_prefix``.
 
-        kinds: ``status`` (answer ``status`` with a Wix error body, plus ``Retry-After`` when given:
+        kinds: ``status`` (answer ``status`` with a Wix error body — an application error with ``code``
+        and ``data`` when ``code`` is given, e.g. 409 ``ABORTED`` — plus ``Retry-After`` when given:
         a number = seconds, a str is sent verbatim, e.g. an HTTP-date), ``timeout`` (sleep ``hang``
-        seconds, then answer normally), ``malformed`` (200 with invalid JSON), ``truncated`` (declare a
+        seconds, then handle the call: a write slower than the client's timeout that Wix applies late),
+        ``apply_then_timeout`` (Change Balance / Revert only: apply at once, then hang ``hang`` seconds
+        before answering), ``malformed`` (200 with invalid JSON), ``truncated`` (declare a
         Content-Length larger than the body sent, then close), ``reset`` (close the connection with no
         response), ``apply_then_fail`` (Change Balance / Revert only: apply the change, then answer 503).
         Entries match in order and are consumed.
@@ -114,7 +123,7 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if times < 1:
             raise ValueError("times must be >= 1")
-        fault = ScriptedFault(kind, int(times), path_prefix, int(status), retry_after, float(hang))
+        fault = ScriptedFault(kind, int(times), path_prefix, int(status), retry_after, float(hang), code, data)
         with self._lock:
             self._script.append(fault)
         return fault
@@ -127,14 +136,14 @@ class Faults:
     def take(self, path: str, mutation: bool) -> ScriptedFault | None:
         """Consume and return the first scripted fault matching ``path`` (None if none).
 
-        ``apply_then_fail`` entries only match mutations (Change Balance / Revert); other
+        ``apply_then_fail`` / ``apply_then_timeout`` entries only match mutations (Change Balance / Revert); other
         requests skip over them.
         """
         with self._lock:
             for i, f in enumerate(self._script):
                 if f.path_prefix and not path.startswith(f.path_prefix):
                     continue
-                if f.kind == "apply_then_fail" and not mutation:
+                if f.kind in MUTATION_ONLY and not mutation:
                     continue
                 f.times -= 1
                 taken = dataclasses.replace(f, times=1)

@@ -226,6 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
                     if scripted.retry_after is not None:
                         ra = scripted.retry_after
                         extra["Retry-After"] = ra if isinstance(ra, str) else str(int(-(-float(ra) // 1)))
+                    if scripted.code:
+                        raise application_error(scripted.status, scripted.code, scripted.code, scripted.data, headers=extra)
                     raise status_error(scripted.status, extra)
             elif faults.roll_error():
                 fault = "error_rate"
@@ -252,6 +254,11 @@ class _Handler(BaseHTTPRequestHandler):
                 result = route.handler(sandbox.studio, faults, req)
                 if scripted is not None and scripted.kind == "apply_then_fail":
                     raise system_error(503, "UNAVAILABLE: upstream error after the change was applied")
+                if scripted is not None and scripted.kind == "apply_then_timeout":
+                    log(0)  # applied; the answer hangs past the client's timeout
+                    if sandbox._stopping.wait(scripted.hang):
+                        log(0)
+                        return self._reset_connection()
             status, payload = 200, result
         except WixError as e:
             status, payload = e.status, e.body

@@ -763,7 +763,9 @@ class Studio:
                     409,
                     "ALREADY_EXECUTED",
                     "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
-                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]},
+                    None
+                    if idempotency_mode == "conflict_without_data"
+                    else {"transactionId": prior["transactionId"], "poolId": prior["poolId"]},
                 )
             pool = self._pools_by_id.get(pool_id)
             if pool is None:

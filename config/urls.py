@@ -5,6 +5,8 @@ from balances.health import healthz
 from balances.staff import LoginForm
 from members.attention import home
 
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("members/", include("members.urls")),

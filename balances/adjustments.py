@@ -263,7 +263,7 @@ def _resume(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *,
     except errors.WixError as error:
         return _still_unknown(entry, f"Wix could not be asked about it right now ({error.message}).", error)
     if found is not None:
-        return _record_found(entry, found, balance)
+        return record_found(entry, found, balance)
     if balance.revision == request.revision:  # nothing changed since the form: safe to send the same key
         return _compare_and_send(client, entry, request, balance, may_go_negative=may_go_negative, resuming=True)
     # The balance moved and our key is not among the pool's transactions.
@@ -277,7 +277,7 @@ def _still_unknown(entry: AuditEntry, why: str, error: errors.WixError | None) -
     return _settle(entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, retry_after=error and _hold_off(error)))
 
 
-def _record_found(entry: AuditEntry, found: Transaction, balance: Balance | None) -> AdjustmentResult:
+def record_found(entry: AuditEntry, found: Transaction, balance: Balance | None) -> AdjustmentResult:
     """Wix's ledger holds our change: applied, with the delta it really made."""
     fields = {"transaction_id": found.id, "delta": found.available_change}
     if entry.available_before is None and balance is not None and balance.revision == entry.revision_seen:
@@ -372,7 +372,7 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
     except errors.WixError:
         balance = None
     if found is not None:
-        return _record_found(entry, found, balance)
+        return record_found(entry, found, balance)
     fields = {"transaction_id": transaction_id}
     if balance is not None:
         fields["available_after"] = balance.available
@@ -427,7 +427,7 @@ def _resume_undo(client: WixClient, entry: AuditEntry, original: AuditEntry) -> 
             balance = client.get_balance(entry.pool_id)
         except errors.WixError:
             balance = None
-        return _record_found(entry, found, balance)
+        return record_found(entry, found, balance)
     return _revert(client, entry, original, retrying=True)
 
 

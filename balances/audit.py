@@ -30,6 +30,8 @@ class AuditEntry(models.Model):
     # When the last attempt went out to Wix. Set (and committed) before the call: from then on the change
     # may have reached Wix, and only a definite answer from Wix may settle the row.
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When Resolve last settled the row from Wix's ledger ("not applied" is re-checked for a while after).
+    resolved_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the account is deleted
     member_id = models.CharField(max_length=64, db_index=True)

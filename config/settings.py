@@ -89,7 +89,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis, with a per-process memory cache while Redis is away (config/cache.py): never the whole site down.
+    CACHES = {"default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -196,6 +197,8 @@ LOGGING = {
 # --- Staying useful when Wix is slow, rate limiting or down (balances/wix/{budget,breaker,retry}.py,
 # balances/cache.py) ------------------------------------------------------------------------------
 WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)  # shared by every process
+# How many processes share that budget: while Redis is away each spends at most its part (budget.py).
+WIX_PROCESSES = env.int("WIX_PROCESSES", default=env.int("WEB_CONCURRENCY", default=1))
 WIX_BUDGET_WAIT_SECONDS = env.float("WIX_BUDGET_WAIT_SECONDS", default=2.0)  # then refuse, clearly
 WIX_BUDGET_WINDOW_SECONDS = env.int("WIX_BUDGET_WINDOW_SECONDS", default=61)  # Wix's minute, plus a second
 WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting person's patience

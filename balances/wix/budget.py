@@ -46,6 +46,9 @@ class RateBudget:
 
     @property
     def per_minute(self) -> int:
+        if getattr(cache, "degraded", False):
+            # Redis is away: this process counts alone, so it may spend only its part of the budget.
+            return max(settings.WIX_CALLS_PER_MINUTE // max(settings.WIX_PROCESSES, 1), 1)
         return settings.WIX_CALLS_PER_MINUTE
 
     def _key(self, second: int) -> str:

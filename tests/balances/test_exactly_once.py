@@ -15,38 +15,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from balances.adjustments import AdjustmentRequest, adjust, new_key, undo
+from balances.adjustments import adjust, new_key, undo
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client, reset_clients
+from tests.balances.conftest import CHANGES, START, change_path, lose_the_answer, request_for
 from tests.balances.reconcile import assert_reconciled
 from tests.helpers import available, logged_calls
-
-START = Decimal(5)
-CHANGES = "/benefit-programs/v1/balances/"
-
-
-@pytest.fixture
-def pool(fresh_wix, settings):
-    settings.WIX_TIMEOUT_SECONDS = 0.5
-    reset_clients()
-    member = fresh_wix.studio.add_member("Ada", "Lovelace")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available=str(START))
-
-
-def change_path(pool):
-    return f"{CHANGES}{pool['id']}/change"
-
-
-def request_for(pool, studio, *, mode="add", amount="2", key=None, revision=None):
-    return AdjustmentRequest(
-        member_id=pool["beneficiary"]["memberId"],
-        pool_id=pool["id"],
-        mode=mode,
-        amount=Decimal(amount),
-        reason="Missed class refund",
-        idempotency_key=key or new_key(),
-        revision=revision if revision is not None else studio.balance(pool["id"])["revision"],
-    )
 
 
 def adjust_url(pool):
@@ -67,12 +41,6 @@ def open_form(client, pool) -> dict:
 def post(client, pool, form, *, mode="add", amount="2"):
     data = {**form, "mode": mode, "amount": amount, "reason": "Missed class refund"}
     return client.post(adjust_url(pool), data, headers={"HX-Request": "true"})
-
-
-def lose_the_answer(server, pool):
-    """Wix applies the change and answers 503; the client's two retries (same key) get 503 too."""
-    server.faults.script("apply_then_fail", path_prefix=change_path(pool))
-    server.faults.script("status", times=2, status=503, path_prefix=change_path(pool))
 
 
 # --- 409: only ALREADY_EXECUTED means applied --------------------------------------------------------

@@ -3,7 +3,7 @@
 Redis holds copies of Wix reads, tokens, the call budget and the breaker — all things a process can do
 without for a while. Without this, Redis being down took every page down (500 for as long as it was
 away) while PostgreSQL and Wix were fine. So a Redis failure switches this process to its own memory
-cache for RETRY_SECONDS, then Redis is tried again; the site stays up with reads a little slower (each
+cache for RETRY_SECONDS (OPTIONS "fallback_retry_seconds"), then Redis is tried again; the site stays up with reads a little slower (each
 process caches on its own), adjustments stay safe (their lock is in the database, balances/pool_lock.py),
 and the call budget is split (budget.py spends at most budget ÷ processes while `degraded`). `/healthz`
 says `cache: degraded` and still answers 200, so a load balancer does not pull every instance.
@@ -39,6 +39,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
+        self._retry_seconds = float(options.pop("fallback_retry_seconds", RETRY_SECONDS))
         # A Redis that hangs must not hang pages: fail fast, then fall back.
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 1.0)
@@ -56,7 +57,7 @@ class ResilientRedisCache(RedisCache):
     def _fail(self, error: BaseException) -> None:
         if not self.degraded:
             log.warning("cache: Redis unreachable (%s); this process runs on its own memory cache for now", error)
-        self._down_until = time.monotonic() + RETRY_SECONDS
+        self._down_until = time.monotonic() + self._retry_seconds
 
     def _recover(self) -> None:
         with self._guard:

@@ -26,7 +26,7 @@ def server_error(request, template_name="500.html"):
     status = 503 if database_down else 500
     message = DATABASE_DOWN if database_down else UNEXPECTED
     if request.path.startswith("/api/"):
-        code = "DATABASE_UNAVAILABLE" if database_down else "INTERNAL"
+        code = "database_unavailable" if database_down else "internal"
         response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
     elif request.headers.get("HX-Request") == "true":
         response = HttpResponse(f'<p id="request-failed" class="banner banner-error" role="alert">{message}</p>', status=status)

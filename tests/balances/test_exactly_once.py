@@ -6,12 +6,15 @@ against the sandbox's ledger (tests/balances/reconcile.py): nothing doubled, not
 
 import re
 import socket
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -244,11 +247,34 @@ def test_an_unconfirmed_change_answers_the_same_form_and_key(owner_client, fresh
     assert_reconciled(fresh_wix.studio, pool["id"], START)
 
 
-def test_a_busy_plan_answers_at_once_with_the_same_form_and_key(owner_client, fresh_wix, pool):
+@contextmanager
+def another_change_under_way(pool_id):
+    """Another request (its own thread and database connection) holds the plan's lock meanwhile."""
     from balances.adjustments import pool_lock
 
+    taken, done = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with pool_lock(pool_id):
+                taken.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(5)
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def test_a_busy_plan_answers_at_once_with_the_same_form_and_key(owner_client, fresh_wix, pool):
     form = open_form(owner_client, pool)
-    with pool_lock(pool["id"]):  # another change to this plan is under way (this process or another)
+    with another_change_under_way(pool["id"]):
         started = time.monotonic()
         response = post(owner_client, pool, form)
         waited = time.monotonic() - started
@@ -261,9 +287,9 @@ def test_a_busy_plan_answers_at_once_with_the_same_form_and_key(owner_client, fr
 
 def test_the_pool_lock_survives_a_cache_restart(fresh_wix, pool, owner):
     """Seen: a Redis restart mid-adjustment let a second change run beside the first (8 vs 3)."""
-    from balances.adjustments import PoolBusy, pool_lock
+    from balances.adjustments import PoolBusy
 
-    with pool_lock(pool["id"]):
+    with another_change_under_way(pool["id"]):
         cache.clear()  # what a Redis restart does to everything kept there
         with pytest.raises(PoolBusy):
             adjust(get_client(), owner, request_for(pool, fresh_wix.studio))

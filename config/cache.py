@@ -3,11 +3,11 @@
 Redis holds copies of Wix reads, tokens, the call budget and the breaker — all things a process can do
 without for a while. Without this, Redis being down took every page down (500 for as long as it was
 away) while PostgreSQL and Wix were fine. So a Redis failure switches this process to its own memory
-cache for RETRY_SECONDS (OPTIONS "fallback_retry_seconds"), then Redis is tried again; the site stays
-up with reads a little slower (each
-process caches on its own), adjustments stay safe (their lock is in the database, balances/pool_lock.py),
-and the call budget is split (budget.py spends at most budget ÷ processes while `degraded`). `/healthz`
-says `cache: degraded` and still answers 200, so a load balancer does not pull every instance.
+cache for RETRY_SECONDS (OPTIONS "fallback_retry_seconds"), then Redis is tried again. Meanwhile the
+site stays up with reads a little slower (each process caches on its own), adjustments stay safe (their
+lock is in the database, balances/pool_lock.py), and the call budget is split (budget.py spends at most
+budget ÷ processes while `degraded`). `/healthz` says `cache: degraded` and still answers 200, so a load
+balancer does not pull every instance.
 
 When Redis is back, the read generations this process bumped meanwhile (a write bumps its connection's
 generation to invalidate cached pages, balances/cache.py) are bumped in Redis too, so no process serves

@@ -16,7 +16,7 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 
 from balances.audit import AuditEntry
-from balances.wix.connection import reset_clients
+from balances.wix.connection import get_client, reset_clients
 from tests.balances.conftest import START, change_path
 from tests.balances.infra import CuttableProxy, OwnRedis
 from tests.balances.reconcile import assert_reconciled
@@ -132,8 +132,6 @@ def test_the_database_link_cut_mid_change_never_answers_500_nor_applies_twice(
     client, owner_client, fresh_wix, pool, db_through_proxy
 ):
     """Seen: 3 → 5 — a 500, the row "pending" forever, and the reopened form applied it again."""
-    from balances.resolve import resolve
-
     client.raise_request_exception = False
     form = open_form(owner_client, pool)
     fresh_wix.faults.script("timeout", hang=0.25, path_prefix=change_path(pool))
@@ -153,7 +151,9 @@ def test_the_database_link_cut_mid_change_never_answers_500_nor_applies_twice(
     assert len(logged_calls(fresh_wix, change_path(pool))) == 1
     entry.refresh_from_db()
     assert entry.outcome == "applied" and entry.delta == Decimal(2)
-    assert not resolve(__import__("balances.wix.connection").wix.connection.get_client(), entry).changed
+    from balances.resolve import resolve
+
+    assert not resolve(get_client(), entry).changed  # nothing left to settle
     assert_reconciled(fresh_wix.studio, pool["id"], START)
 
 

@@ -68,6 +68,11 @@ class AuditEntry(models.Model):
         return any(u.outcome in live for u in self.undos.all())
 
     @property
+    def open(self) -> bool:
+        """Wix's answer was lost or never recorded: Resolve settles it from Wix's transactions."""
+        return self.outcome in (self.Outcome.UNKNOWN, self.Outcome.PENDING)
+
+    @property
     def undoable(self) -> bool:
         return (
             self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone

@@ -5,7 +5,7 @@ import uuid
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from .adjustments import Outcome, PoolBusy, undo
 from .audit import AuditEntry
 from .audit_forms import AuditFilterForm
+from .resolve import resolve
 from .roles import requires
 from .wix.connection import get_client
 
@@ -128,3 +129,16 @@ def undo_change(request, entry_id):
     if result.applied:
         response["HX-Trigger"] = "credits-changed"
     return response
+
+
+@require_POST
+@requires("balances.view_audit")
+def resolve_change(request, entry_id):
+    """Settle one unknown/pending row from Wix's transactions; answers the row as it is now."""
+    entry = get_object_or_404(AuditEntry.objects.select_related("reverts"), pk=entry_id)
+    resolution = resolve(get_client(), entry)
+    entry = AuditEntry.objects.select_related("reverts").prefetch_related("undos").get(pk=entry.pk)
+    template = _partial(request, "balances/audit.html", "row")
+    if template.endswith("#row"):
+        return TemplateResponse(request, template, {"entry": entry, "resolution": resolution})
+    return redirect("audit:list")

@@ -90,3 +90,23 @@ def test_settled_rows_are_left_alone(fresh_wix, pool, owner, outcome):
     )  # fmt: skip
     assert not resolve(get_client(), entry).changed
     assert AuditEntry.objects.get().outcome == outcome
+
+
+def test_the_audit_log_offers_resolve_for_open_rows_and_settles_them(owner_client, frontdesk, fresh_wix, pool, owner):
+    from django.test import Client
+    from django.urls import reverse
+
+    frontdesk_client = Client()
+    frontdesk_client.force_login(frontdesk)
+    lose_the_answer(fresh_wix, pool)
+    adjust(get_client(), owner, request_for(pool, fresh_wix.studio))
+    entry = AuditEntry.objects.get()
+    url = reverse("audit:resolve", args=[entry.pk])
+    page = owner_client.get(reverse("audit:list")).content.decode()
+    assert f'action="{url}"' in page and ">Resolve</button>" in page
+    assert frontdesk_client.post(url, headers={"HX-Request": "true"}).status_code == 403
+    row = owner_client.post(url, headers={"HX-Request": "true"})
+    body = row.content.decode()
+    assert row.status_code == 200 and body.strip().startswith("<tr") and "confirmed in Wix" in body
+    assert ">Resolve</button>" not in body and AuditEntry.objects.get().outcome == "applied"
+    assert_reconciled(fresh_wix.studio, pool["id"], START)

@@ -183,7 +183,7 @@ def adjust(
     """Apply one adjustment at most once. `may_go_negative`: the person holds the permission.
 
     Raises PoolBusy at once when another change to the pool is under way (nothing written or sent)."""
-    with pool_lock(request.pool_id):
+    with pool_lock(request.pool_id), client.budget.writing():  # a person is sending a change: first in line
         entry, created = _claim(user, request, kind=request.kind)
         if not created:
             if not _same_change(entry, request):
@@ -394,7 +394,7 @@ def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str)
         idempotency_key=idempotency_key,
         revision="",
     )
-    with pool_lock(original.pool_id):
+    with pool_lock(original.pool_id), client.budget.writing():
         original.refresh_from_db()
         entry, created = _claim(user, request, kind=Kind.UNDO, reverts=original)
         if not created:

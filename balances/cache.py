@@ -2,8 +2,9 @@
 
 `read_through(key, load)` serves a copy younger than WIX_READ_CACHE_SECONDS without asking Wix, so paging
 back and forth and several staff on the same page cost no extra calls (the cache is Redis in production,
-so every process shares it). When Wix is unreachable or rate limiting, it serves the last good copy
-(kept WIX_STALE_SECONDS) marked stale instead of failing. `refresh=True` always asks Wix.
+so every process shares it). When Wix is unreachable or rate limiting — or our own call budget is the
+limit — it serves the last good copy (kept WIX_STALE_SECONDS, even one a write has made out of date)
+marked stale, with the real cause, instead of failing. `refresh=True` always asks Wix.
 
 One process loads a missing copy while others wanting the same key wait for it (single flight), so a
 burst of identical requests — or a click on "Next" while that page is being prefetched — costs one load.
@@ -21,7 +22,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
-from .wix.errors import WixError, WixRateLimited, WixUnavailable
+from .wix.errors import WixBudgetExhausted, WixError, WixRateLimited, WixUnavailable
 
 T = TypeVar("T")
 LOAD_WAIT_SECONDS = 10  # how long to wait for another process's load of the same key
@@ -33,10 +34,17 @@ class Fetched(Generic[T]):
     fetched_at: datetime
     from_cache: bool = False
     stale_reason: str = ""  # set when Wix failed and this is the last good copy
+    stale_cause: str = ""  # why, in one word: "budget" (ours, Wix is fine), "rate_limited" (Wix's 429), "unreachable"
 
     @property
     def stale(self) -> bool:
         return bool(self.stale_reason)
+
+
+def _cause(error: WixError) -> str:
+    if isinstance(error, WixBudgetExhausted):
+        return "budget"
+    return "rate_limited" if isinstance(error, WixRateLimited) else "unreachable"
 
 
 def _generation_key(connection: str) -> str:
@@ -80,7 +88,7 @@ def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: b
     except WixError as error:
         if entry is None or not _upstream_failure(error):
             raise
-        return Fetched(entry[2], entry[1], from_cache=True, stale_reason=error.message)
+        return Fetched(entry[2], entry[1], from_cache=True, stale_reason=error.message, stale_cause=_cause(error))
     finally:
         cache.delete(lock_key)
     fetched_at = datetime.now(UTC)

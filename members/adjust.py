@@ -41,7 +41,8 @@ def adjust_credits(request, member_id, pool_id):
 
     if request.method == "GET":
         try:
-            balance = client.get_balance(pool_id)
+            with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
+                balance = client.get_balance(pool_id)
         except WixError as error:
             context["error"] = "Wix has no balance for this plan." if isinstance(error, WixNotFound) else error.message
             return TemplateResponse(request, template, context, status=_error_status(error))

@@ -12,8 +12,10 @@ differences in network latency can't push a burst over Wix's edge — the dashbo
     with budget.bulk():
         ...                         # whole-studio work: waits for room, leaves half for people
 
-WixClient spends one call per request it sends; background work (prefetching, whole-studio scans) wraps
-itself in `background()` so interactive pages keep headroom.
+WixClient spends one call per request it sends. Who goes first when calls are short: a change a person is
+sending (`writing()`, may spend everything), then a page a person opened (leaves `write_reserve`, a tenth,
+for changes), then background work (prefetching: `background()`, leaves a quarter; whole-studio scans and
+exports: `bulk()`, leave half). Pages fall back on their last good copy when the budget is the limit.
 """
 
 from __future__ import annotations
@@ -77,10 +79,16 @@ class RateBudget:
             return 0
         return max(self.per_minute - sum(counts.values()), 0)
 
+    @property
+    def write_reserve(self) -> int:
+        """Calls a person's reads leave for changes (a form being sent outranks a panel being opened: a
+        panel can fall back on its last good copy, a change cannot)."""
+        return self.per_minute // 10
+
     def spend(self, calls: int = 1, *, max_wait: float | None = None) -> None:
         """Take `calls` from the budget, waiting up to `max_wait` s for room; else WixBudgetExhausted."""
         background = _background.get()
-        keep, default_wait = background if background else (0, settings.WIX_BUDGET_WAIT_SECONDS)
+        keep, default_wait = background if background else (self.write_reserve, settings.WIX_BUDGET_WAIT_SECONDS)
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
         limit = self.per_minute - keep
         while True:
@@ -124,6 +132,10 @@ class RateBudget:
             yield
         finally:
             _background.reset(token)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """A change a person is waiting on (its re-reads included): may spend the whole budget."""
+        return self.background(keep=0, max_wait=settings.WIX_BUDGET_WAIT_SECONDS)
 
     def bulk(self) -> contextlib.AbstractContextManager[None]:
         """Whole-studio work (the needs-attention scan, CSV exports): at most half the budget, the rest left

@@ -21,7 +21,7 @@ MAX_PAGES = 20  # 2,000 transactions since one attempt is far beyond any real po
 
 
 def read_lag_seconds() -> float:
-    return getattr(settings, "WIX_READ_LAG_SECONDS", 30.0)
+    return settings.WIX_READ_LAG_SECONDS
 
 
 def settled_after() -> timedelta:

@@ -8,6 +8,7 @@ Wix's transactions are the truth: the pool's transactions since the attempt are 
   again for RECHECK after, and a transaction with our key found then flips it to "applied";
 - none yet → left as it is, to be asked again later.
 A row that never reached Wix (pending, never sent) and is old enough is "failed" at once: nothing was sent.
+An applied row whose lost answer left out its transaction or delta gets them from the ledger too.
 
 The owner's audit log offers Resolve on every such row; `manage.py resolve_changes` (a scheduled job)
 does the same for rows older than a few minutes.
@@ -45,7 +46,9 @@ class Resolution:
 
 def _open_or_rechecked() -> Q:
     recent = timezone.now() - RECHECK
-    return Q(outcome__in=OPEN) | Q(outcome=Outcome.FAILED, resolved_at__gte=recent, sent_at__isnull=False)
+    # Applied, but the lost answer left out its transaction or delta (undo and the ledger's sums need both).
+    incomplete = Q(outcome=Outcome.APPLIED, sent_at__isnull=False) & (Q(delta__isnull=True) | Q(transaction_id=""))
+    return Q(outcome__in=OPEN) | Q(outcome=Outcome.FAILED, resolved_at__gte=recent, sent_at__isnull=False) | incomplete
 
 
 def resolvable(entry: AuditEntry) -> bool:
@@ -82,7 +85,7 @@ def _resolve_locked(client: WixClient, entry: AuditEntry) -> Resolution:
         AuditEntry.objects.filter(pk=entry.pk).update(resolved_at=now)
         log.info("resolve: %s applied in Wix as %s", entry.idempotency_key, found.id)
         return Resolution(entry, Outcome.APPLIED, result.message, True)
-    if entry.outcome == Outcome.FAILED:
+    if entry.outcome in (Outcome.FAILED, Outcome.APPLIED):
         return Resolution(entry, entry.outcome, "Still not in Wix's transactions.", False)
     if not ledger.attempt_settled(entry, now):
         return Resolution(entry, entry.outcome, "Wix may still apply it; Resolve again in a minute.", False)

@@ -202,6 +202,9 @@ WIX_PROCESSES = env.int("WIX_PROCESSES", default=env.int("WEB_CONCURRENCY", defa
 WIX_BUDGET_WAIT_SECONDS = env.float("WIX_BUDGET_WAIT_SECONDS", default=2.0)  # then refuse, clearly
 WIX_BUDGET_WINDOW_SECONDS = env.int("WIX_BUDGET_WINDOW_SECONDS", default=61)  # Wix's minute, plus a second
 WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting person's patience
+# How long a fresh Wix transaction may take to show in Query Transactions: Resolve decides "not applied"
+# only after twice the call timeout, the retries and this margin (balances/ledger.py).
+WIX_READ_LAG_SECONDS = env.float("WIX_READ_LAG_SECONDS", default=30.0)
 WIX_BREAKER_FAILURES = env.int("WIX_BREAKER_FAILURES", default=5)
 WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
 WIX_READ_CACHE_SECONDS = env.int("WIX_READ_CACHE_SECONDS", default=45)  # served without asking Wix

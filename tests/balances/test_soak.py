@@ -206,7 +206,9 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
                 tally.record(opened)
                 form = form_of(opened.text)
                 if form is None:
-                    time.sleep(0.05)
+                    if os.environ.get("SOAK_DEBUG"):
+                        print("GET", opened.status_code, re.sub(r"\s+", " ", opened.text)[:300])
+                    time.sleep(0.2)
                     continue
                 for _ in range(4):  # the same form again while Wix did not confirm or the plan was busy
                     with tally.lock:
@@ -243,7 +245,9 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
                     path = CHANGE.format(rng.choice(pools)["id"])
                     if kind == "apply_then_fail+429":
                         sandbox.faults.script("apply_then_fail", path_prefix=path)
-                        sandbox.faults.script("status", status=429, retry_after=30, path_prefix=path)
+                        # Longer than the retries may wait, short enough not to pause the whole run (every process
+                        # holds off for Wix's Retry-After).
+                        sandbox.faults.script("status", status=429, retry_after=2, path_prefix=path)
                     else:
                         sandbox.faults.script(kind, path_prefix=path, **options)
                     step += 1

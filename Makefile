@@ -7,7 +7,7 @@ DEMO_PORT ?= 8000
 DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench lint browser sdk clean
+.PHONY: setup demo test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-# The official Wix JavaScript SDK, run against the sandbox by tests/integration/test_official_sdk.py.
+# The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
 	@test -d tests/sdk/node_modules/@wix/sdk || npm ci --prefix tests/sdk --silent --no-audit --no-fund
@@ -39,11 +39,25 @@ sdk:
 test: setup browser sdk
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
+# The browser tests save screenshots to the ignored test-results/screenshots/; this refreshes the README's.
+screenshots: setup browser
+	rm -rf test-results/screenshots
+	$(BIN)/python -m pytest -q tests/browser
+	mkdir -p docs/screenshots
+	cp test-results/screenshots/*.png docs/screenshots/
+
 bench: setup
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# Every check runs even after one fails (so one run shows every finding); any finding fails the target.
+# .pre-commit-config.yaml runs the same four at commit time.
 lint: setup
-	$(BIN)/ruff check .
+	@status=0; \
+	echo "== ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "== ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "== mypy (packages and strictness: [tool.mypy] in pyproject.toml)"; $(BIN)/mypy || status=1; \
+	echo "== lint-imports (contracts: [tool.importlinter] in pyproject.toml)"; $(BIN)/lint-imports || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) demo.sqlite3 db.sqlite3 staticfiles

@@ -1,6 +1,6 @@
 """Change a member's credits in Wix safely: checked against what the person saw, applied once, audited.
 
-Wix's Change Balance takes an idempotency key but has no revision guard (shared/wix-api.md §5.3), so:
+Wix's Change Balance takes an idempotency key but has no revision guard (docs/wix.md#change-balance-and-revert), so:
 
 1. the form carries the balance revision it was rendered from and a key made at render time;
 2. adjustments of one pool run one at a time (`pool_lock`, held in the database so it dies with its
@@ -31,6 +31,7 @@ from . import ledger
 from .audit import AuditEntry
 from .cache import invalidate
 from .credits import run_together
+from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
 from .wix import errors, retry
 from .wix.client import WixClient
@@ -247,7 +248,7 @@ def _compare_and_send(
         _finish(
             entry,
             Outcome.REFUSED,
-            f"That would leave {after.normalize():f} credits. Only an owner can allow a balance below zero.",
+            f"That would leave {credits_text(after)} credits. Only an owner can allow a balance below zero.",
         )
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
     entry.save()  # before/after on record before the call
@@ -320,7 +321,7 @@ def _send(
         change = client.change_balance(
             request.pool_id,
             idempotency_key=entry.idempotency_key,
-            value=f"{entry.requested.normalize():f}",
+            value=credits_text(entry.requested),
             set_exact=entry.kind == Kind.SET,
             reason=entry.reason,
             member_id=entry.member_id,
@@ -477,7 +478,7 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
 def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, lost: bool) -> str:
     """Revert `original` once; the reverting transaction's ID.
 
-    Wix ignores the idempotency key on Revert (wix-api.md §5.2), so the client never repeats it by
+    Wix ignores the idempotency key on Revert (docs/wix.md#change-balance-and-revert), so the client never repeats it by
     itself (retry.py); this does, after a lost answer, because Wix refuses a second revert of one change
     (428 CHANGE_ALREADY_REVERTED): asking again can never reverse twice, and after our own lost attempt
     that refusal means the attempt went through. `lost`: an earlier attempt of this undo went unanswered;

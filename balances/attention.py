@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 from .catalog import get_catalog
 from .credits import USABLE_STATUSES
+from .formatting import credits_text
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 from .wix.records import ZERO, Balance
@@ -197,7 +198,7 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
 
 
 def _fmt(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    return credits_text(value)
 
 
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from balances import roles
+
 
 class AuditEntry(models.Model):
     class Kind(models.TextChoices):
@@ -56,7 +58,7 @@ class AuditEntry(models.Model):
         app_label = "balances"
         ordering = ["-created_at", "-id"]
         default_permissions = ()
-        permissions = [("allow_negative_balance", "Let an adjustment take credits below zero")]
+        permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE)
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"

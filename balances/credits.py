@@ -2,7 +2,7 @@
 
 A member page costs: one Query Members call, then — at the same time — one Query Balances call per
 chunk of members (each chunk sized to fit Wix's 100-item page) and, if the studio sells plans without
-credits, one Query Pools call for those. No call is made per member or per pool (DESIGN.md §2).
+credits, one Query Pools call for those. No call is made per member or per pool (docs/wix.md#call-budget).
 """
 
 from __future__ import annotations

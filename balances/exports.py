@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 
 from .credits import MemberCredits, member_page
+from .formatting import credits_text
 from .wix.client import MAX_PAGE, WixClient
+from .wix.errors import WixError
 
 
 def all_members(
@@ -29,3 +32,50 @@ def all_members(
             page = fetch(offset=page.next_offset, cursor=page.next_cursor)
 
     return first.total, rows()
+
+
+HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "unlimited", "plans"]
+
+
+class _Echo:
+    """csv.writer's file: writerow() returns the line instead of storing it, so lines stream."""
+
+    def write(self, value):
+        return value
+
+
+def spreadsheet_cell(value: object) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection): a name like
+    "=HYPERLINK(…)" must stay text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
+    """The export's CSV, a line at a time as the rows arrive from Wix."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(HEADER)
+    try:
+        for row in rows:
+            plans = "; ".join(
+                f"{p.plan_name} ({p.status.lower()}): "
+                + ("unlimited" if p.unlimited else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked")
+                for p in row.pools
+            )
+            yield writer.writerow(
+                [
+                    spreadsheet_cell(v)
+                    for v in (
+                        row.member.id,
+                        row.member.name,
+                        row.member.email,
+                        credits_text(row.total_available),
+                        credits_text(row.total_reserved),
+                        "yes" if row.has_unlimited else "no",
+                        plans,
+                    )
+                ]
+            )
+    except WixError as error:
+        # Headers are gone already: say so in the file, where whoever opens it will see it.
+        yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from .credits import MemberCredits, member_detail
+from .formatting import credits_text
 from .wix.client import WixClient
 from .wix.errors import WixNotFound
 
@@ -19,7 +20,7 @@ class CreditLookup:
 
     def as_json(self) -> dict:
         def text(value: Decimal | None):
-            return None if value is None else format(value.normalize(), "f")
+            return None if value is None else credits_text(value)
 
         credits = self.credits
         return {

@@ -1,5 +1,7 @@
 from django.db import models
 
+from balances import roles
+
 
 class StudioAccess(models.Model):
     """Holds Credit Desk's permissions; no table. Roles are the groups "Owner" and "Front desk"."""
@@ -7,14 +9,14 @@ class StudioAccess(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = [
-            ("view_members", "Look up members and their credits"),
-            ("adjust_credits", "Adjust members' credits"),
-            ("export_members", "Export member lists"),
-            ("view_audit", "See the audit log"),
-            ("manage_connection", "Change the Wix connection"),
-            ("manage_staff", "Manage staff accounts"),
-        ]
+        permissions = roles.meta_permissions(
+            roles.VIEW_MEMBERS,
+            roles.ADJUST_CREDITS,
+            roles.EXPORT_MEMBERS,
+            roles.VIEW_AUDIT,
+            roles.MANAGE_CONNECTION,
+            roles.MANAGE_STAFF,
+        )
 
     def __str__(self):
         return "Credit Desk permissions"

@@ -17,7 +17,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from django.db import DatabaseError, connection
 
@@ -69,6 +69,6 @@ def _process_lock(pool_id: str) -> Iterator[None]:
         lock.release()
 
 
-def pool_lock(pool_id: str):
+def pool_lock(pool_id: str) -> AbstractContextManager[None]:
     """Hold the pool for one change, or raise PoolBusy at once."""
     return _postgres_lock(pool_id) if connection.vendor == "postgresql" else _process_lock(pool_id)

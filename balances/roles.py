@@ -3,17 +3,45 @@
 OWNER = "Owner"
 FRONT_DESK = "Front desk"
 
+APP_LABEL = "balances"
+
+# The permission names, here and nowhere else: views check `roles.ADJUST_CREDITS`, templates read the
+# `can` flags (config.context.navigation), tests import these. Each is "<app label>.<codename>".
+VIEW_MEMBERS = "balances.view_members"
+ADJUST_CREDITS = "balances.adjust_credits"
+EXPORT_MEMBERS = "balances.export_members"
+VIEW_AUDIT = "balances.view_audit"
+MANAGE_CONNECTION = "balances.manage_connection"  # the Wix/Brevo connections, AI credits, API tokens, studio settings
+MANAGE_STAFF = "balances.manage_staff"
+ALLOW_NEGATIVE_BALANCE = "balances.allow_negative_balance"
+
+# What Django's Permission rows say (balances.models and balances.audit declare them from here).
+DESCRIPTIONS = {
+    VIEW_MEMBERS: "Look up members and their credits",
+    ADJUST_CREDITS: "Adjust members' credits",
+    EXPORT_MEMBERS: "Export member lists",
+    VIEW_AUDIT: "See the audit log",
+    MANAGE_CONNECTION: "Change the Wix connection",
+    MANAGE_STAFF: "Manage staff accounts",
+    ALLOW_NEGATIVE_BALANCE: "Let an adjustment take credits below zero",
+}
+
+ALL = (VIEW_MEMBERS, ADJUST_CREDITS, EXPORT_MEMBERS, VIEW_AUDIT, MANAGE_CONNECTION, MANAGE_STAFF, ALLOW_NEGATIVE_BALANCE)
+
+
+def codename(permission: str) -> str:
+    """ "balances.adjust_credits" -> "adjust_credits" (what Permission rows store)."""
+    return permission.split(".", 1)[1]
+
+
+def meta_permissions(*permissions: str) -> list[tuple[str, str]]:
+    """A model's Meta.permissions for these names."""
+    return [(codename(p), DESCRIPTIONS[p]) for p in permissions]
+
+
 ROLE_PERMISSIONS = {
-    OWNER: [
-        "view_members",
-        "adjust_credits",
-        "export_members",
-        "view_audit",
-        "manage_connection",
-        "manage_staff",
-        "allow_negative_balance",
-    ],
-    FRONT_DESK: ["view_members"],
+    OWNER: [codename(p) for p in ALL],
+    FRONT_DESK: [codename(VIEW_MEMBERS)],
 }
 
 
@@ -37,4 +65,4 @@ def sync_roles(using="default", **kwargs) -> None:
 
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label="balances", codename__in=codenames))
+        group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label=APP_LABEL, codename__in=codenames))

@@ -69,7 +69,7 @@ def start_sandbox(members: int, latency: float) -> tuple[SandboxServer, float]:
     """A seeded studio on a loopback port with `latency` seconds added to every Wix call."""
     started = time.monotonic()
     server = SandboxServer(build_studio(members=members, seed=7), host="127.0.0.1", port=0).start()
-    server.faults.latency = latency
+    server.faults.update(latency=latency)
     return server, time.monotonic() - started
 
 

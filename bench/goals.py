@@ -117,12 +117,17 @@ def page_costs(dash: Dashboard, reps: int) -> dict[int, PageCost]:
 def naive_costs(server, dash: Dashboard, reps: int) -> dict[int, list[Sample]]:
     naive = NaiveDirectory(server.url)
     try:
-        costs = {}
+        costs: dict[int, list[Sample]] = {}
         for size in SIZES:
             costs[size] = []
             for offset in dash.offsets(size, reps):
                 dash.quiet()
-                costs[size].append(timed(server, lambda o=offset, s=size: (naive.page(offset=o, limit=s), 200)[1]))
+
+                def fetch(o: int = offset, s: int = size) -> int:
+                    naive.page(offset=o, limit=s)
+                    return 200
+
+                costs[size].append(timed(server, fetch))
         return costs
     finally:
         naive.close()
@@ -259,7 +264,11 @@ def next_page(report: Report, dash: Dashboard, *, reps: int, reading: float) -> 
         before.append(len(dash.server.log))  # this page's calls and any prefetch of the next
         body: list[str] = []
         url = dash.url(offset=offset + size, size=size)
-        samples.append(timed(dash.server, lambda u=url, b=body: _keep(b, dash.client.get(u))))
+
+        def get(u: str = url, b: list[str] = body) -> int:
+            return _keep(b, dash.client.get(u))
+
+        samples.append(timed(dash.server, get))
         # The page says whether its data came from Wix during the request or from the (prefetched) cache;
         # calls seen meanwhile are the background prefetch of the page after, which nobody waits for.
         live.append("Live from Wix at" in body[0])

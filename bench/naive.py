@@ -1,7 +1,7 @@
 """The reference: how site code reads credits today, implemented here with plain httpx.
 
 List a page of members, find their pools, then ask Get Balance once per pool, one call after the
-other (the Velo/SDK pattern in shared/seeds/forum-open-access-to-benefit-balances.txt). Finding the
+other (the Velo/SDK pattern Wix site code uses to show a member their balances). Finding the
 pools is done the charitable way — one Query Pools call for the whole page — so the comparison
 flatters the reference, not us.
 """

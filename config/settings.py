@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "balances",
     "balances.brevo",
     "members",
+    "studio",
+    "api",
     "sandbox",
 ]
 
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "config.navigation.navigation",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

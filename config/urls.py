@@ -1,22 +1,27 @@
+"""Every URL, by audience: the front desk (members/), the owner's back office (studio/), machines (api/).
+
+The URLs and their names are unchanged from before the split, so "brevo" and "audit" each join a
+back-office list with the desk's part of it (the Brevo member panel, Undo)."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from balances.health import healthz
-from balances.staff import LoginForm
-from members.attention import home
+import members.urls
+import studio.urls
+from studio.staff import LoginForm
 
 handler500 = "config.errors.server_error"
 
 urlpatterns = [
-    path("", home, name="home"),
+    members.urls.home,
     path("members/", include("members.urls")),
-    path("audit/", include("balances.audit_urls")),
-    path("", include("balances.urls")),
-    path("healthz", healthz, name="healthz"),
-    path("settings/", include("balances.wix.urls")),
-    path("staff/", include("balances.staff")),
-    path("ai-credits/", include("balances.ai.urls")),
-    path("brevo/", include("balances.brevo.urls")),
+    path("audit/", include(([*studio.urls.audit_urls, *members.urls.audit_urls], "audit"))),
+    path("", include(studio.urls.token_urls)),
+    path("", include("api.urls")),
+    path("settings/", include((studio.urls.wix_urls, "wix"))),
+    path("staff/", include((studio.urls.staff_urls, "staff"))),
+    path("ai-credits/", include((studio.urls.ai_urls, "ai"))),
+    path("brevo/", include(([*studio.urls.brevo_urls, *members.urls.brevo_urls], "brevo"))),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

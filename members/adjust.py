@@ -1,16 +1,15 @@
 """The adjustment form of one pool: shown with a fresh idempotency key and the balance revision, applied
 through balances.adjustments, answered with the outcome (the same partial for HTMX and full pages)."""
 
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import trigger_client_event
 
+from balances import roles
 from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
 from balances.roles import requires
-from balances.wix.connection import get_client
-from balances.wix.errors import WixError, WixNotFound
+from config.web import Page, page
 
 from .adjust_forms import AdjustForm
-from .views import _error_status, _partial
 
 TEMPLATE = "members/adjust.html"
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
@@ -24,38 +23,32 @@ def _fresh_form(balance, **values) -> AdjustForm:
 
 
 @require_http_methods(["GET", "POST"])
-@requires("balances.adjust_credits")
-def adjust_credits(request, member_id, pool_id):
+@requires(roles.ADJUST_CREDITS)
+@page(TEMPLATE, "adjust", not_found="Wix has no balance for this plan.")
+def adjust_credits(request, view: Page, member_id, pool_id):
     member_id, pool_id = str(member_id), str(pool_id)
-    template = _partial(request, TEMPLATE, "adjust")
-    context = {
-        "member_id": member_id,
-        "pool_id": pool_id,
-        "form": None,
-        "result": None,
-        "balance": None,
-        "error": None,
-        "may_go_negative": request.user.has_perm("balances.allow_negative_balance"),
-    }
-    client = get_client()
+    context = view.context
+    context.update(
+        member_id=member_id,
+        pool_id=pool_id,
+        form=None,
+        result=None,
+        balance=None,
+        may_go_negative=request.user.has_perm(roles.ALLOW_NEGATIVE_BALANCE),
+    )
+    client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
     if request.method == "GET":
-        try:
-            with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
-                balance = client.get_balance(pool_id)
-        except WixError as error:
-            context["error"] = "Wix has no balance for this plan." if isinstance(error, WixNotFound) else error.message
-            return TemplateResponse(request, template, context, status=_error_status(error))
+        with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
+            balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
-            context["error"] = "This plan does not belong to this member."
-            return TemplateResponse(request, template, context, status=404)
-        context.update(form=_fresh_form(balance), balance=balance)
-        return TemplateResponse(request, template, context)
+            return view.render({"error": "This plan does not belong to this member."}, status=404)
+        return view.render({"form": _fresh_form(balance), "balance": balance})
 
     form = AdjustForm(request.POST)
     context["form"] = form
     if not form.is_valid():
-        return TemplateResponse(request, template, context, status=400)
+        return view.render(status=400)
     data = form.cleaned_data
     change = AdjustmentRequest(
         member_id=member_id,
@@ -71,8 +64,7 @@ def adjust_credits(request, member_id, pool_id):
         result = adjust(client, request.user, change, may_go_negative=context["may_go_negative"])
     except PoolBusy:
         # Nothing was written or sent: the same form (same key) can simply be sent again.
-        context["error"] = "Another change to this plan is in progress. Try again in a moment."
-        return TemplateResponse(request, template, context, status=409)
+        return view.render({"error": "Another change to this plan is in progress. Try again in a moment."}, status=409)
 
     context.update(result=result, balance=result.balance, seen_available=data["seen_available"], seen_revision=data["revision"])
     keep = {"mode": data["mode"], "amount": data["amount"], "reason": data["reason"]}
@@ -86,9 +78,9 @@ def adjust_credits(request, member_id, pool_id):
         context["form"] = AdjustForm(
             initial={**keep, "idempotency_key": new_key(), "revision": data["revision"], "seen_available": data["seen_available"]}
         )
-    response = TemplateResponse(request, template, context, status=STATUS[result.outcome])
+    response = view.render(status=STATUS[result.outcome])
     if result.retry_after:  # rate limited: nothing was applied, and the form says when to try again
         response.status_code, response["Retry-After"] = 503, str(int(result.retry_after + 0.999))
     if result.applied:
-        response["HX-Trigger"] = "credits-changed"
+        trigger_client_event(response, "credits-changed")
     return response

@@ -2,9 +2,9 @@
 
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from balances import roles
 from balances.attention import (
     CATEGORIES,
     cached_report,
@@ -15,23 +15,22 @@ from balances.attention import (
 )
 from balances.models import StudioPreferences
 from balances.roles import requires
-from balances.wix.connection import connection_fingerprint, current_auth, get_client
-from balances.wix.errors import WixError
+from config.web import Page, page, paginator_pager
 
-from .threshold import PERMISSION, threshold_form
-from .views import _partial
+from .threshold import threshold_form
 
 
-def _report_context():
-    """The cached report, starting a background scan when it is missing or old."""
+def _report_context(view: Page):
+    """The cached report, starting a background scan when it is missing or old. Without a Wix connection
+    the page still renders (with the threshold form), saying why there are no counts."""
     threshold = StudioPreferences.current().low_credit_threshold
-    try:
-        fingerprint = connection_fingerprint(current_auth())
-    except WixError as error:
-        return {"error": error.message, "report": None, "scanning": False, "threshold": threshold}
+    problem = view.wix_problem()
+    if problem:
+        return {"error": problem, "report": None, "scanning": False, "threshold": threshold}
+    fingerprint = view.fingerprint
     report = cached_report(fingerprint)
     if needs_refresh(report, threshold):
-        refresh_in_background(get_client(), fingerprint, threshold)
+        refresh_in_background(view.client, fingerprint, threshold)
     return {
         "report": report,
         "threshold": threshold,
@@ -42,22 +41,24 @@ def _report_context():
 
 
 @require_GET
-@requires("balances.view_members")
-def home(request):
-    context = {**_report_context(), "categories": CATEGORIES}
-    if request.user.has_perm(PERMISSION):
+@requires(roles.VIEW_MEMBERS)
+@page("members/attention.html", "counts")
+def home(request, view: Page):
+    context = {**_report_context(view), "categories": CATEGORIES}
+    if request.user.has_perm(roles.MANAGE_CONNECTION):  # a studio setting, with the owner's other settings
         context["threshold_form"] = threshold_form()
-    return TemplateResponse(request, _partial(request, "members/attention.html", "counts"), context)
+    return view.render(context)
 
 
 @require_GET
-@requires("balances.view_members")
-def attention_list(request, category):
+@requires(roles.VIEW_MEMBERS)
+@page("members/attention_list.html", "rows")
+def attention_list(request, view: Page, category):
     chosen = next((c for c in CATEGORIES if c.key == category), None)
     if chosen is None:
         raise Http404("No such list.")
-    context = _report_context()
+    context = _report_context(view)
     rows = context["report"].groups.get(category, ()) if context["report"] else ()
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    context.update(category=chosen, page=page)
-    return TemplateResponse(request, _partial(request, "members/attention_list.html", "rows"), context)
+    rows_page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context.update(category=chosen, page=rows_page, pager=paginator_pager(rows_page, f"{rows_page.paginator.count} in all"))
+    return view.render(context)

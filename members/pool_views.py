@@ -1,25 +1,21 @@
 """Per-pool views loaded on demand inside the member panel."""
 
-from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from balances import roles
 from balances.explain import explain_pool
 from balances.roles import requires
-from balances.wix.connection import get_client
-from balances.wix.errors import WixError, WixNotFound
+from balances.wix.errors import WixNotFound
+from config.web import Page, page
 
-from .views import _error_status, _partial
+NO_SUCH_PLAN = "This member has no such plan."
 
 
 @require_GET
-@requires("balances.view_members")
-def explain_balance(request, member_id, pool_id):
-    template = _partial(request, "members/explain.html", "explanation")
-    try:
-        explanation = explain_pool(get_client(), str(pool_id))
-        if explanation.balance.member_id != str(member_id):
-            raise WixNotFound("This member has no such plan.")
-    except WixError as error:
-        message = "This member has no such plan." if isinstance(error, WixNotFound) else error.message
-        return TemplateResponse(request, template, {"error": message, "member_id": member_id}, status=_error_status(error))
-    return TemplateResponse(request, template, {"explanation": explanation, "member_id": member_id})
+@requires(roles.VIEW_MEMBERS)
+@page("members/explain.html", "explanation", not_found=NO_SUCH_PLAN)
+def explain_balance(request, view: Page, member_id, pool_id):
+    explanation = explain_pool(view.client, str(pool_id))
+    if explanation.balance.member_id != str(member_id):
+        raise WixNotFound(NO_SUCH_PLAN)
+    return view.render({"explanation": explanation})

@@ -5,12 +5,14 @@ from django import forms
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
+from balances import roles
 from balances.models import StudioPreferences
 from balances.roles import requires
 
 # A studio setting, so it sits with the owner's other settings (Settings needs the same permission).
-PERMISSION = "balances.manage_connection"
+PERMISSION = roles.MANAGE_CONNECTION
 TEMPLATE = "members/_threshold.html#threshold-form"
 
 
@@ -51,5 +53,4 @@ def set_threshold(request):
     if not request.htmx:
         return redirect("home")  # the page starts a scan with the new threshold
     response = TemplateResponse(request, TEMPLATE, {"threshold_form": threshold_form(), "saved": True})
-    response["HX-Trigger"] = "threshold-changed"  # the counts reload and rescan with the new N
-    return response
+    return trigger_client_event(response, "threshold-changed")  # the counts reload and rescan with the new N

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, export, pool_views, threshold, views
+from . import adjust, attention, brevo, export, pool_views, threshold, undo, views
 
 app_name = "members"
 urlpatterns = [
@@ -12,3 +12,7 @@ urlpatterns = [
     path("attention/<slug:category>/", attention.attention_list, name="attention"),
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]
+home = path("", attention.home, name="home")
+# Mounted into the "brevo" and "audit" namespaces beside the owner's pages (config/urls.py).
+brevo_urls = [path("members/<uuid:member_id>/", brevo.member_panel, name="member")]
+audit_urls = [path("<int:entry_id>/undo/", undo.undo_change, name="undo")]

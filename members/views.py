@@ -1,42 +1,18 @@
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, set_script_prefix
 from django.views.decorators.http import require_GET
 
+from balances import roles
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
 from balances.reads import member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
-from balances.wix.connection import connection_fingerprint, current_auth, get_client
-from balances.wix.errors import WixBadRequest, WixError, WixNotFound, WixRateLimited
+from config.web import Page, Pager, form_errors, page
 
 from .forms import MemberFilterForm
-
-
-def _partial(request, template: str, partial: str) -> str:
-    """HTMX swaps get the named partial; full loads (and htmx history restores) get the page."""
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{template}#{partial}"
-    return template
-
-
-def _error_status(error: WixError) -> int:
-    if isinstance(error, WixNotFound):
-        return 404
-    if isinstance(error, WixBadRequest):
-        return 400
-    return 503 if error.status is None or error.status >= 500 or error.status == 429 else 502
-
-
-def _error_response(request, template: str, context: dict, error: WixError) -> TemplateResponse:
-    response = TemplateResponse(request, template, context, status=_error_status(error))
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after and (isinstance(error, WixRateLimited) or response.status_code == 503):
-        response["Retry-After"] = str(int(retry_after + 0.999))
-    return response
 
 
 def _refresh_url(request) -> str:
@@ -57,31 +33,25 @@ def _rows_renderer(script_prefix: str, low_threshold):
 
 
 @require_GET
-@requires("balances.view_members")
-def member_list(request):
+@requires(roles.VIEW_MEMBERS)
+@page("members/list.html", "results")
+def member_list(request, view: Page):
     form = MemberFilterForm(request.GET)
-    context = {"form": form, "page": None, "error": None}
-    template = _partial(request, "members/list.html", "results")
+    view.context.update(form=form, page=None)
     if not form.is_valid():
-        context["error"] = " ".join(e for errors in form.errors.values() for e in errors)
-        return TemplateResponse(request, template, context, status=400)
+        return view.render({"error": form_errors(form)}, status=400)
     query = form.cleaned_data
-    try:
-        auth = current_auth()
-        client, connection = get_client(auth), connection_fingerprint(auth)
-        fetched = member_page_read(
-            client,
-            connection,
-            search=query["q"],
-            status=query["status"],
-            offset=query["offset"],
-            limit=query["size"],
-            cursor=query["cursor"] or None,
-            refresh=request.GET.get("refresh") == "1",
-        )
-    except WixError as error:
-        context["error"] = error.message
-        return _error_response(request, template, context, error)
+    client, connection = view.client, view.fingerprint
+    fetched = member_page_read(
+        client,
+        connection,
+        search=query["q"],
+        status=query["status"],
+        offset=query["offset"],
+        limit=query["size"],
+        cursor=query["cursor"] or None,
+        refresh=view.refresh,
+    )
     page = fetched.value
     base = {
         k: v
@@ -94,10 +64,11 @@ def member_list(request):
         )
         if v
     }
+    context = {}
     if query["brevo"]:  # never raises: a Brevo problem shows in its own column only
         context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
-    if query["ai"] and request.user.has_perm("balances.manage_connection"):
-        context["ai"] = ai_credits(get_client(), connection_fingerprint(current_auth()))
+    if query["ai"] and request.user.has_perm(roles.MANAGE_CONNECTION):
+        context["ai"] = ai_credits(client, connection)
     if page.total is None:  # pool-status pages walk cursors
         next_params = {**base, "cursor": page.next_cursor} if page.has_next else None
         prev_params = {**base, "cursor": page.prev_cursor} if page.has_prev else None
@@ -116,6 +87,10 @@ def member_list(request):
             cursor=page.next_cursor if page.total is None else None,
             then=_rows_renderer(get_script_prefix(), low_threshold),
         )
+    if page.total is not None:
+        summary = f"{page.first_row}–{page.last_row} of {page.total}"
+    else:
+        summary = f"{len(page.rows)} members"
     context.update(
         page=page,
         fetched=fetched,
@@ -124,27 +99,14 @@ def member_list(request):
         next_url=f"?{urlencode(next_params)}" if next_params else "",
         prev_url=f"?{urlencode(prev_params)}" if prev_params is not None else "",
     )
-    return TemplateResponse(request, template, context)
+    context["pager"] = Pager(context["prev_url"], context["next_url"], summary, target="#results")
+    return view.render(context)
 
 
 @require_GET
-@requires("balances.view_members")
-def member_detail(request, member_id):
-    template = _partial(request, "members/detail.html", "panel")
-    try:
-        fetched = member_detail_read(
-            get_client(), connection_fingerprint(current_auth()), str(member_id), refresh=request.GET.get("refresh") == "1"
-        )
-    except WixError as error:
-        message = "No member with this ID exists in Wix." if isinstance(error, WixNotFound) else error.message
-        return _error_response(request, template, {"error": message, "detail": None}, error)
-    return TemplateResponse(
-        request,
-        template,
-        {
-            "detail": fetched.value,
-            "fetched": fetched,
-            "refresh_url": _refresh_url(request),
-            "error": None,
-        },
-    )
+@requires(roles.VIEW_MEMBERS)
+@page("members/detail.html", "panel", not_found="No member with this ID exists in Wix.")
+def member_detail(request, view: Page, member_id):
+    view.context["detail"] = None
+    fetched = member_detail_read(view.client, view.fingerprint, str(member_id), refresh=view.refresh)
+    return view.render({"detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request)})

@@ -12,6 +12,7 @@ from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
 from sandbox import SandboxServer, build_studio
 from sandbox import credentials as sandbox_credentials
+from tests.helpers import PASSWORD
 
 # Autouse: no configured secret in any response body or log line over the whole run.
 pytest_plugins = ["tests.secret_watch"]
@@ -97,7 +98,7 @@ def fresh_wix(settings, fresh_sandbox):
     reset_clients()
 
 
-def make_user(username, role, password="correct horse battery"):
+def make_user(username, role, password=PASSWORD):
     user = get_user_model().objects.create_user(username=username, password=password)
     user.groups.add(Group.objects.get(name=role))
     return user

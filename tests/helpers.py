@@ -43,3 +43,7 @@ def logged_calls(server, path_prefix="", *, where=None, at_least=0, timeout=5.0)
 def credentials_key(kid: str, byte: int) -> str:
     """A CREDENTIALS_KEYS entry ("kid:base64 of 32 bytes") whose key material is `byte` repeated."""
     return f"{kid}:{base64.urlsafe_b64encode(bytes([byte]) * 32).decode()}"
+
+
+# Every test account's password (tests/conftest.make_user), typed again wherever a test logs in or re-checks it.
+PASSWORD = "correct horse battery"

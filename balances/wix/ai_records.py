@@ -1,4 +1,4 @@
-"""Typed records for Wix AI credits (account level; shared/seeds/wix-ai-credits-get-balance.txt).
+"""Typed records for Wix AI credits (account level; https://dev.wix.com/docs/api-reference/account-level/ai-credits/get-balance).
 
 Wix documents the amounts as integers; like every Wix number they may also come as strings, so both
 are parsed, into Decimal. `creditBalanceBreakdown` is a per-source view of the *same* credits: it is

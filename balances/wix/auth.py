@@ -1,4 +1,4 @@
-"""The two ways Credit Desk authenticates to Wix (shared/wix-api.md §3).
+"""The two ways Credit Desk authenticates to Wix (docs/wix.md#authentication).
 
 API key: `Authorization: <key>` (no "Bearer") plus `wix-site-id`.
 Wix app: OAuth client credentials exchanged at /oauth2/token for a token sent as `Authorization`.

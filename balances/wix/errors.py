@@ -1,7 +1,7 @@
 """Wix failures as exceptions with a message a front-desk person can act on.
 
 Wix error bodies look like {"message": ..., "details": {"applicationError": {"code": ...}}} or
-{"details": {"validationError": {"fieldViolations": [...]}}} (see shared/wix-api.md §11).
+{"details": {"validationError": {"fieldViolations": [...]}}} (see docs/wix.md#errors).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Typed records parsed from Wix wire JSON.
 
 Amounts travel as decimal strings ("7", "1.5"); they become Decimal here and nowhere is float used.
-Unknown fields are ignored and optional ones may be missing (shared/wix-api.md §2).
+Unknown fields are ignored and optional ones may be missing (docs/wix.md#wire-conventions).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class Transaction:
     id: str
     pool_id: str
     member_id: str
-    magnitude: Decimal  # Wix sends magnitudes; direction comes from source/target (wix-api.md §7.1)
+    magnitude: Decimal  # Wix sends magnitudes; direction comes from source/target (docs/wix.md#transactions)
     source: str
     target: str
     status: str

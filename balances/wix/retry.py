@@ -32,7 +32,7 @@ def is_repeatable(method: str, path: str, body: dict | None) -> bool:
     if method == "GET" or (method == "POST" and path.endswith("/query")):
         return True
     if path.endswith("/revert"):
-        # Wix ignores the key on Revert (wix-api.md §5.2): a blind repeat could not tell its own lost
+        # Wix ignores the key on Revert (docs/wix.md#change-balance-and-revert): a blind repeat could not tell its own lost
         # attempt from someone else's revert. adjustments.undo repeats it knowing which is which.
         return False
     return bool((body or {}).get("idempotencyKey"))

@@ -9,6 +9,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 
 from balances.explain import effect
+from balances.formatting import credits_text
 
 register = template.Library()
 
@@ -30,9 +31,9 @@ def credit_bar(pool):
     if pool.rollover_cap is not None:
         x = _pct(pool.rollover_cap, scale)
         cap = format_html('<line class="bar-cap" x1="{}" x2="{}" y1="0" y2="10"><title>rollover cap</title></line>', x, x)
-    label = f"{_n(available)} free to book, {_n(reserved)} booked, not yet used"
+    label = f"{credits_text(available)} free to book, {credits_text(reserved)} booked, not yet used"
     if pool.rollover_cap is not None:
-        label += f", rollover cap {_n(pool.rollover_cap)}"
+        label += f", rollover cap {credits_text(pool.rollover_cap)}"
     return format_html(
         '<svg class="credit-bar" viewBox="0 0 {w} 10" preserveAspectRatio="none" role="img" aria-label="{label}">'
         '<rect class="bar-track" x="0" y="0" width="{w}" height="10"></rect>'
@@ -71,11 +72,7 @@ def balance_sparkline(pool, transactions):
         'aria-label="Free credits over the last {n} changes: from {first} to {last}">'
         '<polyline points="{pts}"></polyline></svg>',
         n=len(points) - 1,
-        first=_n(points[0]),
-        last=_n(points[-1]),
+        first=credits_text(points[0]),
+        last=credits_text(points[-1]),
         pts=format_html_join(" ", "{},{}", coords),
     )
-
-
-def _n(value: Decimal) -> str:
-    return format(Decimal(value).normalize(), "f")

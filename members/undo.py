@@ -1,0 +1,39 @@
+"""Undo of one applied change, from the member panel or the audit log (the same button, members/_undo.html)."""
+
+import uuid
+
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
+
+from balances import roles
+from balances.adjustments import Outcome, PoolBusy, undo
+from balances.audit import AuditEntry
+from balances.roles import requires
+from config.web import Page, page
+
+from .adjust import STATUS
+
+
+@require_POST
+@requires(roles.ADJUST_CREDITS)
+@page("members/undo.html", "undo")
+def undo_change(request, view: Page, entry_id):
+    original = get_object_or_404(AuditEntry, pk=entry_id)
+    view.context.update(entry=original, result=None, key="")
+    try:
+        key = str(uuid.UUID(request.POST.get("idempotency_key", "")))
+    except ValueError:
+        return view.render({"error": "This Undo button is out of date. Reload the page and try again."}, status=400)
+    client = view.client  # resolved before anything is written: no connection is a 503 page
+    try:
+        result = undo(client, request.user, original, idempotency_key=key)
+    except PoolBusy:
+        return view.render({"error": "Another change to this plan is in progress. Try again in a moment.", "key": key}, status=409)
+    # Only an unknown outcome keeps its key: the retry must be recognisable as the same undo.
+    response = view.render(
+        {"result": result, "key": key if result.outcome == Outcome.UNKNOWN else ""}, status=STATUS[result.outcome]
+    )
+    if result.applied:
+        trigger_client_event(response, "credits-changed")
+    return response

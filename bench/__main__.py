@@ -42,6 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (default: Running low)")
     parser.add_argument("--desk-seconds", type=float, default=60.0, help="the desk leg: measured seconds (0 skips it)")
     parser.add_argument("--desk-staff", type=int, default=20, help="the desk leg: staff at the desk")
+    parser.add_argument("--desk-warmup", type=float, default=20.0, help="the desk leg: unmeasured seconds first")
     parser.add_argument("--only-desk", action="store_true", help="run only the desk leg (20 staff at the production budget)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
@@ -85,7 +86,16 @@ def main(argv=None) -> int:
             dash = goals.Dashboard(owner_client(), server, latency)
             if args.only_desk:
                 step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
-                desk.desk(report, env, workdir, server, staff=args.desk_staff, budget=args.budget, seconds=args.desk_seconds)
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
                 args.big_members = 0
                 raise _DeskOnly
             step("goals 1-2: calls and time per page, ours and naive")
@@ -102,7 +112,16 @@ def main(argv=None) -> int:
             goals.whole_studio(report, dash, budget=args.budget, attention_url=args.attention_url, progress=step)
             if args.desk_seconds:
                 step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
-                desk.desk(report, env, workdir, server, staff=args.desk_staff, budget=args.budget, seconds=args.desk_seconds)
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
         except _DeskOnly:
             pass
         finally:

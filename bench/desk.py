@@ -39,6 +39,7 @@ class Tally:
     answers: dict[str, Counter] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
     stale: Counter = field(default_factory=Counter)
+    crashes: list[str] = field(default_factory=list)
 
     def add(self, kind: str, status: int, ms_taken: float, stale: bool = False) -> None:
         with self.lock:
@@ -131,6 +132,13 @@ def desk(
             stop = threading.Event()
 
             def person(index: int) -> None:
+                try:
+                    _person(index)
+                except Exception as error:  # a broken leg must show in the table, not vanish in a thread
+                    with tally.lock:
+                        tally.crashes.append(f"{type(error).__name__}: {error}")
+
+            def _person(index: int) -> None:
                 r = random.Random(index)
                 with httpx.Client(base_url=base, cookies={"sessionid": cookies[index]}, timeout=30) as http:
                     while not stop.is_set():
@@ -180,6 +188,10 @@ def desk(
         )
     )
     report.check("desk: no 500 under the call budget", five_hundreds == 0, f"{five_hundreds} × 500")
+    report.check("desk: every simulated person ran to the end", not tally.crashes, "; ".join(tally.crashes[:3]))
+    report.check(
+        "desk: panels and adjustments were measured", panels > 0 and adjusts > 0, f"{panels} panels, {adjusts} adjustments"
+    )
     report.check("desk: Wix never had to answer 429", _wix_429s(server) == 0, f"{_wix_429s(server)} × 429")
 
 

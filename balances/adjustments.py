@@ -33,6 +33,7 @@ from .cache import invalidate
 from .credits import run_together
 from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
+from .reads import PAGES, member_scope
 from .wix import errors, retry
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint
@@ -297,8 +298,9 @@ def _invalidates_reads(write):
     def wrapper(client: WixClient, *args, **kwargs) -> AdjustmentResult:
         result = write(client, *args, **kwargs)
         if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
+            member = result.entry.member_id if result.entry is not None else ""
             try:
-                invalidate(connection_fingerprint(client.auth))
+                invalidate(connection_fingerprint(client.auth), scopes=[PAGES, member_scope(member)] if member else None)
             except Exception:  # the cache is down: its copies expire on their own; the change stands
                 log.warning("could not invalidate cached reads after a change", exc_info=True)
         return result

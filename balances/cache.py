@@ -8,7 +8,8 @@ marked stale, with the real cause, instead of failing. `refresh=True` always ask
 
 One process loads a missing copy while others wanting the same key wait for it (single flight), so a
 burst of identical requests — or a click on "Next" while that page is being prefetched — costs one load.
-Writes call `invalidate(connection)`: every cached read of that connection is then out of date.
+Writes call `invalidate(connection, scopes=[...])`: the cached reads of those scopes (a member's panel, the
+member pages) are then out of date; without scopes, every cached read of the connection is.
 """
 
 from __future__ import annotations
@@ -47,29 +48,39 @@ def _cause(error: WixError) -> str:
     return "rate_limited" if isinstance(error, WixRateLimited) else "unreachable"
 
 
-def _generation_key(connection: str) -> str:
-    return f"reads:gen:{connection}"
+def _generation_key(connection: str, scope: str = "") -> str:
+    return f"reads:gen:{connection}:{scope}" if scope else f"reads:gen:{connection}"
 
 
-def invalidate(connection: str) -> None:
-    """After a write: cached reads of this connection stop being served as fresh (stale copies stay)."""
-    key = _generation_key(connection)
-    if not cache.add(key, 1, timeout=None):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+def _generation(connection: str, scope: str) -> tuple[int, int]:
+    """The connection's generation and the scope's: a copy is fresh only while neither moved."""
+    keys = [_generation_key(connection), _generation_key(connection, scope)]
+    found = cache.get_many(keys)
+    return int(found.get(keys[0]) or 0), int(found.get(keys[1]) or 0)
+
+
+def invalidate(connection: str, *, scopes: list[str] | None = None) -> None:
+    """After a write: cached reads stop being served as fresh (stale copies stay). Only the `scopes` it
+    touched (a change to one member's plan: that member's panel and the member pages), else everything
+    of the connection — a busy desk's changes must not make every other member's panel cost Wix calls."""
+    for key in [_generation_key(connection, scope) for scope in scopes] if scopes else [_generation_key(connection)]:
+        if not cache.add(key, 1, timeout=None):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=None)
 
 
 def _upstream_failure(error: WixError) -> bool:
     return isinstance(error, WixUnavailable | WixRateLimited)
 
 
-def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: bool = False) -> Fetched[T]:
-    """`load()` or a recent copy of its result; the last good copy (marked stale) if Wix fails."""
+def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: bool = False, scope: str = "") -> Fetched[T]:
+    """`load()` or a recent copy of its result; the last good copy (marked stale) if Wix fails. `scope`:
+    what a write invalidates this copy with (invalidate(scopes=...)); every write of the connection does too."""
     full_key = f"reads:{connection}:{key}"
     lock_key = full_key + ":loading"
-    generation = cache.get(_generation_key(connection), 0)
+    generation = _generation(connection, scope)
     entry = cache.get(full_key)
     if not refresh and _is_fresh(entry, generation):
         return Fetched(entry[2], entry[1], from_cache=True)
@@ -99,7 +110,7 @@ def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: b
     return Fetched(value, fetched_at)
 
 
-def _is_fresh(entry, generation: int) -> bool:
+def _is_fresh(entry, generation: tuple[int, int]) -> bool:
     if entry is None:
         return False
     entry_generation, fetched_at = entry[:2]
@@ -107,8 +118,8 @@ def _is_fresh(entry, generation: int) -> bool:
     return entry_generation == generation and age < settings.WIX_READ_CACHE_SECONDS
 
 
-def peek(connection: str, key: str) -> bool:
+def peek(connection: str, key: str, *, scope: str = "") -> bool:
     """Is there a fresh copy? (Prefetching skips work that is already done.) Reads only the copy's
     small stamp: unpickling a whole page to look at its date would cost a warm page a millisecond."""
-    generation = cache.get(_generation_key(connection), 0)
+    generation = _generation(connection, scope)
     return _is_fresh(cache.get(f"reads:{connection}:{key}:stamp"), generation)

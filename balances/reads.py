@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 # Background loads are few and short; two threads keep a burst of page turns from piling up.
 _prefetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
 PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
+PAGES = "pages"  # the scope of member pages: any change to any balance makes them out of date
+
+
+def member_scope(member_id: str) -> str:
+    """The scope of one member's panel: only a change to that member's plans makes it out of date."""
+    return f"member:{member_id}"
 
 
 def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str | None) -> str:
@@ -42,11 +48,15 @@ def member_page_read(
     refresh: bool = False,
 ) -> Fetched[MemberPage]:
     query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    return read_through(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
+    return read_through(
+        connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh, scope=PAGES
+    )
 
 
 def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Fetched[MemberDetail]:
-    return read_through(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
+    return read_through(
+        connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh, scope=member_scope(member_id)
+    )
 
 
 def prefetch_member_page(
@@ -65,7 +75,7 @@ def prefetch_member_page(
     if not settings.WIX_PREFETCH_NEXT_PAGE:
         return None
     query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    if peek(connection, _page_key(**query)) or client.budget.remaining() < PREFETCH_MIN_BUDGET:
+    if peek(connection, _page_key(**query), scope=PAGES) or client.budget.remaining() < PREFETCH_MIN_BUDGET:
         return None
 
     def load() -> None:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from . import ledger
 from .audit import AuditEntry
-from .cache import invalidate
+from .cache import invalidate, last_copy
 from .credits import run_together
 from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
@@ -203,21 +203,43 @@ def adjust(
 
 
 def _check_and_send(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *, may_go_negative: bool) -> AdjustmentResult:
-    """Re-read, compare with the revision the person saw, apply. Nothing has reached Wix yet."""
+    """Re-read, compare with the revision the person saw, apply. Nothing has reached Wix yet.
+
+    The names for the audit row come from the member's panel the person just had open (its cached copy),
+    so a change costs Wix one read and one write; only without that copy are the pool and member read too."""
+    names = _names_from_panel(client, request)
     try:
-        balance, pool, member = run_together(
-            lambda: client.get_balance(request.pool_id),
-            lambda: client.get_pool(request.pool_id),
-            lambda: client.get_member(request.member_id),
-        )
+        if names is not None:
+            balance = client.get_balance(request.pool_id)
+            owner, (entry.member_name, entry.plan_name) = balance.member_id, names
+        else:
+            balance, pool, member = run_together(
+                lambda: client.get_balance(request.pool_id),
+                lambda: client.get_pool(request.pool_id),
+                lambda: client.get_member(request.member_id),
+            )
+            owner, entry.member_name, entry.plan_name = pool.member_id, member.name[:200], pool.plan_name[:200]
     except errors.WixError as error:
         _finish(entry, Outcome.FAILED, f"Could not read the balance first: {error.message}")
         return AdjustmentResult(Outcome.FAILED, entry.message, entry, retry_after=_hold_off(error))
-    entry.member_name, entry.plan_name = member.name[:200], pool.plan_name[:200]
-    if pool.member_id != request.member_id:
+    if owner != request.member_id:
         _finish(entry, Outcome.REFUSED, "This plan does not belong to this member.")
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
     return _compare_and_send(client, entry, request, balance, may_go_negative=may_go_negative)
+
+
+def _names_from_panel(client: WixClient, request: AdjustmentRequest) -> tuple[str, str] | None:
+    """(member name, plan name) from the member's cached panel, if it shows this pool."""
+    try:
+        detail = last_copy(connection_fingerprint(client.auth), f"member:{request.member_id}")
+    except Exception:  # the cache is away: read the names from Wix instead
+        return None
+    if detail is None:
+        return None
+    for pool in detail.pools:
+        if pool.pool_id == request.pool_id and pool.member_id == request.member_id:
+            return detail.member.name[:200], pool.plan_name[:200]
+    return None
 
 
 def _compare_and_send(

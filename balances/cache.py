@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 
+from .wix.budget import copy_at_hand
 from .wix.errors import WixBudgetExhausted, WixError, WixRateLimited, WixUnavailable
 
 T = TypeVar("T")
@@ -95,7 +96,12 @@ def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: b
         if time.monotonic() > deadline:
             break  # the other loader is stuck; load ourselves rather than fail
     try:
-        value = load()
+        if entry is not None and not refresh:
+            # The last good copy is at hand: this reload yields to people who have nothing to show yet.
+            with copy_at_hand():
+                value = load()
+        else:
+            value = load()
     except WixError as error:
         if entry is None or not _upstream_failure(error):
             raise
@@ -116,6 +122,12 @@ def _is_fresh(entry, generation: tuple[int, int]) -> bool:
     entry_generation, fetched_at = entry[:2]
     age = (datetime.now(UTC) - fetched_at).total_seconds()
     return entry_generation == generation and age < settings.WIX_READ_CACHE_SECONDS
+
+
+def last_copy(connection: str, key: str):
+    """The last good copy of a read, however old (None if there is none): for what rarely changes, like names."""
+    entry = cache.get(f"reads:{connection}:{key}")
+    return entry[2] if entry is not None else None
 
 
 def peek(connection: str, key: str, *, scope: str = "") -> bool:

@@ -40,6 +40,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     stale: Counter = field(default_factory=Counter)
     crashes: list[str] = field(default_factory=list)
+    samples: dict[str, Counter] = field(default_factory=lambda: {"panel": Counter(), "adjust": Counter(), "list": Counter()})
 
     def add(self, kind: str, status: int, ms_taken: float, stale: bool = False) -> None:
         with self.lock:
@@ -79,15 +80,16 @@ def _start_redis() -> tuple[subprocess.Popen, str]:
 def _staff_cookies(count: int) -> list[str]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
     from django.test import Client
 
-    from balances.roles import FRONT_DESK
+    from balances.roles import ADJUST_CREDITS, FRONT_DESK, codename
 
     cookies = []
     for i in range(count):
         user, _ = get_user_model().objects.get_or_create(username=f"desk-{i}")
         user.groups.set([Group.objects.get(name=FRONT_DESK)])
+        user.user_permissions.add(Permission.objects.get(codename=codename(ADJUST_CREDITS)))  # the owner let them adjust
         client = Client()
         client.force_login(user)
         cookies.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
@@ -121,8 +123,8 @@ def desk(
     try:
         with load.gunicorn(desk_env, workdir, workers=2) as gunicorn:
             base = gunicorn.url
-            scan = subprocess.Popen(  # background work: the whole-studio scan, as a worker would run it
-                [sys.executable, str(ROOT / "manage.py"), "scan_attention", "--every", "20"],
+            scan = subprocess.Popen(  # background work: the whole-studio scan, as a worker runs it (every 10 min)
+                [sys.executable, str(ROOT / "manage.py"), "scan_attention", "--every", "600"],
                 cwd=ROOT,
                 env={**os.environ, **desk_env},
                 stdout=subprocess.DEVNULL,
@@ -153,6 +155,9 @@ def desk(
                             kind, response, took = _adjust(http, member, pool["id"])
                         if measuring.is_set() and response is not None:
                             tally.add(kind, response.status_code, took, "Showing the last data" in response.text)
+                            if response.status_code == 503 and len(tally.samples) < 200:
+                                text = re.sub(r"<[^>]+>|\s+", " ", response.text)
+                                tally.samples[kind].update([re.sub(r"\d+", "N", " ".join(text.split()))[:160]])
                         stop.wait(r.uniform(2.0, 4.0))  # a person reads, talks, types
 
             threads = [threading.Thread(target=person, args=(i,), daemon=True) for i in range(staff)]
@@ -164,6 +169,13 @@ def desk(
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
+            if os.environ.get("DESK_DEBUG"):
+                import redis as redis_lib
+
+                r = redis_lib.Redis.from_url(redis_url)
+                keys = [k for k in r.keys("*wix:budget*")]
+                print("budget keys", len(keys), "sum", sum(int(r.get(k) or 0) for k in keys if not k.endswith(b"paused")))
+                print("wix calls in the last 61 s", sum(1 for x in server.log.records() if x.started > time.time() - 61))
     finally:
         if scan is not None:
             scan.terminate()
@@ -188,6 +200,12 @@ def desk(
         )
     )
     report.check("desk: no 500 under the call budget", five_hundreds == 0, f"{five_hundreds} × 500")
+    report.notes.append("desk: answers " + "; ".join(f"{k}: {dict(v)}" for k, v in tally.answers.items()))
+    paths = Counter(re.sub(r"[0-9a-f-]{36}", "{id}", r.path) for r in server.log.records())
+    report.notes.append("desk: Wix calls " + ", ".join(f"{p} × {n}" for p, n in paths.most_common(8)))
+    for kind, found in tally.samples.items():
+        for text, times in found.most_common(3):
+            report.notes.append(f"desk: {times} × 503 on {kind}: “{text}”")
     report.check("desk: every simulated person ran to the end", not tally.crashes, "; ".join(tally.crashes[:3]))
     report.check(
         "desk: panels and adjustments were measured", panels > 0 and adjusts > 0, f"{panels} panels, {adjusts} adjustments"

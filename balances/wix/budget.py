@@ -36,6 +36,19 @@ WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests 
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
+# A share of the budget to leave unspent (on top of the above), for reads that have a last good copy to show.
+_keep_share: contextvars.ContextVar[float] = contextvars.ContextVar("wix_budget_keep_share", default=0.0)
+
+
+@contextlib.contextmanager
+def copy_at_hand(share: float = 0.25) -> Iterator[None]:
+    """A person's read that could show its last good copy instead: it leaves `share` of the budget to reads
+    that have nothing to show (a member nobody has opened yet) and never waits for room."""
+    token = _keep_share.set(share)
+    try:
+        yield
+    finally:
+        _keep_share.reset(token)
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,8 @@ class RateBudget:
         """Take `calls` from the budget, waiting up to `max_wait` s for room; else WixBudgetExhausted."""
         background = _background.get()
         keep, default_wait = background if background else (self.write_reserve, settings.WIX_BUDGET_WAIT_SECONDS)
+        if share := _keep_share.get():
+            keep, default_wait = max(keep, int(self.per_minute * share)), 0.0
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
         limit = self.per_minute - keep
         while True:

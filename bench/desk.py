@@ -97,8 +97,20 @@ def _staff_cookies(count: int) -> list[str]:
 
 
 def desk(
-    report: Report, env: dict, workdir: Path, server, *, staff: int = 20, budget: int = 200, warmup: float = 20, seconds: float = 60
+    report: Report,
+    env: dict,
+    workdir: Path,
+    server,
+    *,
+    staff: int = 20,
+    budget: int = 200,
+    warmup: float = 20,
+    seconds: float = 60,
+    think: tuple[float, float] = (5.0, 15.0),
+    adjust_share: float = 0.15,
 ) -> None:
+    """Each person: an action every `think` seconds (a busy desk: a check-in every 10 s on average) — 20 %
+    a member list page, 15 % (`adjust_share`) an adjustment (open the form, send it), the rest a panel."""
     if not shutil.which("redis-server"):
         report.rows.append(Row("13", "desk under the call budget", "skipped: redis-server is not installed", "0 × 503", "reported"))
         return
@@ -147,9 +159,9 @@ def desk(
                         pool = r.choice(today)
                         member = pool["beneficiary"]["memberId"]
                         roll = r.random()
-                        if roll < 0.15:
+                        if roll < 0.2:
                             kind, response, took = _get(http, f"/members/?page={r.randint(1, 5)}")
-                        elif roll < 0.75:
+                        elif roll < 1 - adjust_share:
                             kind, response, took = _get(http, f"/members/{member}/", kind="panel")
                         else:
                             kind, response, took = _adjust(http, member, pool["id"])
@@ -158,7 +170,7 @@ def desk(
                             if response.status_code == 503 and len(tally.samples) < 200:
                                 text = re.sub(r"<[^>]+>|\s+", " ", response.text)
                                 tally.samples[kind].update([re.sub(r"\d+", "N", " ".join(text.split()))[:160]])
-                        stop.wait(r.uniform(2.0, 4.0))  # a person reads, talks, types
+                        stop.wait(r.uniform(*think))  # a person reads, talks to the member, types
 
             threads = [threading.Thread(target=person, args=(i,), daemon=True) for i in range(staff)]
             for thread in threads:
@@ -169,13 +181,6 @@ def desk(
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
-            if os.environ.get("DESK_DEBUG"):
-                import redis as redis_lib
-
-                r = redis_lib.Redis.from_url(redis_url)
-                keys = [k for k in r.keys("*wix:budget*")]
-                print("budget keys", len(keys), "sum", sum(int(r.get(k) or 0) for k in keys if not k.endswith(b"paused")))
-                print("wix calls in the last 61 s", sum(1 for x in server.log.records() if x.started > time.time() - 61))
     finally:
         if scan is not None:
             scan.terminate()
@@ -191,7 +196,8 @@ def desk(
     report.rows.append(
         Row(
             "13",
-            f"desk at {budget} calls/min: {staff} staff, 2 workers + scan + prefetch, {seconds:.0f} s after {warmup:.0f} s warm-up",
+            f"desk at {budget} calls/min: {staff} staff (an action every {think[0]:g}–{think[1]:g} s, {adjust_share:.0%} "
+            f"adjustments), 2 workers + scan + prefetch, {seconds:.0f} s after {warmup:.0f} s warm-up",
             f"panel opens {panel_503}/{panels} × 503 ({tally.stale['panel']} from the last good copy, p95 "
             f"{ms(p95(tally.latencies.get('panel', [0])))}); adjustments {adjust_503}/{adjusts} × 503 (p95 "
             f"{ms(p95(tally.latencies.get('adjust', [0])))}); member lists {list_503}/{lists} × 503",

@@ -33,6 +33,7 @@ from django.core.cache import cache
 from .errors import WixBudgetExhausted
 
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
+PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background work keeps to the lower half this long
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
@@ -75,6 +76,10 @@ class RateBudget:
         return getattr(settings, "WIX_BUDGET_WINDOW_SECONDS", WINDOW_SECONDS)
 
     @property
+    def _people_refused_key(self) -> str:
+        return f"wix:budget:{self.name}:people_refused"
+
+    @property
     def _pause_key(self) -> str:
         return f"wix:budget:{self.name}:paused"
 
@@ -106,6 +111,10 @@ class RateBudget:
             keep, default_wait = max(keep, int(self.per_minute * share)), 0.0
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
         limit = self.per_minute - keep
+        for_people = background is None or background[0] == 0  # a person waits on it (a page or a change)
+        if not for_people and cache.get(self._people_refused_key):
+            # People were turned away moments ago: background work (prefetch, scans) steps aside for a while.
+            limit = min(limit, self.per_minute // 2)
         while True:
             now = time.time()
             key = self._key(int(now))
@@ -121,6 +130,8 @@ class RateBudget:
             cache.decr(key, calls)
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))
             if time.monotonic() + wait > deadline:
+                if for_people and paused_until <= now:
+                    cache.set(self._people_refused_key, 1, timeout=PEOPLE_FIRST_SECONDS)
                 if paused_until > now:  # Wix itself asked for the pause: say so
                     raise WixBudgetExhausted(f"Wix is rate limiting — retry in {int(wait + 0.999)} s.", retry_after=wait)
                 raise WixBudgetExhausted(retry_after=max(wait, 1.0))

@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
-DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
+DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3 DJANGO_SETTINGS_MODULE=config.demo.settings
+SANDBOX_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test screenshots bench lint browser sdk clean
+.PHONY: setup demo sandbox test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,10 @@ demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
 
+# The Wix sandbox alone (e.g. `make sandbox SANDBOX_ARGS="--port 8765 --members 5000 --latency-ms 50"`).
+sandbox: setup
+	DJANGO_SETTINGS_MODULE=config.demo.settings $(BIN)/python manage.py runsandbox $(SANDBOX_ARGS)
+
 # Chromium from Debian's packages for the browser tests (no browser download at run time).
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
@@ -34,7 +39,8 @@ browser:
 # The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
-	@test -d tests/sdk/node_modules/@wix/sdk || npm ci --prefix tests/sdk --silent --no-audit --no-fund
+	@# reinstalls when package-lock.json changed (a merge that adds an SDK package), not only when node_modules is missing
+	@test tests/sdk/node_modules/.package-lock.json -nt tests/sdk/package-lock.json || npm ci --prefix tests/sdk --silent --no-audit --no-fund
 
 test: setup browser sdk
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)

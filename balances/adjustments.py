@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from . import ledger
 from .audit import AuditEntry
-from .cache import invalidate, last_copy
-from .credits import run_together
+from .cache import cached_copy, invalidate
+from .concurrency import run_together
+from .credits import MemberDetail
 from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
 from .reads import PAGES, member_scope
@@ -231,11 +232,12 @@ def _check_and_send(client: WixClient, entry: AuditEntry, request: AdjustmentReq
 def _names_from_panel(client: WixClient, request: AdjustmentRequest) -> tuple[str, str] | None:
     """(member name, plan name) from the member's cached panel, if it shows this pool."""
     try:
-        detail = last_copy(connection_fingerprint(client.auth), f"member:{request.member_id}")
+        copy = cached_copy(connection_fingerprint(client.auth), f"member:{request.member_id}", MemberDetail)
     except Exception:  # the cache is away: read the names from Wix instead
         return None
-    if detail is None:
+    if copy is None:
         return None
+    detail = copy.value
     for pool in detail.pools:
         if pool.pool_id == request.pool_id and pool.member_id == request.member_id:
             return detail.member.name[:200], pool.plan_name[:200]
@@ -322,7 +324,7 @@ def _invalidates_reads(write):
         if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
             member = result.entry.member_id if result.entry is not None else ""
             try:
-                invalidate(connection_fingerprint(client.auth), scopes=[PAGES, member_scope(member)] if member else None)
+                invalidate(connection_fingerprint(client.auth), subscopes=[PAGES, member_scope(member)] if member else None)
             except Exception:  # the cache is down: its copies expire on their own; the change stands
                 log.warning("could not invalidate cached reads after a change", exc_info=True)
         return result
@@ -352,7 +354,7 @@ def _send(
         )
     except errors.WixConflict as error:
         if error.already_applied:  # an earlier attempt with this key went through (its answer was lost)
-            return _confirm_applied(client, entry, error.data.get("transactionId") or "")
+            return _confirm_applied(client, entry, str(error.data.get("transactionId") or ""))
         if error.refused:
             return _settle(entry, AdjustmentResult(Outcome.REFUSED, _describe(error), entry, before))
         # ABORTED (Wix's concurrency error) or a 409 we do not know: it says nothing about an earlier attempt.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
-from .credits import MemberCredits, member_page
+from . import csv_safe
+from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
+from .wix.budget import EXPORTS
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 
@@ -16,14 +17,14 @@ def all_members(
 ) -> tuple[int | None, Iterator[MemberCredits]]:
     """The total (None when the filter walks cursors) and an iterator over every matching member."""
 
-    def fetch(**paging):
+    def fetch(offset: int = 0, cursor: str | None = None) -> MemberPage:
         # Each page on its own: the budget's context must not stay set across a yield to the server.
-        with client.budget.bulk():  # waits for room, leaves half of the budget to people
-            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, **paging)
+        with client.budget.share(EXPORTS):  # waits for room, leaves half of the budget to people
+            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, offset=offset, cursor=cursor)
 
     first = fetch()
 
-    def rows():
+    def rows() -> Iterator[MemberCredits]:
         page = first
         while True:
             yield from page.rows
@@ -40,20 +41,13 @@ HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "
 class _Echo:
     """csv.writer's file: writerow() returns the line instead of storing it, so lines stream."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
-
-
-def spreadsheet_cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection): a name like
-    "=HYPERLINK(…)" must stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
     """The export's CSV, a line at a time as the rows arrive from Wix."""
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     yield writer.writerow(HEADER)
     try:
         for row in rows:
@@ -62,20 +56,18 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
                 + ("unlimited" if p.unlimited else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked")
                 for p in row.pools
             )
+            # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
             yield writer.writerow(
                 [
-                    spreadsheet_cell(v)
-                    for v in (
-                        row.member.id,
-                        row.member.name,
-                        row.member.email,
-                        credits_text(row.total_available),
-                        credits_text(row.total_reserved),
-                        "yes" if row.has_unlimited else "no",
-                        plans,
-                    )
+                    csv_safe.text(row.member.id),
+                    csv_safe.text(row.member.name),
+                    csv_safe.text(row.member.email),
+                    credits_text(row.total_available),
+                    credits_text(row.total_reserved),
+                    "yes" if row.has_unlimited else "no",
+                    csv_safe.text(plans),
                 ]
             )
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
-        yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
+        yield writer.writerow([csv_safe.text(f"# EXPORT INCOMPLETE: {error.message}")])

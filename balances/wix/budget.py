@@ -7,15 +7,29 @@ differences in network latency can't push a burst over Wix's edge — the dashbo
 
     budget = client.budget          # or RateBudget.for_upstream(name)
     budget.remaining()              # calls left in the window right now
-    with budget.background(keep=50):
-        ...                         # calls made here never wait and leave 50 calls for people
-    with budget.bulk():
-        ...                         # whole-studio work: waits for room, leaves half for people
+    with budget.share(SCANS):
+        ...                         # calls made here leave SCANS.leaves of the budget for people
 
-WixClient spends one call per request it sends. Who goes first when calls are short: a change a person is
-sending (`writing()`, may spend everything), then a page a person opened (leaves `write_reserve`, a tenth,
-for changes), then background work (prefetching: `background()`, leaves a quarter; whole-studio scans and
-exports: `bulk()`, leave half). Pages fall back on their last good copy when the budget is the limit.
+WixClient spends one call per request it sends. People come first, and a change before a page: a change a
+person is sending may use the whole budget; a page a person opened leaves a tenth for changes (a page can
+fall back on its last good copy, a change cannot). Every caller runs inside its share from SHARES, the one
+table of who may spend how much (a new kind of caller adds a row there, never its own numbers at the call
+site); code outside any share spends as `people`:
+
+    share      leaves for people   waits for room
+    changes    0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
+    people     10 % (for changes)  briefly, then the page shows its last good copy or refuses clearly
+    reloads    25 %                never: a person's page with its last good copy at hand shows that instead
+    machines   20 %                briefly: the site's booking flow asks again, people are waiting here
+    prefetch   25 %                never: a guess that finds no room is skipped
+    scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
+    exports    50 %                as long as the window takes, like scans
+
+"Leaves" counts every call in the window, whoever made it: a share may spend only while the window
+holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
+waiting person (prefetch, scans, exports, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
+While Redis is away (config/cache.py: `degraded`) each process counts alone and so spends at most
+budget ÷ WIX_PROCESSES.
 """
 
 from __future__ import annotations
@@ -26,6 +40,8 @@ import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
+from fractions import Fraction
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,23 +49,51 @@ from django.core.cache import cache
 from .errors import WixBudgetExhausted
 
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
-PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background work keeps to the lower half this long
+PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background shares keep to the lower half this long
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
-# A share of the budget to leave unspent (on top of the above), for reads that have a last good copy to show.
-_keep_share: contextvars.ContextVar[float] = contextvars.ContextVar("wix_budget_keep_share", default=0.0)
+# A person's read with its last good copy at hand (cache.read_through): spends as RELOADS, whatever else holds.
+_copy_at_hand: contextvars.ContextVar[bool] = contextvars.ContextVar("wix_budget_copy_at_hand", default=False)
+
+
+class Waits(Enum):
+    NEVER = "never"
+    BRIEFLY = "briefly"  # settings.WIX_BUDGET_WAIT_SECONDS, as a person would
+    FOR_ROOM = "for room"  # up to a whole window
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one kind of caller may spend: it leaves `leaves` of the budget to people, and waits so long."""
+
+    name: str
+    leaves: Fraction
+    waits: Waits
+
+    @property
+    def percent_left(self) -> int:
+        return int(self.leaves * 100)
+
+
+CHANGES = Share("changes", Fraction(0), Waits.BRIEFLY)
+PEOPLE = Share("people", Fraction(1, 10), Waits.BRIEFLY)
+RELOADS = Share("reloads", Fraction(1, 4), Waits.NEVER)
+MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
+PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
+SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
+EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS)}
 
 
 @contextlib.contextmanager
-def copy_at_hand(share: float = 0.25) -> Iterator[None]:
-    """A person's read that could show its last good copy instead: it leaves `share` of the budget to reads
-    that have nothing to show (a member nobody has opened yet) and never waits for room."""
-    token = _keep_share.set(share)
+def copy_at_hand() -> Iterator[None]:
+    """Calls made inside are a person's reload that could show its last good copy instead (RELOADS)."""
+    token = _copy_at_hand.set(True)
     try:
         yield
     finally:
-        _keep_share.reset(token)
+        _copy_at_hand.reset(token)
 
 
 @dataclass(frozen=True)
@@ -64,8 +108,13 @@ class RateBudget:
     def per_minute(self) -> int:
         if getattr(cache, "degraded", False):
             # Redis is away: this process counts alone, so it may spend only its part of the budget.
-            return max(settings.WIX_CALLS_PER_MINUTE // max(settings.WIX_PROCESSES, 1), 1)
-        return settings.WIX_CALLS_PER_MINUTE
+            return max(int(settings.WIX_CALLS_PER_MINUTE) // max(int(settings.WIX_PROCESSES), 1), 1)
+        return int(settings.WIX_CALLS_PER_MINUTE)
+
+    @property
+    def write_reserve(self) -> int:
+        """Calls a person's pages leave for changes."""
+        return int(self.per_minute * PEOPLE.leaves)
 
     def _key(self, second: int) -> str:
         return f"wix:budget:{self.name}:{second}"
@@ -97,23 +146,17 @@ class RateBudget:
             return 0
         return max(self.per_minute - sum(counts.values()), 0)
 
-    @property
-    def write_reserve(self) -> int:
-        """Calls a person's reads leave for changes (a form being sent outranks a panel being opened: a
-        panel can fall back on its last good copy, a change cannot)."""
-        return self.per_minute // 10
-
     def spend(self, calls: int = 1, *, max_wait: float | None = None) -> None:
         """Take `calls` from the budget, waiting up to `max_wait` s for room; else WixBudgetExhausted."""
         background = _background.get()
         keep, default_wait = background if background else (self.write_reserve, settings.WIX_BUDGET_WAIT_SECONDS)
-        if share := _keep_share.get():
-            keep, default_wait = max(keep, int(self.per_minute * share)), 0.0
+        if _copy_at_hand.get():
+            keep, default_wait = max(keep, int(self.per_minute * RELOADS.leaves)), 0.0
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
         limit = self.per_minute - keep
-        for_people = background is None or background[0] == 0  # a person waits on it (a page or a change)
+        for_people = background is None or keep <= self.write_reserve  # a person waits on it (a page or a change)
         if not for_people and cache.get(self._people_refused_key):
-            # People were turned away moments ago: background work (prefetch, scans) steps aside for a while.
+            # People were turned away moments ago: background work steps aside for a while.
             limit = min(limit, self.per_minute // 2)
         while True:
             now = time.time()
@@ -152,7 +195,8 @@ class RateBudget:
 
     @contextlib.contextmanager
     def background(self, *, keep: int | None = None, max_wait: float = 0.0) -> Iterator[None]:
-        """Calls made inside (this thread/context) leave `keep` calls for people and wait at most `max_wait`."""
+        """Calls made inside (this thread/context) leave `keep` calls for people and wait at most `max_wait`.
+        Callers use `share(…)` with a row of SHARES; this is what it is built on."""
         token = _background.set((self.per_minute // 4 if keep is None else keep, max_wait))
         try:
             yield
@@ -160,10 +204,15 @@ class RateBudget:
             _background.reset(token)
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
-        """A change a person is waiting on (its re-reads included): may spend the whole budget."""
-        return self.background(keep=0, max_wait=settings.WIX_BUDGET_WAIT_SECONDS)
+        """A change a person is waiting on (its re-reads included): CHANGES, first in line."""
+        return self.share(CHANGES)
 
-    def bulk(self) -> contextlib.AbstractContextManager[None]:
-        """Whole-studio work (the needs-attention scan, CSV exports): at most half the budget, the rest left
-        to people; a call waits as long as the window takes for room rather than failing halfway."""
-        return self.background(keep=self.per_minute // 2, max_wait=self.window)
+    def share(self, share: Share) -> contextlib.AbstractContextManager[None]:
+        """Calls made inside spend from `share` (a row of SHARES)."""
+        if share.waits is Waits.NEVER:
+            max_wait = 0.0
+        elif share.waits is Waits.BRIEFLY:
+            max_wait = float(settings.WIX_BUDGET_WAIT_SECONDS)
+        else:
+            max_wait = float(self.window)
+        return self.background(keep=int(self.per_minute * share.leaves), max_wait=max_wait)

@@ -61,7 +61,7 @@ def test_a_409_other_than_already_executed_is_never_recorded_applied(fresh_wix, 
 
 def test_already_executed_without_data_recovers_the_transaction_from_the_ledger(fresh_wix, pool, owner):
     """Applied, answer lost (503); the client's retry gets 409 ALREADY_EXECUTED with no payload at all."""
-    fresh_wix.faults.update(idempotency_mode="conflict_without_data")
+    fresh_wix.faults.update(idempotency_mode="conflict_no_data")
     fresh_wix.faults.script("apply_then_fail", path_prefix=change_path(pool))
     result = adjust(get_client(), owner, request_for(pool, fresh_wix.studio))
     entry = AuditEntry.objects.get()

@@ -130,7 +130,7 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
     if db_vendor != "postgresql":
         pytest.skip("the PostgreSQL leg: two processes share the advisory lock there")
     sandbox = SandboxServer(build_studio(members=40, seed=13), host="127.0.0.1", port=0).start()
-    sandbox.faults.update(idempotency_mode="conflict_without_data")
+    sandbox.faults.update(idempotency_mode="conflict_no_data")
     redis_server = OwnRedis().start()
     db = connection.settings_dict
     proxy = CuttableProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))

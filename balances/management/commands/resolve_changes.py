@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from balances.resolve import resolve_stale
+from balances.wix.budget import SCANS
 from balances.wix.connection import get_client
 from balances.wix.errors import WixError
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
                 client = get_client()
             except WixError as error:
                 raise CommandError(error.message) from error
-            with client.budget.background(keep=client.budget.per_minute // 2, max_wait=5.0):  # people first
+            with client.budget.share(SCANS):  # background work: people first
                 results = resolve_stale(client, older_than=timedelta(seconds=older_than))
             settled = [r for r in results if r.changed]
             self.stdout.write(f"Looked at {len(results)} open changes; settled {len(settled)}.")

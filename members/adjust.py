@@ -46,7 +46,8 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
     if request.method == "GET":
-        balance = client.get_balance(pool_id)
+        with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
+            balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
             return view.render({"error": "This plan does not belong to this member."}, status=404)
         # Loaded into the member panel (HTMX), an applied change answers with the whole panel again.

@@ -84,15 +84,30 @@ class WixClient:
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
+        reached: list[errors.WixError] = []  # attempts of a write that may have reached Wix
+
+        def attempt() -> dict:
+            try:
+                return self._send_once(method, path, params=params, json=json, write=write)
+            except errors.WixUnknownOutcome as error:
+                reached.append(error)
+                raise
+
         try:
-            data = retry.run(
-                lambda: self._send_once(method, path, params=params, json=json, write=write),
-                repeatable=retry.is_repeatable(method, path, json),
-                read=not write,
-            )
+            data = retry.run(attempt, repeatable=retry.is_repeatable(method, path, json), read=not write)
         except errors.WixError as error:
             if self.breaker.counts(error):
                 self.breaker.record_failure()
+            if reached and not _definite_after_lost_answer(error):
+                # An earlier attempt may have been applied and this last one says nothing about it
+                # (429, our budget, a refused connection, ABORTED …): the outcome is unknown, never "failed".
+                raise errors.WixUnknownOutcome(
+                    errors.WixUnknownOutcome.default_message,
+                    status=error.status,
+                    code=error.code,
+                    request_id=error.request_id,
+                    retry_after=getattr(error, "retry_after", None),
+                ) from error
             raise
         self.breaker.record_success()
         return data
@@ -296,6 +311,18 @@ class WixClient:
     def get_ai_credits(self) -> AiCredits:
         """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
         return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", json={}))
+
+
+def _definite_after_lost_answer(error: errors.WixError) -> bool:
+    """After an attempt whose answer was lost, does this error settle whether the key was applied?
+
+    Wix checks the idempotency key first: ALREADY_EXECUTED says it was; a business refusal (428, 400,
+    404, the refusing 409s) says it was not. Unknown outcomes already say "unknown"."""
+    if isinstance(error, errors.WixUnknownOutcome):
+        return True
+    if isinstance(error, errors.WixConflict):
+        return error.already_applied or error.refused
+    return isinstance(error, errors.WixPreconditionFailed | errors.WixBadRequest | errors.WixNotFound)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

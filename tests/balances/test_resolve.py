@@ -113,9 +113,9 @@ def test_the_audit_log_offers_resolve_for_open_rows_and_settles_them(owner_clien
 
 
 def test_the_scheduled_job_resolves_old_open_rows(fresh_wix, pool, owner):
-    """The task queue runs it every two minutes (jobs/schedule.py); here it runs once, in the test."""
+    """The task queue runs it every two minutes (balances/jobs/schedule.py); here it runs once, in the test."""
+    from balances.jobs.schedule import JOBS
     from balances.tasks import resolve_changes
-    from jobs.schedule import JOBS
 
     assert JOBS["resolve-changes"].task.module_path == "balances.tasks.resolve_changes"
     lose_the_answer(fresh_wix, pool)

@@ -21,9 +21,12 @@ import functools
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Concatenate, ParamSpec
 
+from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
@@ -41,6 +44,7 @@ from .wix.connection import connection_fingerprint
 from .wix.records import Balance, Transaction
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 Outcome = AuditEntry.Outcome
 Kind = AuditEntry.Kind
@@ -88,7 +92,7 @@ class AdjustmentResult:
         return self.outcome == Outcome.APPLIED
 
 
-def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields) -> AuditEntry:
+def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields: object) -> AuditEntry:
     entry.outcome = outcome
     entry.message = message[:500]
     entry.completed_at = timezone.now()
@@ -98,7 +102,7 @@ def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields) -> Aud
     return entry
 
 
-def _settle(entry: AuditEntry, result: AdjustmentResult, **fields) -> AdjustmentResult:
+def _settle(entry: AuditEntry, result: AdjustmentResult, **fields: object) -> AdjustmentResult:
     """Record Wix's answer. If our database fails now, Wix's answer still stands: the person is told what
     Wix did (never a 500 that invites a second try), and the row — "pending", marked sent — is completed
     by Resolve, which finds the change by its key."""
@@ -119,7 +123,7 @@ def _mark_sent(entry: AuditEntry) -> None:
 
 
 def _claim(
-    user,
+    user: User,
     request: AdjustmentRequest,
     *,
     kind: str,
@@ -178,7 +182,7 @@ def _hold_off(error: errors.WixError) -> float | None:
 
 def adjust(
     client: WixClient,
-    user,
+    user: User,
     request: AdjustmentRequest,
     *,
     may_go_negative: bool = False,
@@ -302,12 +306,14 @@ def _resume(client: WixClient, entry: AuditEntry, request: AdjustmentRequest, *,
 
 def _still_unknown(entry: AuditEntry, why: str, error: errors.WixError | None) -> AdjustmentResult:
     message = f"{UNCONFIRMED} {why}".strip()
-    return _settle(entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, retry_after=error and _hold_off(error)))
+    return _settle(
+        entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, retry_after=_hold_off(error) if error is not None else None)
+    )
 
 
 def record_found(entry: AuditEntry, found: Transaction, balance: Balance | None) -> AdjustmentResult:
     """Wix's ledger holds our change: applied, with the delta it really made."""
-    fields = {"transaction_id": found.id, "delta": found.available_change}
+    fields: dict[str, object] = {"transaction_id": found.id, "delta": found.available_change}
     if entry.available_before is None and balance is not None and balance.revision == entry.revision_seen:
         fields["available_before"] = balance.available
     if balance is not None:
@@ -317,11 +323,13 @@ def record_found(entry: AuditEntry, found: Transaction, balance: Balance | None)
     return _settle(entry, AdjustmentResult(Outcome.APPLIED, message, entry, balance), **fields)
 
 
-def _invalidates_reads(write):
+def _invalidates_reads(
+    write: Callable[Concatenate[WixClient, P], AdjustmentResult],
+) -> Callable[Concatenate[WixClient, P], AdjustmentResult]:
     """Whatever Wix may have changed, cached pages must not keep showing the old numbers."""
 
     @functools.wraps(write)
-    def wrapper(client: WixClient, *args, **kwargs) -> AdjustmentResult:
+    def wrapper(client: WixClient, /, *args: P.args, **kwargs: P.kwargs) -> AdjustmentResult:
         result = write(client, *args, **kwargs)
         if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
             member = result.entry.member_id if result.entry is not None else ""
@@ -382,7 +390,7 @@ def _send(
         log.exception("change %s: failure around the Wix call", entry.idempotency_key)
         return _still_unknown(entry, "", None)
     after = change.balance.available
-    fields = {"transaction_id": change.transaction_id, "available_after": after}
+    fields: dict[str, object] = {"transaction_id": change.transaction_id, "available_after": after}
     if before is not None:  # under the lock nobody else moved it: the exact effect of this change
         fields["delta"] = after - before.available
     return _settle(entry, AdjustmentResult(Outcome.APPLIED, "Applied.", entry, change.balance), **fields)
@@ -402,7 +410,7 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
         balance = None
     if found is not None:
         return record_found(entry, found, balance)
-    fields = {"transaction_id": transaction_id}
+    fields: dict[str, object] = {"transaction_id": transaction_id}
     if balance is not None:
         fields["available_after"] = balance.available
     result = AdjustmentResult(Outcome.APPLIED, "Applied (confirmed by Wix on retry).", entry, balance)
@@ -412,7 +420,7 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 # --- undo --------------------------------------------------------------------------------------------
 
 
-def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
+def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
     """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change."""
     request = AdjustmentRequest(
         member_id=original.member_id,
@@ -476,12 +484,13 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
     try:
         reverting_id = _send_revert(client, entry, original, lost=retrying)
     except errors.WixNotFound as error:
-        if error.code == "TRANSACTION_NOT_FOUND" or original.delta is None:
+        delta = original.delta
+        if error.code == "TRANSACTION_NOT_FOUND" or delta is None:
             gone = "Wix no longer has this change, so it cannot be undone."
             return _settle(entry, AdjustmentResult(Outcome.REFUSED, gone, entry, before))
         # Revert is deprecated in Wix: where the endpoint is gone, apply the opposite change instead,
         # under the same key so a retry of it still cannot apply twice.
-        return _send(client, entry, _compensation(entry, original), before=None if retrying else before, resuming=retrying)
+        return _send(client, entry, _compensation(entry, delta), before=None if retrying else before, resuming=retrying)
     except errors.WixPreconditionFailed as error:
         message = "Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED" else _describe(error)
         return _settle(entry, AdjustmentResult(Outcome.REFUSED, message, entry, before))
@@ -534,15 +543,16 @@ def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _compensation(entry: AuditEntry, original: AuditEntry) -> AdjustmentRequest:
-    entry.kind, entry.requested = Kind.ADJUST, -original.delta  # recorded as what was actually sent
+def _compensation(entry: AuditEntry, delta: Decimal) -> AdjustmentRequest:
+    """The opposite of the original change's `delta`."""
+    entry.kind, entry.requested = Kind.ADJUST, -delta  # recorded as what was actually sent
     entry.message = "Revert unavailable: compensating change."
     entry.save()
-    amount = abs(original.delta)
+    amount = abs(delta)
     return AdjustmentRequest(
         member_id=entry.member_id,
         pool_id=entry.pool_id,
-        mode="add" if original.delta < 0 else "remove",
+        mode="add" if delta < 0 else "remove",
         amount=amount,
         reason=entry.reason,
         idempotency_key=entry.idempotency_key,
@@ -555,7 +565,7 @@ def _reverted(client: WixClient, entry: AuditEntry, transaction_id: str) -> Adju
         balance = client.get_balance(entry.pool_id)
     except errors.WixError:
         balance = None
-    fields = {"transaction_id": transaction_id}
+    fields: dict[str, object] = {"transaction_id": transaction_id}
     if balance is not None:
         fields["available_after"] = balance.available
     return _settle(entry, AdjustmentResult(Outcome.APPLIED, "Undone.", entry, balance), **fields)

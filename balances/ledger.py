@@ -21,7 +21,7 @@ MAX_PAGES = 20  # 2,000 transactions since one attempt is far beyond any real po
 
 
 def read_lag_seconds() -> float:
-    return settings.WIX_READ_LAG_SECONDS
+    return float(settings.WIX_READ_LAG_SECONDS)
 
 
 def settled_after() -> timedelta:
@@ -44,6 +44,7 @@ def _wire_time(moment: datetime) -> str:
 def find_change(client: WixClient, entry: AuditEntry) -> Transaction | None:
     """The Wix transaction this audit row made, if Wix has it. Raises WixError when Wix can't be read."""
     since = _wire_time(entry.created_at - CLOCK_SKEW)  # the row is claimed just before the first attempt
+    query_filter: dict[str, object]
     if entry.kind == AuditEntry.Kind.UNDO and entry.reverts is not None and entry.reverts.transaction_id:
         query_filter = {"pool.id": entry.pool_id, "relatedTransactionId": entry.reverts.transaction_id}
     else:

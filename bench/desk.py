@@ -135,8 +135,8 @@ def desk(
     try:
         with load.gunicorn(desk_env, workdir, workers=2) as gunicorn:
             base = gunicorn.url
-            scan = subprocess.Popen(  # background work: the whole-studio scan, as a worker runs it (every 10 min)
-                [sys.executable, str(ROOT / "manage.py"), "scan_attention", "--every", "600"],
+            scan = subprocess.Popen(  # background work: the worker (the whole-studio scan, Resolve, queued tasks)
+                [sys.executable, str(ROOT / "manage.py"), "worker"],
                 cwd=ROOT,
                 env={**os.environ, **desk_env},
                 stdout=subprocess.DEVNULL,
@@ -238,10 +238,10 @@ def _adjust(http: httpx.Client, member: str, pool: str) -> tuple[str, httpx.Resp
     started = time.perf_counter()
     try:
         opened = http.get(path, headers={"HX-Request": "true"})
-        found = {n: re.search(rf'name="{n}" value="([^"]*)"', opened.text) for n in FIELDS}
-        if opened.status_code != 200 or not all(found.values()):
+        found = {n: m.group(1) for n in FIELDS if (m := re.search(rf'name="{n}" value="([^"]*)"', opened.text))}
+        if opened.status_code != 200 or len(found) < len(FIELDS):
             return "adjust", opened, (time.perf_counter() - started) * 1000
-        data = {**{n: m.group(1) for n, m in found.items()}, "mode": "add", "amount": "1", "reason": "bench"}
+        data = {**found, "mode": "add", "amount": "1", "reason": "bench"}
         response = http.post(path, data=data, headers={"HX-Request": "true", "Referer": str(http.base_url) + path})
     except httpx.HTTPError:
         response = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
@@ -38,7 +39,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 
 
 class ResilientRedisCache(RedisCache):
-    def __init__(self, server, params):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS") or {})
         self._retry_seconds = float(options.pop("fallback_retry_seconds", RETRY_SECONDS))
         # A Redis that hangs must not hang pages: fail fast, then fall back.

@@ -86,7 +86,7 @@ class WixClient:
         self.breaker.check()
         reached: list[errors.WixError] = []  # attempts of a write that may have reached Wix
 
-        def attempt() -> dict:
+        def attempt() -> dict[str, Any]:
             try:
                 return self._send_once(method, path, params=params, json=json, write=write)
             except errors.WixUnknownOutcome as error:

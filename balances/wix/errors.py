@@ -93,7 +93,7 @@ class WixUnknownOutcome(WixUnavailable):
 
     default_message = "Wix did not confirm the change; it may or may not have been applied."
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after  # when the last attempt was held off (429, our budget)
         super().__init__(message, **kwargs)
 

@@ -110,3 +110,19 @@ def test_the_audit_log_offers_resolve_for_open_rows_and_settles_them(owner_clien
     assert row.status_code == 200 and body.strip().startswith("<tr") and "confirmed in Wix" in body
     assert ">Resolve</button>" not in body and AuditEntry.objects.get().outcome == "applied"
     assert_reconciled(fresh_wix.studio, pool["id"], START)
+
+
+def test_the_scheduled_job_resolves_old_open_rows(fresh_wix, pool, owner):
+    """The task queue runs it every two minutes (balances/jobs/schedule.py); here it runs once, in the test."""
+    from balances.jobs.schedule import JOBS
+    from balances.tasks import resolve_changes
+
+    assert JOBS["resolve-changes"].task.module_path == "balances.tasks.resolve_changes"
+    lose_the_answer(fresh_wix, pool)
+    adjust(get_client(), owner, request_for(pool, fresh_wix.studio))
+    entry = AuditEntry.objects.get()
+    assert "settled 0" in resolve_changes.call()  # too recent: a person may still be retrying it
+    age(entry, 600)
+    assert "settled 1" in resolve_changes.call()
+    assert AuditEntry.objects.get().outcome == "applied"
+    assert_reconciled(fresh_wix.studio, pool["id"], START)

@@ -4,7 +4,7 @@ rows from Wix's ledger (balances/resolve.py), so nothing stays unresolved. Run i
 import time
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from balances.resolve import resolve_stale
 from balances.wix.budget import SCANS
@@ -15,12 +15,12 @@ from balances.wix.errors import WixError
 class Command(BaseCommand):
     help = "Settle unknown/pending credit changes older than a few minutes from Wix's transactions."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than", type=int, default=180, help="only rows at least this many seconds old")
         parser.add_argument("--every", type=int, default=0, help="repeat every N seconds (0: once)")
         parser.add_argument("--times", type=int, default=0, help="stop after this many rounds (0: no limit)")
 
-    def handle(self, *args, older_than, every, times, **options):
+    def handle(self, *args: object, older_than: int, every: int, times: int, **options: object) -> None:
         done = 0
         while True:
             try:

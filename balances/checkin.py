@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -65,6 +65,7 @@ __all__ = [
     "check_in_everyone",
     "undo_check_in",
     "resolve_check_in",
+    "undoable_check_ins",
     "new_key",
 ]
 
@@ -97,6 +98,7 @@ class CheckinResult:
     status: str  # the attendance as we now believe it is in Wix
     entry: AuditEntry | None = None
     replayed: bool = False  # answered from the audit log (a resubmitted button)
+    settled_now: bool = False  # Resolve settled an open row just now
 
     @property
     def applied(self) -> bool:
@@ -240,7 +242,8 @@ def check_in(client: WixClient, user: User, request: CheckinRequest, *, reverts:
     if request.status not in MARKS:
         return CheckinResult(request.booking_id, Outcome.REFUSED, "Choose Attended or No-show.", request.seen)
     try:
-        with _held(request.booking_id, request.event_id):
+        # A person is sending a change: first in line for the call budget (budget.CHANGES).
+        with _held(request.booking_id, request.event_id), client.budget.writing():
             result = _check_in_locked(client, user, request, reverts)
     except PoolBusy:
         return CheckinResult(request.booking_id, "busy", BUSY, request.seen)
@@ -343,28 +346,20 @@ def resolve_check_in(client: WixClient, entry: AuditEntry) -> CheckinResult:
             if entry.sent_at is None:
                 if timezone.now() - entry.created_at < settled_after():
                     return CheckinResult(entry.booking_id, entry.outcome, "Too recent to decide.", entry.attendance_before, entry)
-                return _finish(entry, Outcome.FAILED, "Stopped before reaching Wix; nothing was set (Resolve).")
+                done = _finish(entry, Outcome.FAILED, "Stopped before reaching Wix; nothing was set (Resolve).")
+                return replace(done, settled_now=True)
             try:
                 in_wix = _status_in_wix(client, entry)
             except errors.WixError as error:
                 return CheckinResult(entry.booking_id, entry.outcome, f"Wix could not be asked: {error.message}", "", entry)
             if _settle_from_wix(entry, in_wix):
                 entry.refresh_from_db()
-                return CheckinResult(entry.booking_id, entry.outcome, entry.message, in_wix, entry)
+                return CheckinResult(entry.booking_id, entry.outcome, entry.message, in_wix, entry, settled_now=True)
             return CheckinResult(
                 entry.booking_id, entry.outcome, "Wix may still apply it; Resolve again in a minute.", in_wix, entry
             )
     except PoolBusy:
         return CheckinResult(entry.booking_id, "busy", BUSY, "", entry)
-
-
-def resolve_open_check_ins(
-    client: WixClient, *, older_than: timedelta = timedelta(minutes=3), limit: int = 200
-) -> list[CheckinResult]:
-    """The scheduled job's part: every check-in row still unknown or pending after `older_than`."""
-    cutoff = timezone.now() - older_than
-    rows = AuditEntry.objects.filter(kind=Kind.CHECKIN, outcome__in=[Outcome.UNKNOWN, Outcome.PENDING], created_at__lte=cutoff)
-    return [resolve_check_in(client, entry) for entry in rows.order_by("created_at")[:limit]]
 
 
 # --- undo ---------------------------------------------------------------------------------------------
@@ -416,7 +411,7 @@ def check_in_everyone(client: WixClient, user: User, requests: list[CheckinReque
     and settled one by one from Wix's per-item answers. A chunk whose answer is lost leaves its rows
     unknown (Retry reads Wix for each)."""
     results: dict[str, CheckinResult] = {}
-    with ExitStack() as locks:
+    with ExitStack() as locks, client.budget.writing():
         to_send: list[AuditEntry] = []
         for request in requests:
             if request.status not in MARKS:

@@ -1,12 +1,15 @@
 """Background tasks of the data side, run by `manage.py worker` (balances/jobs/schedule.py explains scheduling)."""
 
+from datetime import timedelta
+
 from django_tasks import task
 
 from balances.jobs.schedule import every
 
-from . import checkin, drift
+from . import drift
 from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
 from .models import StudioPreferences
+from .resolve import resolve_stale
 from .wix.budget import SCANS
 from .wix.connection import connection_fingerprint, current_auth, get_client
 
@@ -48,13 +51,17 @@ def check_drift() -> str:
     return "Another check was already running; its report stands."
 
 
-@every(minutes=5, name="resolve-check-ins", title="Resolve unconfirmed check-ins")
+RESOLVE_OLDER_THAN = timedelta(minutes=3)
+
+
+@every(minutes=2, name="resolve-changes", title="Resolve unconfirmed credit changes")
 @task()
-def resolve_check_ins() -> str:
-    """Check-ins whose answer from Wix was lost: settle them from the attendance Wix shows now."""
-    current_auth()  # no connection: the run fails and says why
+def resolve_changes() -> str:
+    """Settle unknown/pending audit rows older than a few minutes from Wix (balances/resolve.py: a credit change
+    from its ledger, a check-in from the booking's attendance), so nothing stays unresolved; background work,
+    so it spends from the scans' share (people first)."""
     client = get_client()
-    with client.budget.share(SCANS):  # background work: people first
-        results = checkin.resolve_open_check_ins(client)
-    settled = sum(1 for r in results if not r.unknown and r.outcome != "busy")
-    return f"{settled} of {len(results)} unconfirmed check-ins settled."
+    with client.budget.share(SCANS):
+        results = resolve_stale(client, older_than=RESOLVE_OLDER_THAN)
+    settled = sum(r.changed for r in results)
+    return f"Looked at {len(results)} open changes; settled {settled}."

@@ -315,15 +315,30 @@ def test_a_bulk_chunk_whose_answer_is_lost_is_unknown_then_confirmed(bookings_wi
     assert len(wix_calls(bookings_wix, BULK)) == 1 and not sets(bookings_wix)
 
 
-def test_the_scheduled_job_settles_check_ins_left_unknown(bookings_wix, owner, settings):
-    from balances.tasks import resolve_check_ins
+def test_the_scheduled_resolve_job_settles_check_ins_left_unknown_like_credit_changes(bookings_wix, owner, settings):
+    from balances.tasks import resolve_changes
 
     settings.WIX_TIMEOUT_SECONDS = 0.5
     (booking, ev) = future_plan_bookings(bookings_wix)[0]
     bookings_wix.faults.script("apply_then_timeout", path_prefix=SET, hang=2.0)
     check_in(get_client(), owner, request_for(booking, ev))
     assert AuditEntry.objects.get().outcome == "unknown"
-    assert "0 of 0" in resolve_check_ins.enqueue().return_value  # too recent for the job
+    assert "Looked at 0" in resolve_changes.enqueue().return_value  # too recent for the job
     AuditEntry.objects.update(created_at=timezone.now() - timedelta(minutes=5))
-    assert "1 of 1" in resolve_check_ins.enqueue().return_value
+    assert "settled 1" in resolve_changes.enqueue().return_value
+    assert AuditEntry.objects.get().outcome == "applied"
+    assert not wix_calls(bookings_wix, "/benefit-programs")  # read from the attendance, not the ledger
+    # An applied check-in is never picked up again (it has no transaction or delta to fill in).
+    assert "Looked at 0" in resolve_changes.enqueue().return_value
+
+
+def test_the_audit_logs_resolve_button_settles_a_lost_check_in(bookings_wix, owner, owner_client, settings):
+    settings.WIX_TIMEOUT_SECONDS = 0.5
+    (booking, ev) = future_plan_bookings(bookings_wix)[0]
+    bookings_wix.faults.script("apply_then_fail", path_prefix=SET)
+    check_in(get_client(), owner, request_for(booking, ev))
+    entry = AuditEntry.objects.get()
+    assert entry.outcome == "unknown" and "Resolve" in owner_client.get("/audit/").content.decode()
+    response = owner_client.post(f"/audit/{entry.pk}/resolve/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "confirmed by reading Wix" in response.content.decode()
     assert AuditEntry.objects.get().outcome == "applied"

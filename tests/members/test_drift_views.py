@@ -25,7 +25,7 @@ def drift_wix(settings, db):
 
 def test_the_drift_check_is_a_scheduled_job():
     assert JOBS["bookings-drift"].task.module_path == "balances.tasks.check_drift"
-    assert "resolve-check-ins" in JOBS
+    assert "resolve-changes" in JOBS  # settles check-ins too (balances/resolve.py)
 
 
 def test_the_job_stores_the_report_and_needs_attention_shows_the_seeded_cases(drift_wix, frontdesk_client):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from .credits import MemberDetail
 from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
 from .reads import PAGES, member_scope
-from .wix import errors, retry
+from .wix import errors
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint
 from .wix.records import Balance, Transaction
@@ -274,11 +273,13 @@ def _compare_and_send(
         _finish(entry, Outcome.REFUSED, "The balance already has that value; nothing to change.")
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
     if after < 0 and not (request.allow_negative and may_go_negative):
-        _finish(
-            entry,
-            Outcome.REFUSED,
-            f"That would leave {credits_text(after)} credits. Only an owner can allow a balance below zero.",
+        # Owners hold the permission: what they lack is the tick, so say that, not "only an owner".
+        why = (
+            "Tick “Allow the balance to go below zero” to go ahead."
+            if may_go_negative
+            else "Only an owner can allow a balance below zero."
         )
+        _finish(entry, Outcome.REFUSED, f"That would leave {credits_text(after)} credits. {why}")
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, balance)
     entry.save()  # before/after on record before the call
     return _send(client, entry, request, before=balance, resuming=resuming)
@@ -419,7 +420,13 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 
 
 def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
-    """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change."""
+    """Undo an applied change by the opposite change, once; the undo is audited like any change.
+
+    Never through Wix's Revert: it is deprecated (removal planned for 2027-03-31) and ignores its
+    idempotency key, so a lost answer could only be settled by Wix refusing a second revert. The
+    compensating change is a Change Balance of minus what the change did (a SET's real effect too),
+    under the undo's own key: a retry after a lost answer resends that key and cannot apply twice.
+    """
     request = AdjustmentRequest(
         member_id=original.member_id,
         pool_id=original.pool_id,
@@ -440,19 +447,22 @@ def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key
             if entry.sent_at is not None:
                 return _resume_undo(client, entry, original)
         entry.member_name, entry.plan_name = original.member_name, original.plan_name
-        # Wix reverts exactly the delta the original transaction applied (a SET's too).
         entry.delta = -original.delta if original.delta is not None else None
         if original.outcome != Outcome.APPLIED or not original.transaction_id or original.kind == Kind.UNDO:
             _finish(entry, Outcome.REFUSED, "Only an applied change can be undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
+        if original.delta is None:
+            _finish(entry, Outcome.REFUSED, "How much this change moved is not on record, so it cannot be undone safely.")
+            return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
         if original.undos.exclude(pk=entry.pk).exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
             _finish(entry, Outcome.REFUSED, "This change was already undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
-        return _revert(client, entry, original, retrying=False)
+        return _compensate(client, entry, original.delta, resuming=False)
 
 
 def _resume_undo(client: WixClient, entry: AuditEntry, original: AuditEntry) -> AdjustmentResult:
-    """An earlier attempt of this undo may have reached Wix: its reverting transaction settles it."""
+    """An earlier attempt of this undo may have reached Wix: its transaction (our key, or — for an undo
+    made before Revert was dropped — the revert's link to the change) settles it; else the same key again."""
     try:
         found = ledger.find_change(client, entry)
     except errors.WixError as error:
@@ -463,110 +473,57 @@ def _resume_undo(client: WixClient, entry: AuditEntry, original: AuditEntry) -> 
         except errors.WixError:
             balance = None
         return record_found(entry, found, balance)
-    return _revert(client, entry, original, retrying=True)
+    if original.delta is None:  # pragma: no cover - refused before any attempt is sent
+        return _still_unknown(entry, "", None)
+    return _compensate(client, entry, original.delta, resuming=True)
 
 
-@_invalidates_reads
-def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retrying: bool) -> AdjustmentResult:
+def _reverted_elsewhere(client: WixClient, entry: AuditEntry) -> list[Transaction]:
+    """Transactions that revert the undone change (a Revert made in Wix or another tool links to it)."""
+    original = entry.reverts
+    if original is None or not original.transaction_id:
+        return []
+    found = client.query_transactions(
+        filter={"$and": [{"pool.id": entry.pool_id}, {"relatedTransactionId": original.transaction_id}]}, limit=10
+    )
+    return [t for t in found.items if t.status != "FAILED" and t.available_change == -(original.delta or 0)]
+
+
+def _compensate(client: WixClient, entry: AuditEntry, delta: Decimal, *, resuming: bool) -> AdjustmentResult:
+    """Send minus `delta` (what the undone change did) under the undo's key, after reading the balance."""
     try:
-        before = client.get_balance(entry.pool_id)
-    except errors.WixError as error:
-        if not retrying:
-            _finish(entry, Outcome.FAILED, f"Could not read the balance first: {error.message}")
-            return AdjustmentResult(Outcome.FAILED, entry.message, entry)
-        before = None
-    if before is not None and entry.available_before is None:
-        entry.available_before = before.available
-        entry.save()
-    _mark_sent(entry)
-    try:
-        reverting_id = _send_revert(client, entry, original, lost=retrying)
-    except errors.WixNotFound as error:
-        delta = original.delta
-        if error.code == "TRANSACTION_NOT_FOUND" or delta is None:
-            gone = "Wix no longer has this change, so it cannot be undone."
-            return _settle(entry, AdjustmentResult(Outcome.REFUSED, gone, entry, before))
-        # Revert is deprecated in Wix: where the endpoint is gone, apply the opposite change instead,
-        # under the same key so a retry of it still cannot apply twice.
-        return _send(client, entry, _compensation(entry, delta), before=None if retrying else before, resuming=retrying)
-    except errors.WixPreconditionFailed as error:
-        message = "Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED" else _describe(error)
-        return _settle(entry, AdjustmentResult(Outcome.REFUSED, message, entry, before))
-    except errors.WixUnknownOutcome as error:
-        message = (
-            "Wix did not confirm the undo; it may or may not have been applied — "
-            "Retry undoes it at most once (Wix refuses a second revert of the same change)."
+        before, reverted = run_together(
+            lambda: client.get_balance(entry.pool_id), lambda: [] if resuming else _reverted_elsewhere(client, entry)
         )
-        return _settle(entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, before, retry_after=_hold_off(error)))
     except errors.WixError as error:
-        if retrying:  # no word on the earlier attempt
-            message = f"Wix did not confirm the undo — Retry undoes it at most once. {error.message}"
-            return _settle(entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, before, retry_after=_hold_off(error)))
-        return _settle(entry, AdjustmentResult(Outcome.FAILED, error.message, entry, before, retry_after=_hold_off(error)))
-    except Exception:
-        log.exception("undo %s: failure around the Wix call", entry.idempotency_key)
-        message = "Wix did not confirm the undo — Retry undoes it at most once."
-        return _settle(entry, AdjustmentResult(Outcome.UNKNOWN, message, entry, before))
-    return _reverted(client, entry, reverting_id)
-
-
-def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, lost: bool) -> str:
-    """Revert `original` once; the reverting transaction's ID.
-
-    Wix ignores the idempotency key on Revert (docs/wix.md#change-balance-and-revert), so the client never repeats it by
-    itself (retry.py); this does, after a lost answer, because Wix refuses a second revert of one change
-    (428 CHANGE_ALREADY_REVERTED): asking again can never reverse twice, and after our own lost attempt
-    that refusal means the attempt went through. `lost`: an earlier attempt of this undo went unanswered;
-    from then on an error that says nothing about it (429, the breaker, our budget, a refused
-    connection) is an unknown outcome, never a failure.
-    """
-    for attempt in range(retry.ATTEMPTS):
-        try:
-            return client.revert_change(original.transaction_id, idempotency_key=entry.idempotency_key)
-        except errors.WixPreconditionFailed as error:
-            if lost and error.code == "CHANGE_ALREADY_REVERTED":
-                return error.data.get("revertedTransactionId") or ""
-            raise
-        except errors.WixUnknownOutcome:
-            if attempt == retry.ATTEMPTS - 1:
-                raise
-            lost = True
-            time.sleep(retry.BACKOFF_SECONDS * (attempt + 1))
-        except (errors.WixNotFound, errors.WixBadRequest, errors.WixAuthError):
-            raise
-        except errors.WixError as error:
-            if lost:
-                raise errors.WixUnknownOutcome(error.message, retry_after=getattr(error, "retry_after", None)) from error
-            raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _compensation(entry: AuditEntry, delta: Decimal) -> AdjustmentRequest:
-    """The opposite of the original change's `delta`."""
-    entry.kind, entry.requested = Kind.ADJUST, -delta  # recorded as what was actually sent
-    entry.message = "Revert unavailable: compensating change."
+        if resuming:  # no word on the earlier attempt
+            return _still_unknown(entry, f"Wix could not be asked about it right now ({error.message}).", error)
+        _finish(entry, Outcome.FAILED, f"Could not read the balance first: {error.message}")
+        return AdjustmentResult(Outcome.FAILED, entry.message, entry, retry_after=_hold_off(error))
+    if reverted:
+        # Revert refused a second revert by itself; a compensating change must look first.
+        _finish(entry, Outcome.REFUSED, "Wix says this change was already reverted (outside Credit Desk). Nothing was changed.")
+        return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
+    after = before.available - delta
+    if not resuming and after < 0:
+        # The credits it added were booked or used since; undoing would take the member below zero.
+        message = f"Undoing it would leave {credits_text(after)} credits: they were used since. Nothing was changed."
+        _finish(entry, Outcome.REFUSED, message)
+        return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
+    if entry.available_before is None:
+        entry.available_before = before.available
+    entry.requested, entry.available_after = -delta, after  # recorded as what is sent
     entry.save()
-    amount = abs(delta)
-    return AdjustmentRequest(
+    opposite = AdjustmentRequest(
         member_id=entry.member_id,
         pool_id=entry.pool_id,
         mode="add" if delta < 0 else "remove",
-        amount=amount,
+        amount=abs(delta),
         reason=entry.reason,
         idempotency_key=entry.idempotency_key,
-        revision="",
+        revision=before.revision,
     )
-
-
-def _reverted(client: WixClient, entry: AuditEntry, transaction_id: str) -> AdjustmentResult:
-    try:
-        balance = client.get_balance(entry.pool_id)
-    except errors.WixError:
-        balance = None
-    fields: dict[str, object] = {"transaction_id": transaction_id}
-    if balance is not None:
-        fields["available_after"] = balance.available
-    return _settle(entry, AdjustmentResult(Outcome.APPLIED, "Undone.", entry, balance), **fields)
+    return _send(client, entry, opposite, before=None if resuming else before, resuming=resuming)
 
 
 def new_key() -> str:

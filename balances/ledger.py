@@ -44,11 +44,9 @@ def _wire_time(moment: datetime) -> str:
 def find_change(client: WixClient, entry: AuditEntry) -> Transaction | None:
     """The Wix transaction this audit row made, if Wix has it. Raises WixError when Wix can't be read."""
     since = _wire_time(entry.created_at - CLOCK_SKEW)  # the row is claimed just before the first attempt
-    query_filter: dict[str, object]
-    if entry.kind == AuditEntry.Kind.UNDO and entry.reverts is not None and entry.reverts.transaction_id:
-        query_filter = {"pool.id": entry.pool_id, "relatedTransactionId": entry.reverts.transaction_id}
-    else:
-        query_filter = {"pool.id": entry.pool_id, "createdDate": {"$gte": since}}
+    # An undo is a compensating change under its own key, found like any change; an undo attempted
+    # before Revert was dropped is a transaction made since, linked to the change it reverts (_is_ours).
+    query_filter: dict[str, object] = {"pool.id": entry.pool_id, "createdDate": {"$gte": since}}
     page = client.query_transactions(filter=query_filter, sort=[{"fieldName": "createdDate", "order": "ASC"}])
     for _ in range(MAX_PAGES):
         for transaction in page.items:

@@ -73,6 +73,17 @@ def member_detail_read(client: WixClient, connection: str, member_id: str, *, re
     )
 
 
+def member_detail_after_change(client: WixClient, connection: str, member_id: str) -> Cached[MemberDetail] | None:
+    """The member as Wix has them now, right after a change made here (the read carries Wix's consistency
+    token, so it sees the change) — or None when Wix cannot be read: the last good copy predates the
+    change, so it must not be shown as the new state."""
+    try:
+        fetched = member_detail_read(client, connection, member_id, refresh=True)
+    except WixError:
+        return None
+    return None if fetched.stale else fetched
+
+
 def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool, subscope: str) -> Cached[T]:
     """Copies of one Wix connection's reads (an adjustment invalidates its member's panel and the member
     pages); when Wix is unreachable or rate limiting — or our own call budget is the limit — the last good

@@ -21,6 +21,7 @@ from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .breaker import CircuitBreaker
 from .budget import RateBudget
+from .consistency import ReadYourWrites
 from .records import Balance, Member, Pool, Transaction, Wire
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class CursorPage(Generic[T]):
 class MemberResults:
     members: list[Member]
     offset: int
-    total: int
+    total: int | None  # None: Wix did not count them (`tooManyToCount`, or no `total` at all)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class WixClient:
         self.budget = RateBudget.for_upstream(
             base_url.rstrip("/"), auth.site_id if isinstance(auth, ApiKeyAuth) else auth.instance_id
         )
+        # Wix's X-Wix-Consistent token, kept and sent back like the official SDK does, per site/instance.
+        self.consistency = ReadYourWrites(base_url.rstrip("/"), auth.site_id if isinstance(auth, ApiKeyAuth) else auth.instance_id)
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -114,7 +117,7 @@ class WixClient:
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
-            headers = self.auth.headers(self.http)
+            headers = {**self.auth.headers(self.http), **self.consistency.headers()}
             self.budget.spend()
             try:
                 response = self.http.request(method, path, params=params, json=json, headers=headers)
@@ -130,6 +133,7 @@ class WixClient:
                 raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
                     "The connection to Wix broke off." if not write else errors.WixUnknownOutcome.default_message
                 ) from exc
+            self.consistency.remember(response.headers)
             # An app token can expire early (revoked, clock skew): fetch a new one once.
             if response.status_code == 401 and isinstance(self.auth, AppAuth) and attempt == 1:
                 self.auth.forget_token()
@@ -168,13 +172,17 @@ class WixClient:
         data = self._send("POST", "/members/v1/members/query", json=body)
         meta = data.get("metadata") or {}
         members = [Member.from_wire(m) for m in data.get("members") or []]
-        return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
+        total = meta.get("total")
+        if meta.get("tooManyToCount") or total is None:
+            total = None
+        return MemberResults(members, int(meta.get("offset", offset) or 0), None if total is None else int(total))
 
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
         return Member.from_wire(data.get("member") or {})
 
-    def count_members(self) -> int:
+    def count_members(self) -> int | None:
+        """How many members the site has; None when Wix does not count them."""
         return self.query_members(limit=1).total
 
     # --- benefit programs --------------------------------------------------------------------------

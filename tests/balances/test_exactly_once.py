@@ -201,13 +201,13 @@ def test_resuming_a_pending_row_that_wix_applied_records_it_with_its_delta(fresh
 
 
 def test_an_undo_applied_by_wix_is_never_recorded_failed(fresh_wix, pool, owner):
-    """Revert applied, answer lost; the resend of the revert meets a 429: unknown, not "failed", and not
+    """The compensating change applied, answer lost; the resend meets a 429: unknown, not "failed", and not
     offered for undo again. Wix is fine again: the same key settles it, reversed once."""
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    reverts = f"{CHANGES}changes/{original.transaction_id}/revert"
-    fresh_wix.faults.script("apply_then_fail", path_prefix=reverts)
-    fresh_wix.faults.script("status", status=429, retry_after=90, path_prefix=reverts)
+    change = f"{CHANGES}{pool['id']}/change"
+    fresh_wix.faults.script("apply_then_fail", path_prefix=change)
+    fresh_wix.faults.script("status", status=429, retry_after=90, path_prefix=change)
     key = new_key()
     lost = undo(get_client(), owner, original, idempotency_key=key)
     assert lost.outcome == "unknown", lost.message

@@ -68,11 +68,12 @@ def test_a_pending_row_that_never_reached_wix_is_failed_once_old(fresh_wix, pool
 
 
 def test_an_unknown_undo_resolves_from_the_reverting_transaction(fresh_wix, pool, owner):
+    """The undo is a compensating change: its transaction carries the undo's key."""
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    reverts = f"/benefit-programs/v1/balances/changes/{original.transaction_id}/revert"
-    fresh_wix.faults.script("apply_then_fail", path_prefix=reverts)
-    fresh_wix.faults.script("status", times=2, status=503, path_prefix=reverts)
+    change = f"/benefit-programs/v1/balances/{pool['id']}/change"
+    fresh_wix.faults.script("apply_then_fail", path_prefix=change)
+    fresh_wix.faults.script("status", times=2, status=503, path_prefix=change)
     assert undo(get_client(), owner, original, idempotency_key=new_key()).outcome == "unknown"
     entry = AuditEntry.objects.get(reverts=original)
     assert resolve(get_client(), entry).changed

@@ -1,4 +1,8 @@
-"""GET /api/v1/credits?memberId=…|email=… — the site's balance lookup, behind a bearer token.
+"""GET /api/v1/credits?memberId=…|email=…[&serviceId=…] — the site's balance lookup, behind a bearer token.
+
+With `serviceId` (a Wix Bookings service) the answer also says whether one of the member's plans can pay
+for a session of it right now ("service": {"canPay", "pools"}), so the booking page can send a member
+with no usable plan to the plans page before checkout. Without it the answer is exactly as before.
 
 Outside the login (the site's backend code calls it), so every answer is JSON: 401 without a valid
 token, 400 for a bad query, 404 for an unknown member, 429 past the token's rate, 503 when Wix fails.
@@ -13,8 +17,8 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from balances.api_tokens import over_rate_limit, token_from_header
-from balances.lookup import lookup_credits
-from balances.wix.connection import get_client
+from balances.lookup import UnknownService, lookup_credits
+from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from config.web import json_api
 from config.web import json_error as _error
 
@@ -46,5 +50,17 @@ def credits_lookup(request):
         return _error(
             400, "bad_request", "memberId must be a member ID (a GUID)." if member_id else "email is not an email address."
         )
-    result = lookup_credits(get_client(), member_id=member_id, email=email)
+    service_id = request.GET.get("serviceId")
+    if service_id is not None:
+        try:
+            service_id = str(uuid.UUID(service_id.strip()))
+        except ValueError:
+            return _error(400, "bad_request", "serviceId must be a Wix Bookings service ID (a GUID).")
+    auth = current_auth()
+    try:
+        result = lookup_credits(
+            get_client(auth), member_id=member_id, email=email, service_id=service_id or "", cache_key=connection_fingerprint(auth)
+        )
+    except UnknownService:
+        return _error(404, "not_found", "No Wix Bookings service with this serviceId.")
     return JsonResponse(result.as_json())

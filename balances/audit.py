@@ -22,6 +22,7 @@ class AuditEntry(models.Model):
         ADJUST = "adjust", "Add/remove"
         SET = "set", "Set exact"
         UNDO = "undo", "Undo"
+        CHECKIN = "checkin", "Check-in"  # attendance set through Wix Bookings (balances/checkin.py)
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"  # written before the call; stays so only if we died (or lost the database) mid-way
@@ -56,13 +57,20 @@ class AuditEntry(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
     message = models.CharField(max_length=500, blank=True)
     transaction_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Check-in rows (kind CHECKIN): the booking, the session (event ID), what was set and what the page showed
+    # before. `pool_id` is empty: checking in never touches credits from our side.
+    booking_id = models.CharField(max_length=64, blank=True, db_index=True)
+    event_id = models.CharField(max_length=250, blank=True)
+    attendance = models.CharField(max_length=16, blank=True)  # ATTENDED | NOT_ATTENDED
+    attendance_before = models.CharField(max_length=16, blank=True)
+    attendees = models.PositiveIntegerField(null=True, blank=True)
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="undos")
 
     class Meta:
         app_label = "balances"
         ordering = ["-created_at", "-id"]
         default_permissions = ()
-        permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE)
+        permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE, roles.CHECK_IN)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"
@@ -81,5 +89,8 @@ class AuditEntry(models.Model):
     @property
     def undoable(self) -> bool:
         return (
-            self.kind != self.Kind.UNDO and self.outcome == self.Outcome.APPLIED and bool(self.transaction_id) and not self.undone
+            self.kind not in (self.Kind.UNDO, self.Kind.CHECKIN)  # a check-in has its own undo (balances/checkin.py)
+            and self.outcome == self.Outcome.APPLIED
+            and bool(self.transaction_id)
+            and not self.undone
         )

@@ -1,4 +1,5 @@
-"""The studio's plans (Wix pool definitions), cached: a studio has a handful and they rarely change.
+"""The studio's plans (Wix pool definitions) and Bookings services, cached: a studio has a handful and
+they rarely change.
 
 Balances carry their pool's status, pack size and rollover settings in `poolInfo`, but not the plan's
 name or unit. Looking those up here, from one cached call, is what lets a member page skip the Query
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .cache import read_through
+from .wix.bookings_records import Service
 from .wix.client import WixClient
 from .wix.records import Wire, parse_decimal
 
@@ -61,3 +63,15 @@ def get_catalog(client: WixClient, cache_key: str, *, refresh: bool = False) -> 
         refresh=refresh,
     )
     return Catalog(plans.value)
+
+
+def get_services(client: WixClient, cache_key: str, *, refresh: bool = False) -> dict[str, Service]:
+    """The studio's Bookings services by ID, cached like the plans (a studio has a handful)."""
+    return read_through(
+        f"catalog:{cache_key}",
+        "services",
+        lambda: {s.id: s for s in client.query_services()},
+        fresh_seconds=CATALOG_SECONDS,
+        keep_seconds=CATALOG_SECONDS,
+        refresh=refresh,
+    ).value

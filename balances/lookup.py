@@ -1,16 +1,37 @@
-"""One member's remaining credits, for the site's booking flow (by member ID or login email)."""
+"""One member's remaining credits, for the site's booking flow (by member ID or login email), and — given
+a Bookings service — whether one of the member's plans can pay for it right now (Wix's Eligible Pools:
+an active pool covering the service with enough credits for one session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from .catalog import get_services
 from .credits import MemberCredits, member_detail
 from .formatting import credits_text
+from .wix.bookings_records import EligibleBenefit
 from .wix.budget import MACHINES
 from .wix.client import WixClient
 from .wix.errors import WixNotFound
+
+
+class UnknownService(LookupError):
+    """The serviceId names no Bookings service of this site."""
+
+
+@dataclass(frozen=True)
+class ServiceAnswer:
+    """Can a plan pay for one session of this service now, and which plans could."""
+
+    service_id: str
+    name: str
+    eligible: tuple[EligibleBenefit, ...]
+
+    @property
+    def can_pay(self) -> bool:
+        return bool(self.eligible)
 
 
 @dataclass(frozen=True)
@@ -18,6 +39,7 @@ class CreditLookup:
     member_id: str
     credits: MemberCredits
     as_of: datetime
+    service: ServiceAnswer | None = field(default=None)
 
     def as_json(self) -> dict[str, object]:
         def text(value: Decimal | None) -> str | None:
@@ -43,6 +65,19 @@ class CreditLookup:
                 for p in credits.pools
             ],
             "asOf": self.as_of.isoformat().replace("+00:00", "Z"),
+        } | ({"service": self._service_json()} if self.service is not None else {})
+
+    def _service_json(self) -> dict[str, object]:
+        assert self.service is not None
+        plans = {p.pool_id: p.plan_name for p in self.credits.pools}
+        return {
+            "serviceId": self.service.service_id,
+            "name": self.service.name,
+            "canPay": self.service.can_pay,
+            "pools": [
+                {"poolId": e.pool_id, "plan": plans.get(e.pool_id, ""), "price": credits_text(e.price)}
+                for e in self.service.eligible
+            ],
         }
 
 
@@ -53,9 +88,22 @@ def member_id_for_email(client: WixClient, email: str) -> str:
     return found[0].id
 
 
-def lookup_credits(client: WixClient, *, member_id: str = "", email: str = "") -> CreditLookup:
+def lookup_credits(
+    client: WixClient, *, member_id: str = "", email: str = "", service_id: str = "", cache_key: str = ""
+) -> CreditLookup:
+    """`cache_key` (the connection's fingerprint) keys the cached list of services a `service_id` is
+    checked against: Eligible Pools answers "none" for an unknown service, which would read as "no plan"."""
     # Machines' calls leave people their share of the Wix budget (budget.SHARES).
     with client.budget.share(MACHINES):
+        name = ""
+        if service_id:
+            found = get_services(client, cache_key).get(service_id)
+            if found is None:
+                raise UnknownService(service_id)
+            name = found.name
         member_id = member_id or member_id_for_email(client, email)
         detail = member_detail(client, member_id, transactions=1)
-    return CreditLookup(member_id, detail.credits, datetime.now(UTC))
+        service = None
+        if service_id:  # asked after the member is known to exist: an unknown member stays a 404
+            service = ServiceAnswer(service_id, name, tuple(client.eligible_pools(service_id=service_id, member_id=member_id)))
+    return CreditLookup(member_id, detail.credits, datetime.now(UTC), service)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from . import ledger
 from .adjustments import Outcome, record_found
 from .audit import AuditEntry
+from .checkin import resolve_check_in
 from .pool_lock import PoolBusy, pool_lock
 from .wix import errors
 from .wix.client import WixClient
@@ -44,11 +45,17 @@ class Resolution:
     changed: bool  # the row was settled (or flipped) now
 
 
+CHECK_IN = Q(kind=AuditEntry.Kind.CHECKIN)
+
+
 def _open_or_rechecked() -> Q:
     recent = timezone.now() - RECHECK
     # Applied, but the lost answer left out its transaction or delta (undo and the ledger's sums need both).
     incomplete = Q(outcome=Outcome.APPLIED, sent_at__isnull=False) & (Q(delta__isnull=True) | Q(transaction_id=""))
-    return Q(outcome__in=OPEN) | Q(outcome=Outcome.FAILED, resolved_at__gte=recent, sent_at__isnull=False) | incomplete
+    credit = Q(outcome__in=OPEN) | Q(outcome=Outcome.FAILED, resolved_at__gte=recent, sent_at__isnull=False) | incomplete
+    # A check-in moves no credits and has no transaction: its truth is the booking's attendance in Wix
+    # (balances/checkin.py), and only its open rows are Resolve's business.
+    return (~CHECK_IN & credit) | (CHECK_IN & Q(outcome__in=OPEN))
 
 
 def resolvable(entry: AuditEntry) -> bool:
@@ -57,6 +64,10 @@ def resolvable(entry: AuditEntry) -> bool:
 
 def resolve(client: WixClient, entry: AuditEntry) -> Resolution:
     """Settle one row from Wix's ledger if Wix's answer allows it; never raises for Wix trouble."""
+    if entry.kind == AuditEntry.Kind.CHECKIN:
+        found = resolve_check_in(client, entry)
+        outcome = found.outcome if found.outcome in Outcome.values else entry.outcome  # "busy": unchanged
+        return Resolution(entry, outcome, found.message, found.settled_now)
     try:
         with pool_lock(entry.pool_id):
             entry.refresh_from_db()

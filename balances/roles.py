@@ -24,6 +24,7 @@ VIEW_AUDIT = "balances.view_audit"
 MANAGE_CONNECTION = "balances.manage_connection"  # the Wix/Brevo connections, AI credits, API tokens, studio settings
 MANAGE_STAFF = "balances.manage_staff"
 ALLOW_NEGATIVE_BALANCE = "balances.allow_negative_balance"
+CHECK_IN = "balances.check_in"  # mark attendance (attended, no-show, undo) through Wix Bookings
 
 # What Django's Permission rows say (balances.models and balances.audit declare them from here).
 DESCRIPTIONS = {
@@ -34,9 +35,10 @@ DESCRIPTIONS = {
     MANAGE_CONNECTION: "Change the Wix connection",
     MANAGE_STAFF: "Manage staff accounts",
     ALLOW_NEGATIVE_BALANCE: "Let an adjustment take credits below zero",
+    CHECK_IN: "Check attendees in (attended, no-show)",
 }
 
-ALL = (VIEW_MEMBERS, ADJUST_CREDITS, EXPORT_MEMBERS, VIEW_AUDIT, MANAGE_CONNECTION, MANAGE_STAFF, ALLOW_NEGATIVE_BALANCE)
+ALL = (VIEW_MEMBERS, ADJUST_CREDITS, EXPORT_MEMBERS, VIEW_AUDIT, MANAGE_CONNECTION, MANAGE_STAFF, ALLOW_NEGATIVE_BALANCE, CHECK_IN)
 
 
 def codename(permission: str) -> str:
@@ -51,7 +53,7 @@ def meta_permissions(*permissions: str) -> list[tuple[str, StrOrPromise]]:
 
 ROLE_PERMISSIONS = {
     OWNER: [codename(p) for p in ALL],
-    FRONT_DESK: [codename(VIEW_MEMBERS)],
+    FRONT_DESK: [codename(VIEW_MEMBERS), codename(CHECK_IN)],
 }
 
 

@@ -6,6 +6,7 @@ from django_tasks import task
 
 from balances.jobs.schedule import every
 
+from . import drift
 from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
 from .models import StudioPreferences
 from .resolve import resolve_stale
@@ -30,14 +31,35 @@ def scan_attention() -> str:
     return "Another scan was already running; its report stands."
 
 
+@every(seconds=drift.REFRESH_AFTER_SECONDS, name="bookings-drift", title="Bookings and credits check")
+@task()
+def check_drift() -> str:
+    """Compare plan-paid bookings of today ± a week with the members' credits (within the DRIFT share of the
+    call budget) and store the report Needs attention shows."""
+    from .today import studio_time_zone, today_in
+
+    fingerprint = connection_fingerprint(current_auth())
+    client = get_client()
+    time_zone = studio_time_zone(client, fingerprint).value
+    report = drift.refresh(client, fingerprint, today=today_in(time_zone), time_zone=time_zone)
+    if report is not None:
+        checked = f"{report.bookings_checked} bookings, {report.calls} Wix calls"
+        return f"{report.count} members with bookings and credits that disagree ({checked})."
+    error = drift.last_error(fingerprint)
+    if error:
+        raise RuntimeError(f"Wix failed; the last report stays: {error}")
+    return "Another check was already running; its report stands."
+
+
 RESOLVE_OLDER_THAN = timedelta(minutes=3)
 
 
 @every(minutes=2, name="resolve-changes", title="Resolve unconfirmed credit changes")
 @task()
 def resolve_changes() -> str:
-    """Settle unknown/pending audit rows older than a few minutes from Wix's ledger (balances/resolve.py), so
-    nothing stays unresolved; background work, so it spends from the scans' share (people first)."""
+    """Settle unknown/pending audit rows older than a few minutes from Wix (balances/resolve.py: a credit change
+    from its ledger, a check-in from the booking's attendance), so nothing stays unresolved; background work,
+    so it spends from the scans' share (people first)."""
     client = get_client()
     with client.budget.share(SCANS):
         results = resolve_stale(client, older_than=RESOLVE_OLDER_THAN)

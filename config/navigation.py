@@ -23,6 +23,7 @@ class Entry:
 NAVIGATION: list[Entry] = [
     Entry("Needs attention", "home", roles.VIEW_MEMBERS),
     Entry("Members", "members:list", roles.VIEW_MEMBERS),
+    Entry("Today", "today", roles.VIEW_MEMBERS),  # the day's classes and their attendees' credits
     Entry("Audit log", "audit:list", roles.VIEW_AUDIT),
     Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION),
     Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION),

@@ -205,6 +205,10 @@ WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
 WIX_READ_CACHE_SECONDS = env.int("WIX_READ_CACHE_SECONDS", default=45)  # served without asking Wix
 WIX_STALE_SECONDS = env.int("WIX_STALE_SECONDS", default=24 * 3600)  # shown, marked, when Wix fails
 WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)
+# How the studio's Wix Bookings charges a plan-paid booking (Wix does not document it): "redeem" spends the
+# credit at checkout, "reserve" reserves it at booking and spends it when attendance is marked. The
+# bookings-vs-credits check (balances/drift.py) compares against one or the other.
+WIX_BOOKINGS_CREDIT_MODE = env.str("WIX_BOOKINGS_CREDIT_MODE", default="redeem")
 
 # --- Background work (jobs/: `manage.py worker`; django-tasks + django-tasks-db) ---------------------
 # Tasks queued by pages are stored in our own database and run by the worker; tests run them in-process

@@ -6,6 +6,8 @@ back-office list with the desk's part of it (the Brevo member panel, Undo)."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import members.checkin
+import members.today
 import members.urls
 import studio.urls
 from studio.staff import LoginForm
@@ -14,6 +16,10 @@ handler500 = "config.errors.server_error"
 
 urlpatterns = [
     members.urls.home,
+    path("today/", members.today.today, name="today"),  # the front desk's day (members/today.py)
+    path("today/check-in/", members.checkin.check_in, name="checkin"),  # check-in (members/checkin.py)
+    path("today/check-in/<int:entry_id>/undo/", members.checkin.undo_check_in, name="checkin_undo"),
+    path("today/everyone-present/", members.checkin.everyone_present, name="checkin_everyone"),
     path("members/", include("members.urls")),
     path("audit/", include(([*studio.urls.audit_urls, *members.urls.audit_urls], "audit"))),
     path("", include(studio.urls.token_urls)),

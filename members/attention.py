@@ -17,6 +17,7 @@ from balances.models import StudioPreferences
 from balances.roles import requires
 from config.web import Page, page, paginator_pager
 
+from .drift import drift_context
 from .threshold import threshold_form
 
 
@@ -44,7 +45,7 @@ def _report_context(view: Page):
 @requires(roles.VIEW_MEMBERS)
 @page("members/attention.html", "counts")
 def home(request, view: Page):
-    context = {**_report_context(view), "categories": CATEGORIES}
+    context = {**_report_context(view), **drift_context(view), "categories": CATEGORIES}
     if request.user.has_perm(roles.MANAGE_CONNECTION):  # a studio setting, with the owner's other settings
         context["threshold_form"] = threshold_form()
     return view.render(context)

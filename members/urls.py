@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, brevo, export, pool_views, threshold, undo, views
+from . import adjust, attention, brevo, drift, export, pool_views, threshold, undo, views
 
 app_name = "members"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<uuid:member_id>/pools/<uuid:pool_id>/adjust/", adjust.adjust_credits, name="adjust"),
     path("<uuid:member_id>/pools/<uuid:pool_id>/explain/", pool_views.explain_balance, name="explain"),
     path("export.csv", export.export_members, name="export"),
+    path("attention/bookings-and-credits/", drift.drift_list, name="drift"),
+    path("attention/bookings-and-credits/<uuid:member_id>/", drift.drift_member, name="drift_member"),
     path("attention/<slug:category>/", attention.attention_list, name="attention"),
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]

@@ -34,6 +34,9 @@ CSV_COLUMNS = [
     "wix_transaction_id",
     "idempotency_key",
     "undoes",
+    "booking_id",  # check-ins: the booking, the session and what was set
+    "session_id",
+    "attendance",
 ]
 
 
@@ -92,6 +95,9 @@ def audit_export(request):
                 text(e.transaction_id),
                 text(e.idempotency_key),
                 number(e.reverts_id),
+                text(e.booking_id),
+                text(e.event_id),
+                text(e.attendance),
             ]
         )
     return response

@@ -24,10 +24,11 @@ site); code outside any share spends as `people`:
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
     exports    50 %                as long as the window takes, like scans
+    drift      50 %                as long as the window takes: the bookings-vs-credits check, a scan too
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
-waiting person (prefetch, scans, exports, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
+waiting person (prefetch, scans, exports, drift, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
 While Redis is away (config/cache.py: `degraded`) each process counts alone and so spends at most
 budget ÷ WIX_PROCESSES.
 """
@@ -83,7 +84,8 @@ MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS)}
+DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT)}
 
 
 @contextlib.contextmanager

@@ -19,6 +19,20 @@ import httpx
 from . import errors, retry
 from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
+from .bookings_records import (
+    BOOKINGS_APP_ID,
+    MAX_BULK_ATTENDANCE,
+    PLANS_NAMESPACE,
+    Attendance,
+    AttendanceSet,
+    Booking,
+    BulkAttendanceItem,
+    CalendarEvent,
+    EligibleBenefit,
+    PoolItem,
+    Service,
+    TimeSlot,
+)
 from .breaker import CircuitBreaker
 from .budget import RateBudget
 from .consistency import ReadYourWrites
@@ -42,6 +56,18 @@ class MemberResults:
     members: list[Member]
     offset: int
     total: int | None  # None: Wix did not count them (`tooManyToCount`, or no `total` at all)
+
+
+@dataclass(frozen=True)
+class SlotPage(CursorPage[TimeSlot]):
+    time_zone: str = ""  # the zone the local dates are in (the site's when none was asked for)
+
+
+@dataclass(frozen=True)
+class BookingResults:
+    bookings: list[Booking]
+    offset: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +106,7 @@ class WixClient:
     # --- transport ---------------------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
@@ -113,7 +139,7 @@ class WixClient:
         return data
 
     def _send_once(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
@@ -176,6 +202,13 @@ class WixClient:
         if meta.get("tooManyToCount") or total is None:
             total = None
         return MemberResults(members, int(meta.get("offset", offset) or 0), None if total is None else int(total))
+
+    def member_ids_by_contact(self, contact_ids: list[str]) -> dict[str, str]:
+        """Contact ID -> member ID for up to 100 contacts (Bookings knows attendees by contact); a contact
+        with no member account (a guest) is simply absent."""
+        body: Wire = {"query": {"filter": {"contactId": {"$in": contact_ids[:MAX_PAGE]}}, "paging": {"limit": MAX_PAGE}}}
+        data = self._send("POST", "/members/v1/members/query", json=body)
+        return {str(m["contactId"]): str(m["id"]) for m in data.get("members") or [] if m.get("contactId") and m.get("id")}
 
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
@@ -306,11 +339,175 @@ class WixClient:
             cursor=cursor,
         )
 
+    # --- bookings (docs/wix.md#bookings) -----------------------------------------------------------
+
+    def get_site_time_zone(self) -> str:
+        """The studio's IANA time zone (Site Properties); every session's local time is in it."""
+        data = self._send("GET", "/site-properties/v4/properties", params={"fields": "timeZone"})
+        return str((data.get("properties") or {}).get("timeZone") or "")
+
+    def query_services(self) -> list[Service]:
+        """Every Bookings service (Services V2 pages by offset, 100 at a time)."""
+        found: list[Service] = []
+        while True:
+            body: Wire = {"query": {"paging": {"limit": MAX_PAGE, "offset": len(found)}}}
+            data = self._send("POST", "/_api/bookings/v2/services/query", json=body)
+            page = [Service.from_wire(s) for s in data.get("services") or []]
+            found.extend(page)
+            total = int((data.get("pagingMetadata") or {}).get("total") or 0)
+            if not page or len(found) >= total:
+                return found
+
+    def list_event_time_slots(
+        self, *, from_local: str = "", to_local: str = "", time_zone: str = "", cursor: str | None = None, limit: int = 1000
+    ) -> SlotPage:
+        """Class sessions whose local start lies in [from_local, to_local] (offset-less local date-times), in
+        `time_zone` or, without one, the site's zone (which the answer names)."""
+        body: Wire = {"cursorPaging": {"limit": limit, **({"cursor": cursor} if cursor else {})}}
+        if not cursor:
+            body.update(fromLocalDate=from_local, toLocalDate=to_local, includeNonBookable=True)
+            if time_zone:
+                body["timeZone"] = time_zone
+        data = self._send("POST", "/_api/service-availability/v2/time-slots/event", json=body)
+        page = _paged(data, "timeSlots", "pagingMetadata", TimeSlot.from_wire)
+        return SlotPage(page.items, page.next_cursor, page.prev_cursor, str(data.get("timeZone") or time_zone))
+
+    def query_calendar_events(
+        self,
+        *,
+        from_local: str = "",
+        to_local: str = "",
+        time_zone: str = "",
+        filter: Wire | None = None,
+        cursor: str | None = None,
+        limit: int = MAX_PAGE,
+    ) -> CursorPage[CalendarEvent]:
+        """Calendar V3 events (sessions of every kind, with their staff) starting in [from_local, to_local)."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        body: Wire = {"query": {"cursorPaging": paging}}
+        if not cursor:
+            body.update(fromLocalDate=from_local, toLocalDate=to_local)
+            if time_zone:
+                body["timeZone"] = time_zone
+            if filter:
+                body["query"]["filter"] = filter
+        data = self._send("POST", "/calendar/v3/events/query", json=body)
+        return _paged(data, "events", "pagingMetadata", CalendarEvent.from_wire)
+
+    def query_extended_bookings(self, *, filter: Wire, sort: list[Wire], offset: int = 0, limit: int = MAX_PAGE) -> BookingResults:
+        """Bookings with their attendance. Offset paging (the Reader offers it beside cursors), so once the
+        first page has told the total, the other pages can be asked for side by side."""
+        body: Wire = {
+            "query": {"filter": filter, "sort": sort, "paging": {"limit": min(limit, MAX_PAGE), "offset": offset}},
+            "withBookingAttendanceInfo": True,
+        }
+        data = self._send("POST", "/_api/bookings-reader/v2/extended-bookings/query", json=body)
+        meta = data.get("pagingMetadata") or {}
+        bookings = [Booking.from_wire(b) for b in data.get("extendedBookings") or []]
+        return BookingResults(bookings, int(meta.get("offset") or offset), int(meta.get("total") or len(bookings)))
+
+    def query_pool_items(self, *, filter: Wire | None = None, cursor: str | None = None, limit: int = 1000) -> CursorPage[PoolItem]:
+        """Which pools can pay for which items, with each pool, its free credits and the benefit's price."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        query: Wire = {"cursorPaging": paging}
+        if filter and not cursor:
+            query["filter"] = filter
+        body: Wire = {"query": query, "fields": ["POOL", "BALANCE", "BENEFIT"]}
+        data = self._send("POST", "/benefit-programs/v1/pool-items/query", json=body)
+        return _paged(data, "poolItems", "metadata", PoolItem.from_wire)
+
+    def list_balances(self, pool_ids: list[str]) -> list[Balance]:
+        """The balances of up to 100 pools by ID (List Balances), every page."""
+        found: list[Balance] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"cursorPaging.limit": str(MAX_PAGE)}
+            if cursor:
+                params["cursorPaging.cursor"] = cursor
+            else:
+                params["poolIds"] = pool_ids[:MAX_PAGE]
+            page = _paged(
+                self._send("GET", "/benefit-programs/v1/balances", params=params), "balances", "metadata", Balance.from_wire
+            )
+            found.extend(page.items)
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
+    def eligible_pools(self, *, service_id: str, member_id: str, count: int = 1) -> list[EligibleBenefit]:
+        """The member's pools that could pay for `count` sessions of a Bookings service right now."""
+        body: Wire = {
+            "itemReference": {"externalId": service_id, "providerAppId": BOOKINGS_APP_ID, "category": ""},
+            "count": count,
+            "beneficiary": {"memberId": member_id},
+            "namespace": PLANS_NAMESPACE,
+        }
+        data = self._send("POST", "/benefit-programs/v1/pools/eligible-pools", json=body)
+        return [EligibleBenefit.from_wire(b) for b in data.get("eligibleBenefits") or []]
+
+    # --- attendance (check-in; docs/wix.md#bookings) ------------------------------------------------
+
+    def set_attendance(self, item: AttendanceSet) -> Attendance:
+        """Set one booking's attendance at one session. Wix takes no idempotency key here, so the client
+        never repeats it by itself: a lost answer is a WixUnknownOutcome, settled by reading attendance."""
+        data = self._send("POST", "/bookings/bookings-attendance/set", json={"attendance": item.to_wire()}, write=True)
+        return Attendance.from_wire(data.get("attendance") or {})
+
+    def bulk_set_attendance(self, items: list[AttendanceSet]) -> list[BulkAttendanceItem]:
+        """Set attendance for up to 8 bookings in one call; one result per item, in the order sent."""
+        if not 0 < len(items) <= MAX_BULK_ATTENDANCE:
+            raise ValueError(f"bulk attendance takes 1 to {MAX_BULK_ATTENDANCE} items, not {len(items)}")
+        body: Wire = {"returnFullEntity": True, "attendanceDetails": [{"attendance": i.to_wire()} for i in items]}
+        data = self._send("POST", "/bookings/v2/bulk/attendance/set", json=body, write=True)
+        by_index: dict[int, Wire] = {}
+        for position, result in enumerate(data.get("results") or []):
+            meta = result.get("itemMetadata") or {}
+            by_index[int(meta.get("originalIndex", position))] = result
+        out: list[BulkAttendanceItem] = []
+        for index, item in enumerate(items):
+            result = by_index.get(index)
+            if result is None:  # Wix said nothing about this one (an "undetailed failure")
+                out.append(BulkAttendanceItem(item.booking_id, False, "UNDETAILED_FAILURE", "Wix gave no answer for it.", None))
+                continue
+            meta = result.get("itemMetadata") or {}
+            error = meta.get("error") or {}
+            entity = result.get("item")
+            out.append(
+                BulkAttendanceItem(
+                    booking_id=item.booking_id,
+                    success=bool(meta.get("success")),
+                    error_code=str(error.get("code") or ""),
+                    error_description=str(error.get("description") or ""),
+                    attendance=Attendance.from_wire(entity) if isinstance(entity, dict) else None,
+                )
+            )
+        return out
+
+    def query_attendance(
+        self, *, filter: Wire | None = None, cursor: str | None = None, limit: int = 1000
+    ) -> CursorPage[Attendance]:
+        """Attendance records; Wix allows one filter field per query (`bookingId`, `eventId`, …)."""
+        paging: Wire = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        query: Wire = {"cursorPaging": paging}
+        if filter and not cursor:
+            query["filter"] = filter
+        data = self._send("POST", "/bookings/bookings-attendance/query", json={"query": query})
+        return _paged(data, "attendances", "pagingMetadata", Attendance.from_wire)
+
     # --- account ---------------------------------------------------------------------------------
 
     def get_ai_credits(self) -> AiCredits:
         """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
         return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", json={}))
+
+
+def _paged(data: Wire, key: str, meta_key: str, parse: Callable[[Wire], T]) -> CursorPage[T]:
+    """A cursor page; Bookings APIs keep their paging facts under `pagingMetadata`, Benefit Programs under
+    `metadata`. There is no next page when `hasNext` is false or the next cursor is empty."""
+    meta = data.get(meta_key) or {}
+    cursors = meta.get("cursors") or {}
+    next_cursor = cursors.get("next") if meta.get("hasNext") is not False else None
+    return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
 
 
 def _definite_after_lost_answer(error: errors.WixError) -> bool:

@@ -180,6 +180,10 @@ class Transaction:
     related_transaction_id: str
     idempotency_key: str
     created: datetime | None
+    # What the credit paid for (Bookings: `id` = booking ID, `externalId` = service ID; docs/wix.md#bookings).
+    item_id: str = ""
+    item_external_id: str = ""
+    effective: datetime | None = None
 
     def _change(self, bucket: str) -> Decimal:
         return (self.magnitude if self.target == bucket else ZERO) - (self.magnitude if self.source == bucket else ZERO)
@@ -219,4 +223,7 @@ class Transaction:
             related_transaction_id=data.get("relatedTransactionId", "") or "",
             idempotency_key=data.get("idempotencyKey", "") or "",
             created=parse_datetime(data.get("createdDate")),
+            item_id=str((details.get("item") or {}).get("id") or ""),
+            item_external_id=str((details.get("item") or {}).get("externalId") or ""),
+            effective=parse_datetime(details.get("effectiveDate")),
         )

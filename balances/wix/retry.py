@@ -29,8 +29,12 @@ _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _READ_ONLY_ERRORS = (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError)
 
 
+# Reads that Wix serves as POST without the "/query" ending (Bookings): as safe to repeat as a query.
+READ_POSTS = ("/time-slots/event", "/pools/eligible-pools")
+
+
 def is_repeatable(method: str, path: str, body: Wire | None) -> bool:
-    if method == "GET" or (method == "POST" and path.endswith("/query")):
+    if method == "GET" or (method == "POST" and path.endswith(("/query", *READ_POSTS))):
         return True
     if path.endswith("/revert"):
         # Wix ignores the key on Revert (docs/wix.md#change-balance-and-revert): a blind repeat could not tell its own lost

@@ -23,9 +23,13 @@ Pin what a test needs through the builder, or on an existing studio::
   cancelling refunds it) or ``"reserve"`` (booking reserves: AVAILABLE→RESERVED; marking attendance,
   ATTENDED or NOT_ATTENDED, spends it: RESERVED→EXTERNAL; cancelling releases it; an unmarked past
   booking keeps it reserved). Set Attendance through the API has the same effect live.
+* ``drift_cases``: ``True`` seeds three bookings-vs-credits disagreements, one member each
+  (``store.seed_drift_cases``: an attended booking whose credit was refunded, a later booking whose credit
+  was refunded or released while it stays confirmed, a credit spent for a booking that does not exist);
+  ``store.drift_cases`` names the members. Off by default; the demo turns it on.
 
 Control endpoint (no auth): ``GET /_sandbox/bookings`` → the settings and counts; ``POST
-/_sandbox/bookings`` with ``{"today", "now", "timeZone", "creditMode"}`` rebuilds the schedule (``now``
+/_sandbox/bookings`` with ``{"today", "now", "timeZone", "creditMode", "driftCases"}`` rebuilds the schedule (``now``
 as ISO; omitted keys keep their values except ``now``, which follows ``today``).
 
 The schedule (deterministic for (seed, today, now, time zone, mode))

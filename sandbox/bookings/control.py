@@ -18,7 +18,7 @@ def bookings_control(studio, method: str, body) -> tuple[int, dict]:
         return 405, {"message": f"{method} is not supported on /_sandbox/bookings", "details": {}}
     if not isinstance(body, dict):
         return 400, {"message": "body must be a JSON object", "details": {}}
-    unknown = set(body) - {"today", "now", "timeZone", "creditMode"}
+    unknown = set(body) - {"today", "now", "timeZone", "creditMode", "driftCases"}
     if unknown:
         return 400, {"message": f"unknown settings: {', '.join(sorted(unknown))}", "details": {}}
     mode = body.get("creditMode", current.credit_mode if current else "redeem")
@@ -33,7 +33,8 @@ def bookings_control(studio, method: str, body) -> tuple[int, dict]:
             if now.tzinfo is None:
                 raise ValueError("now needs a UTC offset or Z")
         tz = body.get("timeZone", current.time_zone if current else None)
-        store = install_bookings(studio, today=today, now=now, time_zone=tz, credit_mode=mode)
+        drift = bool(body.get("driftCases", bool(current.drift_cases) if current else False))
+        store = install_bookings(studio, today=today, now=now, time_zone=tz, credit_mode=mode, drift_cases=drift)
     except (ValueError, TypeError) as e:
         return 400, {"message": str(e), "details": {}}
     return 200, store.settings()

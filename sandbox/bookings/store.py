@@ -128,6 +128,7 @@ class BookingsStore:
         self.transactions: dict[str, list[str]] = {}  # booking id -> transaction ids it caused
         self.changes = 0
         self.spent: dict[str, Decimal] = {}  # pool id -> credits this schedule's open charges hold
+        self.drift_cases: dict[str, str] = {}  # kind -> member id of the seeded disagreements (seed_drift_cases)
         self._budgets: dict[str, Decimal] = {}
         self._rng = random.Random(f"bookings-ids:{seed}:{today.isoformat()}")
 
@@ -154,6 +155,7 @@ class BookingsStore:
             "sessions": len(self.events),
             "bookings": len(self.bookings),
             "attendances": len(self.attendance),
+            "driftCases": dict(self.drift_cases),
         }
 
     def site_properties(self) -> dict:
@@ -656,7 +658,7 @@ def _fill(store: BookingsStore, ev: dict, people: list[dict], guests_used: set) 
                 store.set_attendance(b, ev["eventId"], "ATTENDED", heads(b), marked)
 
 
-def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem") -> BookingsStore:
+def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem", drift_cases=False) -> BookingsStore:
     """Build the schedule around ``today`` (default: the current date in ``time_zone``).
 
     ``now`` (epoch ms, or an aware datetime) is the schedule's clock: default 11:30 local on a pinned
@@ -737,7 +739,76 @@ def build(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem")
         for ev in sorted((e for e in store.events if e["kind"] != "COURSE"), key=nearness):
             _fill(store, ev, people, guests_used)
         _fill_course(store, people, course_first, course_last)
+        if drift_cases:
+            seed_drift_cases(store)
     return store
+
+
+def _credit_charge(store: BookingsStore, booking: dict) -> dict | None:
+    charge = store.charges.get(booking["id"])
+    if charge and Decimal(charge["amount"]) > 0 and store.transactions.get(booking["id"]):
+        return charge
+    return None
+
+
+def seed_drift_cases(store: BookingsStore) -> dict[str, str]:
+    """Three bookings-vs-credits disagreements, one member each, chosen deterministically (first by session
+    start, then booking id), so a demo's drift check has something to show. Returns {kind: member id}:
+
+    * ``unspent``: an ended class's attended plan booking whose spent credit was refunded afterwards;
+    * ``upcoming``: a later class's plan booking whose credit was refunded (redeem) or released (reserve)
+      while the booking stays confirmed;
+    * ``orphan``: a credit spent on a Vinyasa Flow class today for a booking that does not exist.
+    """
+    ms = store.now_ms
+    used: set[str] = set()
+    cases: dict[str, str] = {}
+
+    def member_of(booking: dict) -> str:
+        return store.studio._pools_by_id[store.charges[booking["id"]]["poolId"]]["beneficiary"]["memberId"]
+
+    def pick(predicate) -> tuple[dict, dict] | None:
+        for ev in store.events:
+            if ev["kind"] != "CLASS" or ev["cancelled"]:
+                continue
+            for b in sorted(ev["bookings"], key=lambda b: b["id"]):
+                if b["status"] == "CONFIRMED" and b.get("paymentStatus") == "PAID" and _credit_charge(store, b):
+                    if member_of(b) not in used and predicate(ev, b):
+                        used.add(member_of(b))
+                        return ev, b
+        return None
+
+    found = pick(lambda ev, b: ev["end"] <= ms and (store.attendance_for(b["id"], ev["eventId"]) or {}).get("status") == "ATTENDED")
+    if found:
+        _ev, b = found
+        charge = store.charges[b["id"]]
+        spend = store.transactions[b["id"]][-1]  # the redemption (redeem) or the use at check-in (reserve)
+        amount = Decimal(charge["amount"])
+        store.pool_effect(b, charge["poolId"], "EXTERNAL", "AVAILABLE", amount, ms - 5 * MINUTE_MS, "Refund", spend)
+        cases["unspent"] = member_of(b)
+    found = pick(lambda ev, b: ev["start"] > ms)
+    if found:
+        _ev, b = found
+        store.uncharge(b, ms - 4 * MINUTE_MS)  # refunded or released, but the booking stays confirmed
+        cases["upcoming"] = member_of(b)
+
+    def can_spend(b: dict) -> bool:
+        return Decimal(store.studio._balances[store.charges[b["id"]]["poolId"]]["amount"]["available"]) >= 1
+
+    found = pick(lambda ev, b: ev["start"] > ms and ev["service"].key == "vinyasa" and can_spend(b))
+    if found:
+        ev, b = found
+        charge = store.charges[b["id"]]
+        ghost = {
+            "id": store.new_id(),
+            "startDate": b["startDate"],
+            "totalParticipants": 1,
+            "bookedEntity": {"slot": {"serviceId": ev["serviceId"], "eventId": ev["eventId"]}},
+        }
+        store.pool_effect(ghost, charge["poolId"], "AVAILABLE", "EXTERNAL", Decimal(1), ms - 3 * MINUTE_MS, "Redemption")
+        cases["orphan"] = member_of(b)
+    store.drift_cases = cases
+    return cases
 
 
 def _fill_course(store: BookingsStore, people: list[dict], first: int, last: int) -> None:
@@ -765,7 +836,7 @@ def _fill_course(store: BookingsStore, people: list[dict], first: int, last: int
                 store.set_attendance(b, ev["eventId"], status, 1 if status == "ATTENDED" else 0, ev["end"] + 10 * MINUTE_MS)
 
 
-def install_bookings(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem") -> BookingsStore:
+def install_bookings(studio, *, today=None, now=None, time_zone=None, credit_mode="redeem", drift_cases=False) -> BookingsStore:
     """Give ``studio`` a Wix Bookings site (``studio.bookings``); see :func:`build` for the arguments."""
     zone(time_zone or catalog.DEFAULT_TIME_ZONE)  # bad settings fail before the old schedule is undone
     if credit_mode not in CREDIT_MODES:
@@ -775,7 +846,7 @@ def install_bookings(studio, *, today=None, now=None, time_zone=None, credit_mod
         if old is not None:
             old.undo()
             studio.bookings = None
-        store = build(studio, today=today, now=now, time_zone=time_zone, credit_mode=credit_mode)
+        store = build(studio, today=today, now=now, time_zone=time_zone, credit_mode=credit_mode, drift_cases=drift_cases)
         studio.bookings = store
         studio.changes += 1
         studio.query_results.clear()

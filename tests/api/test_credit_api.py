@@ -123,3 +123,92 @@ def test_bad_token_form_is_400(owner_client):
     response = owner_client.post(reverse("api_tokens"), {"name": "", "requests_per_minute": 0})
     assert response.status_code == 400
     assert not ApiToken.objects.exists()
+
+
+# --- "can a plan pay for this service now" (Eligible Pools) -------------------------------------------
+
+
+def _member_with_plan_for(studio, service_key, *, can_pay):
+    """A seeded member whose ACTIVE pools covering the service can (or cannot) pay one session now."""
+    from sandbox.bookings import SERVICE_IDS
+    from sandbox.bookings.catalog import benefit_price, covers, plan_key_of
+
+    service_id = SERVICE_IDS[service_key]
+    for member in studio.members:
+        covering = [
+            p for p in studio.pools_for(member["id"]) if p["status"] == "ACTIVE" and covers(plan_key_of(p) or "", service_id)
+        ]
+        payable = [
+            p
+            for p in covering
+            if studio.balance(p["id"]) is None
+            or Decimal(studio.balance(p["id"])["amount"]["available"]) >= Decimal(benefit_price(plan_key_of(p)))
+        ]
+        if covering and bool(payable) == can_pay:
+            return member, service_id, payable
+    raise AssertionError("no such member in the seed")
+
+
+@pytest.mark.django_db
+def test_with_a_service_the_answer_says_whether_a_plan_can_pay_now(wix, client, token):
+    member, service_id, payable = _member_with_plan_for(wix.studio, "vinyasa", can_pay=True)
+    response = client.get(URL, {"memberId": member["id"], "serviceId": service_id}, **bearer(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["service"]["serviceId"] == service_id and body["service"]["canPay"] is True
+    assert {p["poolId"] for p in body["service"]["pools"]} == {p["id"] for p in payable}
+    assert all(p["plan"] and isinstance(p["price"], str) for p in body["service"]["pools"])
+    assert body["service"]["name"] == "Vinyasa Flow"
+    calls = [r for r in wix.log.records() if r.path == "/benefit-programs/v1/pools/eligible-pools"]
+    assert len(calls) == 1 and calls[0].body["itemReference"]["externalId"] == service_id
+    assert calls[0].body["beneficiary"] == {"memberId": member["id"]} and calls[0].body["count"] == 1
+    # The site's services are kept for minutes: the next question asks Wix only about the member.
+    client.get(URL, {"memberId": member["id"], "serviceId": service_id}, **bearer(token))
+    assert len([r for r in wix.log.records() if r.path == "/_api/bookings/v2/services/query"]) == 1
+
+
+@pytest.mark.django_db
+def test_a_member_whose_plans_cannot_pay_is_told_so(wix, client, token):
+    member, service_id, _ = _member_with_plan_for(wix.studio, "reformer", can_pay=False)
+    body = client.get(URL, {"memberId": member["id"], "serviceId": service_id}, **bearer(token)).json()
+    assert body["service"] == {"serviceId": service_id, "name": "Reformer Pilates", "canPay": False, "pools": []}
+
+
+@pytest.mark.django_db
+def test_a_service_no_plan_covers_cannot_be_paid_by_plan(wix, client, token):
+    from sandbox.bookings import SERVICE_IDS
+
+    body = client.get(URL, {"memberId": DEMO_MEMBER_ID, "serviceId": SERVICE_IDS["private"]}, **bearer(token)).json()
+    assert body["service"]["canPay"] is False and body["memberId"] == DEMO_MEMBER_ID
+
+
+@pytest.mark.django_db
+def test_existing_callers_get_exactly_the_old_answer_and_no_extra_call(wix, client, token):
+    body = client.get(URL, {"memberId": DEMO_MEMBER_ID}, **bearer(token)).json()
+    assert set(body) == {"memberId", "available", "reserved", "unlimited", "canBook", "pools", "asOf"}
+    assert not [r for r in wix.log.records() if "eligible-pools" in r.path]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", ["", "nope", "1234", "x" * 500])
+def test_a_bad_service_id_is_400_json_and_never_reaches_wix(wix, client, token, service):
+    response = client.get(URL, {"memberId": DEMO_MEMBER_ID, "serviceId": service}, **bearer(token))
+    assert response.status_code == 400 and "serviceId" in response.json()["error"]["message"]
+    assert not wix.log.records()
+
+
+@pytest.mark.django_db
+def test_an_unknown_member_with_a_service_is_still_404(wix, client, token):
+    from sandbox.bookings import SERVICE_IDS
+
+    response = client.get(
+        URL, {"memberId": "00000000-0000-4000-8000-000000000001", "serviceId": SERVICE_IDS["yin"]}, **bearer(token)
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_service_id_that_names_no_service_is_404_not_a_false_no(wix, client, token):
+    response = client.get(URL, {"memberId": DEMO_MEMBER_ID, "serviceId": "00000000-0000-4000-8000-00000000abcd"}, **bearer(token))
+    assert response.status_code == 404 and "serviceId" in response.json()["error"]["message"]
+    assert not [r for r in wix.log.records() if "eligible-pools" in r.path]

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from balances.wix.budget import CHANGES, EXPORTS, MACHINES, PEOPLE, PREFETCH, RELOADS, SCANS, SHARES, RateBudget
+from balances.wix.budget import CHANGES, DRIFT, EXPORTS, MACHINES, PEOPLE, PREFETCH, RELOADS, SCANS, SHARES, RateBudget
 from balances.wix.errors import WixBudgetExhausted
 
 
@@ -24,8 +24,9 @@ def test_the_table_names_every_share_with_its_number():
         "prefetch": 25,
         "scans": 50,
         "exports": 50,
+        "drift": 50,
     }
-    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS) == tuple(SHARES.values())
+    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT) == tuple(SHARES.values())
 
 
 def test_machines_stop_at_eighty_percent_and_people_go_on(budget):

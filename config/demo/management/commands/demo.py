@@ -35,7 +35,10 @@ class Command(BaseCommand):
         if connection.vendor != "sqlite" or not name.endswith("demo.sqlite3"):
             raise CommandError("The demo runs only on demo.sqlite3 (use `make demo`).")
 
-        sandbox = SandboxServer(build_studio(members=members), host="127.0.0.1", port=0).start()
+        # drift_cases: three bookings that disagree with their credits, so Needs attention has some to show.
+        studio = build_studio(members=members, bookings={"drift_cases": True})
+        sandbox = SandboxServer(studio, host="127.0.0.1", port=0).start()
+        settings.WIX_BOOKINGS_CREDIT_MODE = studio.bookings.credit_mode
         sandbox.faults.latency = latency_ms / 1000
         # The dashboard reaches the sandbox exactly as it reaches Wix: base URL plus API key.
         settings.WIX_API_BASE_URL = sandbox.url

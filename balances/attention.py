@@ -97,6 +97,7 @@ class AttentionReport:
     pools_scanned: int
     calls: int
     groups: dict[str, tuple[Flagged, ...]] = field(default_factory=dict)
+    version: int = 0  # of the change feed's state it was computed from (balances/feed.py); 0 for a scan
 
     def count(self, key: str) -> int:
         return len(self.groups.get(key, ()))
@@ -237,6 +238,21 @@ def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> Attentio
             cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
             log.warning("attention scan failed: %s", error.message)
             return None
+
+
+def scan_lock(fingerprint: str):
+    """The lock one whole-studio scan (or the change feed's full rebuild) holds while it runs; taking it
+    serves any queued request."""
+    cache.delete(_report_key(fingerprint) + ":queued")
+    return cache_lock(_report_key(fingerprint) + ":lock", hold_seconds=SCAN_LOCK_SECONDS)
+
+
+def record_error(fingerprint: str, message: str) -> None:
+    """A scan failed: the page says why its answer is not newer (cleared by the next success)."""
+    if message:
+        cache.set(_report_key(fingerprint) + ":error", message, timeout=REFRESH_AFTER_SECONDS)
+    else:
+        cache.delete(_report_key(fingerprint) + ":error")
 
 
 def last_error(fingerprint: str) -> str:

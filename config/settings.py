@@ -212,4 +212,11 @@ WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)
 # Tasks queued by pages are stored in our own database and run by the worker; tests run them in-process
 # (tests/conftest.py switches to django-tasks' ImmediateBackend).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# The change feed (balances/feed.py): how often it polls Wix's ledger, how far back each poll looks again
+# (Wix reads can lag), and how many calls the status sweep and the reconciliation may spend per run.
+FEED_POLL_SECONDS = env.int("FEED_POLL_SECONDS", default=20)
+FEED_OVERLAP_SECONDS = env.int("FEED_OVERLAP_SECONDS", default=60)
+FEED_SWEEP_SECONDS = env.int("FEED_SWEEP_SECONDS", default=300)
+FEED_SWEEP_CALLS = env.int("FEED_SWEEP_CALLS", default=30)
+FEED_RECONCILE_PAGES = env.int("FEED_RECONCILE_PAGES", default=10)
 JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)  # a dead worker's job is rerun after this

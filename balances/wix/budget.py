@@ -20,6 +20,8 @@ budget. Every other caller runs inside its share from SHARES, the one table of w
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
     exports    50 %                as long as the window takes, like scans
+    feed       50 %                as long as the window takes: the change feed, its status sweep and
+                                   reconciliation (balances/feed.py), which also cap their own calls per run
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget.
@@ -71,7 +73,8 @@ MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS)}
+FEED = Share("feed", Fraction(1, 2), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS, FEED)}
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,13 @@ class WixClient:
     # --- transport ---------------------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        json: Wire | None = None,
+        write: bool = False,
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
@@ -95,7 +101,13 @@ class WixClient:
         return data
 
     def _send_once(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        json: Wire | None = None,
+        write: bool = False,
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
@@ -223,6 +235,16 @@ class WixClient:
             limit=limit,
             cursor=cursor,
         )
+
+    def list_balances(self, pool_ids: list[str]) -> list[Balance]:
+        """List Balances for up to 100 pools (Wix's limit per call): one call, however many answer."""
+        if len(pool_ids) > MAX_PAGE:
+            raise ValueError("List Balances takes at most 100 poolIds")
+        if not pool_ids:
+            return []
+        params = [("poolIds", p) for p in pool_ids] + [("cursorPaging.limit", str(MAX_PAGE))]
+        data = self._send("GET", "/benefit-programs/v1/balances", params=params)
+        return [Balance.from_wire(b) for b in data.get("balances") or []]
 
     def iterate(
         self,

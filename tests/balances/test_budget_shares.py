@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from balances.wix.budget import EXPORTS, MACHINES, PEOPLE, PREFETCH, SCANS, SHARES, RateBudget
+from balances.wix.budget import EXPORTS, FEED, MACHINES, PEOPLE, PREFETCH, SCANS, SHARES, RateBudget
 from balances.wix.errors import WixBudgetExhausted
 
 
@@ -22,8 +22,9 @@ def test_the_table_names_every_share_with_its_number():
         "prefetch": 25,
         "scans": 50,
         "exports": 50,
+        "feed": 50,
     }
-    assert (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS) == tuple(SHARES.values())
+    assert (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS, FEED) == tuple(SHARES.values())
 
 
 def test_machines_stop_at_eighty_percent_and_people_go_on(budget):

@@ -32,7 +32,7 @@ def scan_attention() -> str:
             record_error(fingerprint, error.message)
             raise RuntimeError(f"Wix failed; the last answer stays: {error.message}") from error
         record_error(fingerprint, "")
-    return f"Scanned {result.pools} pools in {result.calls} Wix calls; the change feed's state is rebuilt ({result.changed} rows changed)."
+    return f"Scanned {result.pools} pools in {result.calls} Wix calls; the feed's state is rebuilt ({result.changed} changed)."
 
 
 @every(seconds=settings.FEED_POLL_SECONDS, name="feed-poll", title="Change feed: new transactions")

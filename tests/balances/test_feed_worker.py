@@ -14,7 +14,7 @@ import pytest
 
 from sandbox import SandboxServer, build_studio
 from sandbox import credentials as sandbox_credentials
-from tests.balances.test_tasks import ROOT, _env, _stop, _wait_for, worker_db  # noqa: F401  (worker_db is a fixture)
+from tests.balances.test_tasks import ROOT, _env, _stop, _wait_for, worker_db  # noqa: F401, F811  (worker_db is a fixture)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def _drain_some(studio, count, skip=()):
     raise AssertionError("not enough pools to change")
 
 
-def test_a_worker_killed_mid_poll_loses_and_doubles_nothing(worker_db, tmp_path, feed_sandbox):
+def test_a_worker_killed_mid_poll_loses_and_doubles_nothing(worker_db, tmp_path, feed_sandbox):  # noqa: F811
     db_url, query = worker_db
     for table in ("balances_feedevent", "balances_poolstate", "balances_feedstate", "jobs_joblease", "jobs_jobrun"):
         query(f"DELETE FROM {table}")

@@ -602,7 +602,7 @@ def report_from_state(fingerprint: str, threshold: Decimal | None = None) -> Att
 
 
 def _report_key(fingerprint: str, version: int, threshold: Decimal) -> str:
-    return f"attention:state:{fingerprint}:{version}:{Decimal(threshold).normalize()}"
+    return f"attention:state:{fingerprint}:{version}:{credits_text(Decimal(threshold))}"
 
 
 def store_report(fingerprint: str) -> AttentionReport | None:

@@ -24,6 +24,7 @@ NAVIGATION: list[Entry] = [
     Entry("Needs attention", "home", roles.VIEW_MEMBERS),
     Entry("Members", "members:list", roles.VIEW_MEMBERS),
     Entry("Audit log", "audit:list", roles.VIEW_AUDIT),
+    Entry("Recent activity", "activity", roles.VIEW_AUDIT),
     Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION),
     Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION),
     Entry("API tokens", "api_tokens", roles.MANAGE_CONNECTION),

@@ -108,6 +108,7 @@ class DigestSubscription(models.Model):
     enabled = models.BooleanField(default=False)
     send_at = models.TimeField(default="07:00")
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    link_generation = models.PositiveIntegerField(default=0)  # an unsubscribe link works once: used, it is bumped
 
     def __str__(self) -> str:
         return f"digest for {self.user_id} at {self.send_at}"

@@ -31,6 +31,7 @@ NAVIGATION: list[Entry] = [
     Entry("Staff", "staff:list", roles.MANAGE_STAFF),
     Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION),
     Entry("Jobs", "jobs", roles.MANAGE_CONNECTION),
+    Entry("Morning digest", "digest:settings", roles.MANAGE_CONNECTION),
 ]
 
 # "Needs attention" and "Members" were always shown to every signed-in account (their pages answer

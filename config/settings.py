@@ -212,6 +212,13 @@ WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)
 # Tasks queued by pages are stored in our own database and run by the worker; tests run them in-process
 # (tests/conftest.py switches to django-tasks' ImmediateBackend).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Mail (the owners' morning digest): EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587 — by default mail is printed to the console (the demo).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Credit Desk <credit-desk@localhost>")
+# The dashboard's address as the owners reach it: the digest's links point here.
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # The change feed (balances/feed.py): how often it polls Wix's ledger, how far back each poll looks again
 # (Wix reads can lag), and how many calls the status sweep and the reconciliation may spend per run.
 FEED_POLL_SECONDS = env.int("FEED_POLL_SECONDS", default=20)

@@ -3,7 +3,7 @@ config/urls.py mounts each list under its prefix and namespace."""
 
 from django.urls import path
 
-from . import activity, ai, audit, brevo, jobs, staff, tokens, wix
+from . import activity, ai, audit, brevo, digest, jobs, staff, tokens, wix
 
 wix_urls = [
     path("", wix.connection_settings, name="settings"),
@@ -33,3 +33,8 @@ token_urls = [
 ]
 jobs_urls = [path("", jobs.jobs_page, name="jobs")]
 activity_urls = [path("", activity.recent_activity, name="activity")]
+digest_urls = [
+    path("", digest.digest_settings, name="settings"),
+    path("preview/", digest.digest_preview, name="preview"),
+    path("unsubscribe/<str:token>/", digest.digest_unsubscribe, name="unsubscribe"),
+]

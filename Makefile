@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
-DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
+DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3 DJANGO_SETTINGS_MODULE=config.demo.settings
+SANDBOX_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test screenshots bench lint browser sdk clean
+.PHONY: setup demo sandbox test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,10 @@ setup: $(STAMP) .env
 demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
+
+# The Wix sandbox alone (e.g. `make sandbox SANDBOX_ARGS="--port 8765 --members 5000 --latency-ms 50"`).
+sandbox: setup
+	DJANGO_SETTINGS_MODULE=config.demo.settings $(BIN)/python manage.py runsandbox $(SANDBOX_ARGS)
 
 # Chromium from Debian's packages for the browser tests (no browser download at run time).
 browser:

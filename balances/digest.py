@@ -35,6 +35,8 @@ from .attention import CATEGORIES, Flagged
 from .audit import AuditEntry
 from .feed import cached_state_report, current_state
 from .studio_state import DigestDelivery, DigestSubscription, FeedEvent
+from .wix.connection import connection_fingerprint, current_auth
+from .wix.errors import WixError
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,14 @@ def studio_zone() -> ZoneInfo:
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     zone = studio_zone()
     return datetime.combine(day, time.min, zone), datetime.combine(day + timedelta(days=1), time.min, zone)
+
+
+def current_fingerprint() -> str:
+    """The Wix connection's fingerprint, or "" without one (the digest then says there are no answers yet)."""
+    try:
+        return connection_fingerprint(current_auth())
+    except WixError:
+        return ""
 
 
 def build(fingerprint: str, today: date | None = None) -> Digest:

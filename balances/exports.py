@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
+from . import csv_safe
 from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
 from .wix.budget import EXPORTS
@@ -45,16 +45,9 @@ class _Echo:
         return value
 
 
-def spreadsheet_cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection): a name like
-    "=HYPERLINK(…)" must stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
     """The export's CSV, a line at a time as the rows arrive from Wix."""
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     yield writer.writerow(HEADER)
     try:
         for row in rows:
@@ -63,20 +56,18 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
                 + ("unlimited" if p.unlimited else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked")
                 for p in row.pools
             )
+            # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
             yield writer.writerow(
                 [
-                    spreadsheet_cell(v)
-                    for v in (
-                        row.member.id,
-                        row.member.name,
-                        row.member.email,
-                        credits_text(row.total_available),
-                        credits_text(row.total_reserved),
-                        "yes" if row.has_unlimited else "no",
-                        plans,
-                    )
+                    csv_safe.text(row.member.id),
+                    csv_safe.text(row.member.name),
+                    csv_safe.text(row.member.email),
+                    credits_text(row.total_available),
+                    credits_text(row.total_reserved),
+                    "yes" if row.has_unlimited else "no",
+                    csv_safe.text(plans),
                 ]
             )
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
-        yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
+        yield writer.writerow([csv_safe.text(f"# EXPORT INCOMPLETE: {error.message}")])

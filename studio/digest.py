@@ -23,8 +23,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from balances import digest, roles
 from balances.models import DigestSubscription
 from balances.roles import requires
-from balances.wix.connection import connection_fingerprint, current_auth
-from balances.wix.errors import WixError
 from config.web import form_errors
 
 log = logging.getLogger(__name__)
@@ -45,13 +43,6 @@ class DigestForm(forms.ModelForm):
 
 def _subscription(user) -> DigestSubscription:
     return DigestSubscription.objects.filter(user=user).first() or DigestSubscription(user=user)
-
-
-def _fingerprint() -> str:
-    try:
-        return connection_fingerprint(current_auth())
-    except WixError:
-        return ""  # no connection: the digest says there are no answers yet
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +67,7 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
 def digest_preview(request: HttpRequest) -> HttpResponse:
     """Today's digest as it would be sent to this owner (the demo has no mail server to look in)."""
     subscription = _subscription(request.user)
-    context = _email_context(digest.build(_fingerprint()), subscription, preview=True)
+    context = _email_context(digest.build(digest.current_fingerprint()), subscription, preview=True)
     if request.GET.get("format") == "text":
         return HttpResponse(render_to_string("emails/digest.txt", context), content_type="text/plain; charset=utf-8")
     return HttpResponse(render_to_string("emails/digest.html", context))
@@ -157,7 +148,7 @@ def send_due(worker: str, now: datetime | None = None) -> tuple[int, int]:
     if not due:
         return 0, 0
     today = now.astimezone(digest.studio_zone()).date()
-    data = digest.build(_fingerprint(), today)
+    data = digest.build(digest.current_fingerprint(), today)
     sent = failed = 0
     for subscription in due:
         delivery = digest.claim(subscription, today, worker)

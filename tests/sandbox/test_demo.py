@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from balances.brevo.models import BrevoConnection
 from balances.brevo.service import member_loyalty
-from balances.management.commands.demo import Command
+from config.demo.management.commands.demo import Command
 from sandbox.brevo import API_KEY
 
 

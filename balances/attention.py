@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -240,7 +241,7 @@ def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> Attentio
             return None
 
 
-def scan_lock(fingerprint: str):
+def scan_lock(fingerprint: str) -> AbstractContextManager[bool]:
     """The lock one whole-studio scan (or the change feed's full rebuild) holds while it runs; taking it
     serves any queued request."""
     cache.delete(_report_key(fingerprint) + ":queued")

@@ -25,7 +25,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError
 from django.utils import timezone
@@ -127,12 +126,6 @@ def build(fingerprint: str, today: date | None = None) -> Digest:
 
 
 # --- who gets it, and when ---------------------------------------------------------------------------
-
-
-def owners():
-    """Active accounts that may see the whole studio: the Owner group (or a superuser)."""
-    users = get_user_model().objects.filter(is_active=True)
-    return [u for u in users if u.has_perm(roles.MANAGE_CONNECTION) and u.email]
 
 
 def due(now: datetime | None = None) -> list[DigestSubscription]:

@@ -41,10 +41,11 @@ changing the low-credit threshold costs no Wix call.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -58,10 +59,11 @@ from .credits import USABLE_STATUSES
 from .formatting import credits_text
 from .studio_state import DriftRecord, FeedEvent, FeedState, MemberInfo, PoolState
 from .wix.budget import FEED
-from .wix.client import MAX_PAGE, WixClient
+from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.records import ZERO, Balance, Pool, Transaction, Wire
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SWEPT_STATUSES = ("PAUSED", "PENDING", "PROVISIONING", "RENEWING")  # the statuses pools come and go from
 BOOKING_REASONS = frozenset({"Redemption", "Reservation", "Attended class", "Booking canceled", "Refund"})
@@ -177,8 +179,13 @@ class RebuildResult:
 
 
 def _walk(
-    client: WixClient, calls: Calls, query, *, filter: Wire | None = None, sort: list[Wire] | None = None
-) -> Iterator[tuple[list, datetime, bool]]:
+    client: WixClient,
+    calls: Calls,
+    query: Callable[..., CursorPage[T]],
+    *,
+    filter: Wire | None = None,
+    sort: list[Wire] | None = None,
+) -> Iterator[tuple[list[T], datetime, bool]]:
     """Every page of a cursor query with the time it was asked for (a page is as of then) and whether more
     pages follow."""
     asked = _now()
@@ -291,7 +298,7 @@ def poll(client: WixClient, fingerprint: str) -> PollResult | None:
         known = set(FeedEvent.objects.filter(transaction_id__in=[t.id for t in unique]).values_list("transaction_id", flat=True))
         new = [t for t in unique if t.id not in known]
         pool_ids = list(dict.fromkeys(t.pool_id for t in new))
-        rows = []
+        rows: list[PoolState] = []
         if pool_ids:
             catalog = get_catalog(client, fingerprint)
             for start in range(0, len(pool_ids), MAX_PAGE):
@@ -365,7 +372,7 @@ def _record(source: str, pool_ids: list[str], detail: str) -> None:
 
 def _reread(client: WixClient, calls: Calls, catalog: Catalog, pool_ids: list[str], unlimited: set[str]) -> list[PoolState]:
     """Fresh rows for these pools: List Balances for credit pools, Query Pools for unlimited ones."""
-    rows = []
+    rows: list[PoolState] = []
     credit = [p for p in pool_ids if p not in unlimited]
     for start in range(0, len(credit), MAX_PAGE):
         read_at = _now()
@@ -456,6 +463,7 @@ def reconcile(client: WixClient, fingerprint: str, *, pages: int | None = None) 
     last_id, lane_done = after, True
     with client.budget.share(FEED):
         catalog = get_catalog(client, fingerprint)
+        walk: Iterator[tuple[list[Balance], datetime, bool]] | Iterator[tuple[list[Pool], datetime, bool]]
         if lane == "balances":
             walk = _walk(client, calls, client.query_balances, filter=_after({}, after), sort=ID_ORDER)
         else:
@@ -467,7 +475,7 @@ def reconcile(client: WixClient, fingerprint: str, *, pages: int | None = None) 
             )
         for items, asked, more in walk:
             for item in items:
-                if lane == "balances":
+                if isinstance(item, Balance):
                     rows.append(_row_from_balance(item, catalog, asked))
                     if item.updated is not None and item.updated > watermark - timedelta(seconds=settings.FEED_OVERLAP_SECONDS):
                         fresh_in_wix.add(item.pool_id)
@@ -523,7 +531,7 @@ def _describe(old: PoolState | None, new: PoolState | None) -> str:
 
 def resolve_names(client: WixClient, *, max_calls: int = 20) -> int:
     """Read the names of listed members we have none for (a threshold change can list new ones); calls made."""
-    report_ids = set()
+    report_ids: set[str] = set()
     for rows in _groups(_threshold()).values():
         report_ids.update(member_id for member_id, *_ in rows)
     missing = sorted(report_ids - set(MemberInfo.objects.filter(member_id__in=report_ids).values_list("member_id", flat=True)))

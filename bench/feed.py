@@ -214,8 +214,10 @@ def _agreement(server, fingerprint: str, budget: int) -> tuple[int, list[str]]:
     """Differences between the feed's answers and a full rescan (the rate limit lifted for the rescan)."""
     client = get_client()
     feed.poll(client, fingerprint)
-    while not feed.sweep(client, fingerprint).wrapped:  # finish the sweep's cycle
-        pass
+    while True:  # finish the sweep's cycle
+        swept = feed.sweep(client, fingerprint)
+        if swept is None or swept.wrapped:
+            break
     feed.poll(client, fingerprint)
     threshold = feed._threshold()
     from_feed = feed.report_from_state(fingerprint, threshold)

@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET
 
 from balances import activity, roles
-from balances.models import FeedEvent
 from balances.roles import requires
+from balances.studio_state import FeedEvent
 from config.web import Page, form_errors, page, paginator_pager
 
 PER_PAGE = 50

@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from balances import digest, roles
-from balances.models import DigestSubscription
 from balances.roles import requires
+from balances.studio_state import DigestSubscription
 from config.web import form_errors
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def digest_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         saved = True
     form = DigestForm(instance=subscription)
-    context = {"form": form, "saved": saved, "zone": settings.TIME_ZONE, "email": request.user.email}
+    context = {"form": form, "saved": saved, "zone": settings.TIME_ZONE, "email": getattr(request.user, "email", "")}
     return TemplateResponse(request, "studio/digest.html", context)
 
 

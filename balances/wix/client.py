@@ -81,7 +81,7 @@ class WixClient:
         method: str,
         path: str,
         *,
-        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        params: httpx.QueryParams | dict[str, str] | None = None,
         json: Wire | None = None,
         write: bool = False,
     ) -> Wire:
@@ -105,7 +105,7 @@ class WixClient:
         method: str,
         path: str,
         *,
-        params: dict[str, str] | list[tuple[str, str]] | None = None,
+        params: httpx.QueryParams | dict[str, str] | None = None,
         json: Wire | None = None,
         write: bool = False,
     ) -> Wire:
@@ -242,7 +242,8 @@ class WixClient:
             raise ValueError("List Balances takes at most 100 poolIds")
         if not pool_ids:
             return []
-        params = [("poolIds", p) for p in pool_ids] + [("cursorPaging.limit", str(MAX_PAGE))]
+        pairs: list[tuple[str, str | int | float | bool | None]] = [("poolIds", p) for p in pool_ids]
+        params = httpx.QueryParams([*pairs, ("cursorPaging.limit", MAX_PAGE)])
         data = self._send("GET", "/benefit-programs/v1/balances", params=params)
         return [Balance.from_wire(b) for b in data.get("balances") or []]
 

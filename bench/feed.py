@@ -259,7 +259,8 @@ def measure(report: Report, server, *, budget: int, window: float, rates=(60, 60
             Row(
                 "18",
                 f"freshness: change in Wix → Needs attention, {members:,} members, {rate} changes/min",
-                f"median {median(w.delays):.1f} s, p95 {fresh_p95:.1f} s over {len(w.delays)} probes"
+                (f"median {median(w.delays):.1f} s, p95 {fresh_p95:.1f} s" if w.delays else "no probe seen")
+                + f" over {len(w.delays)} probes"
                 + (f" ({w.missed} not seen in time)" if w.missed else "")
                 + f"; {w.changes} changes in {w.seconds:.0f} s",
                 f"p95 ≤ {FRESH_GOAL_SECONDS} s",

@@ -1,5 +1,6 @@
 """`make bench` still works: the whole benchmark on a tiny studio with a tiny latency, in one process."""
 
+import os
 import re
 import subprocess
 import sys
@@ -35,9 +36,12 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
             "10",
             "--concurrency",
             "2",
+            "--feed-window",
+            "3",
             "--out",
             str(out),
         ],
+        env={**os.environ, "FEED_POLL_SECONDS": "1"},  # the feed's cadence shrunk with its window
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -48,6 +52,9 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
     assert table == run.stdout  # the same table printed and written
     for goal in "1234567":
         assert re.search(rf"^\| {goal} \| ", table, re.MULTILINE), f"goal {goal} missing"
+    for line in ("freshness: change in Wix", "cost: calls/min to stay fresh", "agreement: feed-maintained answers"):
+        assert line in table, line
+    assert "feed answers equal a full rescan at 150 members: 0 differences" in table
     for size in (25, 50, 100):
         assert f"upstream calls, {size}-row page" in table
     passed, total = map(int, re.search(r"Structural checks \((\d+)/(\d+) passed", table).groups())

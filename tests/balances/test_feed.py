@@ -3,6 +3,7 @@ agrees with today's scan; a poll applies new transactions once (the overlap is d
 only the touched balances; the sweep catches pauses and resumes, the reconciliation catches the rest as
 drift; changing the threshold costs no Wix call; the home page says how fresh it is."""
 
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -93,6 +94,23 @@ def test_a_transaction_that_shows_up_late_is_still_applied(fresh_wix):
     _drain(studio, pool_id, available)
     FeedState.objects.filter(pk=1).update(watermark=FeedState.objects.get().watermark + timedelta(seconds=20))
 
+    assert feed.poll(client, fp).applied == 1
+    assert member_id in _members(feed.report_from_state(fp), "out")
+
+
+def test_a_transaction_wix_shows_late_is_picked_up_by_the_overlap(fresh_wix, settings):
+    """Real read lag (the sandbox's read_lag): the first poll after a change does not see it and moves the
+    watermark past its createdDate; the next poll still finds it in the overlap window and applies it."""
+    studio, client, fp = fresh_wix.studio, get_client(), _fp()
+    feed.rebuild(client, fp)
+    member_id, pool_id, available = _active_credit_pool(studio)
+    fresh_wix.faults.update(read_lag=1.5)
+    client.change_balance(pool_id, idempotency_key=f"lag-{uuid.uuid4()}", value=str(-available))
+    written = FeedState.objects.get().watermark
+    unseen = feed.poll(client, fp)
+    assert unseen.applied == 0 and FeedState.objects.get().watermark > written
+    assert member_id not in _members(feed.report_from_state(fp), "out")
+    time.sleep(1.6)
     assert feed.poll(client, fp).applied == 1
     assert member_id in _members(feed.report_from_state(fp), "out")
 

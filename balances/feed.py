@@ -225,12 +225,11 @@ def rebuild(client: WixClient, fingerprint: str) -> RebuildResult:
             state = FeedState(pk=1, fingerprint=fingerprint, watermark=started, as_of=started, version=state.version)
         changed = _apply_rows(rows)
         seen = {row.pool_id for row in rows}
-        gone = list(PoolState.objects.filter(read_at__lt=started).exclude(pool_id__in=seen).values_list("pool_id", flat=True))
-        if len(seen) < 30000:  # else the list is built in Python (a long IN list is slow and may be refused)
-            PoolState.objects.filter(pool_id__in=gone).delete()
-        else:
-            for start in range(0, len(gone), 5000):
-                PoolState.objects.filter(pool_id__in=gone[start : start + 5000]).delete()
+        # In Python: an IN list of every pool (over 100,000) is slow and may exceed the database's limits.
+        older = set(PoolState.objects.filter(read_at__lt=started).values_list("pool_id", flat=True))
+        gone = sorted(older - seen)
+        for start in range(0, len(gone), 5000):
+            PoolState.objects.filter(pool_id__in=gone[start : start + 5000]).delete()
         state.as_of = max(state.as_of or started, started)
         state.built_at = _now()
         state.version += 1
@@ -534,7 +533,7 @@ def resolve_names(client: WixClient, *, max_calls: int = 20) -> int:
     report_ids: set[str] = set()
     for rows in _groups(_threshold()).values():
         report_ids.update(member_id for member_id, *_ in rows)
-    missing = sorted(report_ids - set(MemberInfo.objects.filter(member_id__in=report_ids).values_list("member_id", flat=True)))
+    missing = sorted(report_ids - set(_names(report_ids)))
     made = 0
     with client.budget.share(FEED):
         for start in range(0, min(len(missing), max_calls * MAX_PAGE), MAX_PAGE):
@@ -551,6 +550,15 @@ def resolve_names(client: WixClient, *, max_calls: int = 20) -> int:
 
 
 # --- the answers, from the rows ---------------------------------------------------------------------
+
+
+def _names(member_ids: set[str]) -> dict[str, tuple[str, str]]:
+    """(name, e-mail) of the members we know, in chunks (the lists can hold many thousand members)."""
+    ids, found = sorted(member_ids), {}
+    for start in range(0, len(ids), 5000):
+        for m in MemberInfo.objects.filter(member_id__in=ids[start : start + 5000]):
+            found[m.member_id] = (m.name, m.email)
+    return found
 
 
 def _threshold() -> Decimal:
@@ -596,7 +604,7 @@ def report_from_state(fingerprint: str, threshold: Decimal | None = None) -> Att
     threshold = _threshold() if threshold is None else Decimal(threshold)
     groups = _groups(threshold)
     ids = {row[0] for rows in groups.values() for row in rows}
-    people = {m.member_id: (m.name, m.email) for m in MemberInfo.objects.filter(member_id__in=ids)}
+    people = _names(ids)
     out = {}
     for key, rows in groups.items():
         flagged = [

@@ -234,7 +234,7 @@ def rebuild(client: WixClient, fingerprint: str) -> RebuildResult:
         state.built_at = _now()
         state.version += 1
         state.save()
-    calls.made += resolve_names(client)
+    calls.made += resolve_names(client, max_calls=None)  # a full scan names everyone it lists, as before
     store_report(fingerprint)
     return RebuildResult(len(rows), calls.made, len(changed) + len(gone), (_now() - started).total_seconds())
 
@@ -528,15 +528,17 @@ def _describe(old: PoolState | None, new: PoolState | None) -> str:
 # --- names ------------------------------------------------------------------------------------------
 
 
-def resolve_names(client: WixClient, *, max_calls: int = 20) -> int:
-    """Read the names of listed members we have none for (a threshold change can list new ones); calls made."""
+def resolve_names(client: WixClient, *, max_calls: int | None = 5) -> int:
+    """Read the names of listed members we have none for (a threshold change can list new ones), at most
+    `max_calls` calls (None: all); calls made."""
     report_ids: set[str] = set()
     for rows in _groups(_threshold()).values():
         report_ids.update(member_id for member_id, *_ in rows)
     missing = sorted(report_ids - set(_names(report_ids)))
     made = 0
     with client.budget.share(FEED):
-        for start in range(0, min(len(missing), max_calls * MAX_PAGE), MAX_PAGE):
+        wanted = len(missing) if max_calls is None else min(len(missing), max_calls * MAX_PAGE)
+        for start in range(0, wanted, MAX_PAGE):
             chunk = missing[start : start + MAX_PAGE]
             made += 1
             found = client.query_members(filter={"id": {"$in": chunk}}, limit=MAX_PAGE).members

@@ -1,9 +1,9 @@
-"""Background tasks of the data side, run by `manage.py worker` (jobs/schedule.py explains scheduling)."""
+"""Background tasks of the data side, run by `manage.py worker` (balances/jobs/schedule.py explains scheduling)."""
 
 from django.conf import settings
 from django_tasks import task
 
-from jobs.schedule import every
+from balances.jobs.schedule import every
 
 from . import feed
 from .attention import REFRESH_AFTER_SECONDS, record_error, request_scan, scan_lock

@@ -4,7 +4,7 @@ import socket
 
 from django_tasks import task
 
-from jobs.schedule import every
+from balances.jobs.schedule import every
 
 from .digest import send_due
 

@@ -35,6 +35,7 @@ from django.db import connection
 
 from balances import attention, feed
 from balances.attention import CATEGORY_KEYS
+from balances.concurrency import run_detached
 from balances.wix.connection import connection_fingerprint, current_auth, get_client, reset_clients
 
 from .measure import median, p95
@@ -181,13 +182,11 @@ def _window(server, fingerprint: str, rate: int, seconds: float, probes, seed: i
     found: dict[str, float] = {}
     tally = {"calls": 0, "polls": 0}
     stop = threading.Event()
-    threads = [
-        threading.Thread(target=_feed_loop, args=(fingerprint, stop, tally), daemon=True),
-        threading.Thread(target=_watch, args=(fingerprint, changes, found, stop), daemon=True),
-    ]
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
+    threads = [
+        run_detached(lambda: _feed_loop(fingerprint, stop, tally), name="bench-feed"),
+        run_detached(lambda: _watch(fingerprint, changes, found, stop), name="bench-watch"),
+    ]
     changes.run(seconds)
     deadline = time.monotonic() + 2 * settings.FEED_POLL_SECONDS + 10  # the last probes' poll
     while time.monotonic() < deadline and len(found) < len(changes.probes):

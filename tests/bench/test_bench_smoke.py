@@ -45,7 +45,7 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=360,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     table = out.read_text()

@@ -42,6 +42,7 @@ def _report_context(view: Page):
         "threshold": threshold,
         "age": age_text(report.age_seconds) if report else "",
         "feed_stale": bool(report) and is_stale(state),
+        "feed": state,  # its reconciliation's drift count and last full cycle
         "scanning": scan_running(fingerprint),
         "error": last_error(fingerprint),
     }

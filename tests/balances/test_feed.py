@@ -176,7 +176,7 @@ def test_the_sweep_continues_where_it_stopped_when_its_calls_run_out(big_wix):
     assert PoolState.objects.filter(status="PAUSED").count() == sum(1 for p in studio.pools if p["status"] == "PAUSED")
 
 
-def test_the_reconciliation_finds_what_the_feed_could_not_know_and_counts_it(fresh_wix, caplog):
+def test_the_reconciliation_finds_what_the_feed_could_not_know_and_counts_it(fresh_wix, caplog, owner_client):
     studio, client, fp = fresh_wix.studio, get_client(), _fp()
     feed.rebuild(client, fp)
     _, pool_id, _ = _active_credit_pool(studio)
@@ -193,6 +193,8 @@ def test_the_reconciliation_finds_what_the_feed_could_not_know_and_counts_it(fre
     assert PoolState.objects.get(pool_id=pool_id).status == "ENDED"
     assert FeedState.objects.get().drift_total == 1 and FeedState.objects.get().reconciled_at is not None
     assert pool_id in caplog.text
+    page = owner_client.get(reverse("home")).content.decode()
+    assert "checked against every balance by" in page and "1 plan had changed unseen (repaired)" in page
 
 
 def test_a_change_the_feed_has_not_polled_yet_is_not_drift(fresh_wix):

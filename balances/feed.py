@@ -41,6 +41,7 @@ changing the low-credit threshold costs no Wix call.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,12 +51,12 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q, Subquery, Sum
+from django.db.models import F, Q
 
-from .attention import CATEGORY_KEYS, AttentionReport, Flagged
+from . import definitions
+from .attention import CATEGORY_KEYS, AttentionReport, Flagged, Row, categorize
 from .audit import AuditEntry
 from .catalog import Catalog, get_catalog
-from .credits import USABLE_STATUSES
 from .formatting import credits_text
 from .studio_state import DriftRecord, FeedEvent, FeedState, MemberInfo, PoolState
 from .wix.budget import FEED
@@ -92,16 +93,23 @@ class Calls:
 # --- rows from Wix records --------------------------------------------------------------------------
 
 
+def _unlimited_plan(balance: Balance, catalog: Catalog) -> bool:
+    """A plan without credits may carry a "0" balance: its definition, not the balance, says so (credits.py)."""
+    known = catalog.plans.get(balance.pool_definition_id)
+    return known is not None and known.is_unlimited
+
+
 def _row_from_balance(balance: Balance, catalog: Catalog, read_at: datetime) -> PoolState:
+    unlimited = _unlimited_plan(balance, catalog)
     return PoolState(
         pool_id=balance.pool_id,
         member_id=balance.member_id,
         status=balance.status,
-        available=balance.available,
-        reserved=balance.reserved,
-        unlimited=False,
+        available=ZERO if unlimited else balance.available,
+        reserved=ZERO if unlimited else balance.reserved,
+        unlimited=unlimited,
         plan_name=catalog.plan(balance.pool_definition_id).name[:200],
-        rollover_cap=balance.rollover_cap if balance.rollover_enabled else None,
+        rollover_cap=balance.rollover_cap if balance.rollover_enabled and not unlimited else None,
         read_at=read_at,
     )
 
@@ -210,7 +218,7 @@ def rebuild(client: WixClient, fingerprint: str) -> RebuildResult:
     with client.budget.share(FEED):
         catalog = get_catalog(client, fingerprint)
         for balances, asked, _ in _walk(client, calls, client.query_balances):
-            rows.extend(_row_from_balance(b, catalog, asked) for b in balances)
+            rows.extend(_row_from_balance(b, catalog, asked) for b in balances if not _unlimited_plan(b, catalog))
         if catalog.unlimited_ids:
             unlimited = {"poolDefinitionId": {"$in": catalog.unlimited_ids}}
             for pools, asked, _ in _walk(client, calls, client.query_pools, filter=unlimited):
@@ -474,6 +482,8 @@ def reconcile(client: WixClient, fingerprint: str, *, pages: int | None = None) 
             )
         for items, asked, more in walk:
             for item in items:
+                if isinstance(item, Balance) and _unlimited_plan(item, catalog):
+                    continue  # its pool is read in the unlimited lane
                 if isinstance(item, Balance):
                     rows.append(_row_from_balance(item, catalog, asked))
                     if item.updated is not None and item.updated > watermark - timedelta(seconds=settings.FEED_OVERLAP_SECONDS):
@@ -569,33 +579,41 @@ def _threshold() -> Decimal:
     return Decimal(StudioPreferences.current().low_credit_threshold)
 
 
-Row = tuple[str, Decimal, Decimal, str, str, str]  # member, available, reserved, plan, pool, detail
+@dataclass(frozen=True)
+class StoredPlan:
+    """A stored row as the categories read it (attention.categorize; definitions.py decides)."""
+
+    pool_id: str
+    status: str
+    available: Decimal | None  # None: unlimited, as in credits.PoolCredits
+    reserved: Decimal | None
+    plan_name: str
+    rollover_cap: Decimal | None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.available is None
+
+    @property
+    def usable(self) -> bool:
+        return definitions.bookable(self)
+
+    @property
+    def on_hold(self) -> bool:
+        return definitions.held(self)
 
 
 def _groups(threshold: Decimal) -> dict[str, list[Row]]:
-    usable = list(USABLE_STATUSES)
-    can_always_book = PoolState.objects.filter(unlimited=True, status__in=usable).values("member_id")
-    totals = (
-        PoolState.objects.filter(status__in=usable, unlimited=False)
-        .exclude(member_id__in=Subquery(can_always_book))
-        .values("member_id")
-        .annotate(free=Sum("available"), booked=Sum("reserved"))
-    )
-    groups: dict[str, list[Row]] = {key: [] for key in CATEGORY_KEYS}
-    for t in totals.filter(free__lte=0):
-        groups["out"].append((t["member_id"], t["free"], t["booked"], "", "", ""))
-    for t in totals.filter(free__gt=0, free__lte=threshold):
-        groups["low"].append((t["member_id"], t["free"], t["booked"], "", "", ""))
-    over = PoolState.objects.filter(status__in=usable, unlimited=False, rollover_cap__isnull=False, available__gt=F("rollover_cap"))
-    for p in over:
-        assert p.rollover_cap is not None
-        detail = f"{credits_text(p.available - p.rollover_cap)} over the cap of {credits_text(p.rollover_cap)}"
-        groups["over_cap"].append((p.member_id, p.available, p.reserved, p.plan_name, p.pool_id, detail))
-    for p in PoolState.objects.filter(status="PAUSED"):
-        groups["paused"].append((p.member_id, p.available, p.reserved, p.plan_name, p.pool_id, "paused"))
-    for p in PoolState.objects.filter(status="RENEWING", unlimited=False):
-        groups["renewing"].append((p.member_id, p.available, p.reserved, p.plan_name, p.pool_id, "renewing"))
-    return groups
+    plans: dict[str, list[StoredPlan]] = defaultdict(list)
+    fields = ("member_id", "pool_id", "status", "available", "reserved", "unlimited", "plan_name", "rollover_cap")
+    for member_id, pool_id, status, available, reserved, unlimited, plan_name, cap in PoolState.objects.values_list(
+        *fields
+    ).iterator(chunk_size=5000):
+        plans[member_id].append(
+            StoredPlan(pool_id, status, None if unlimited else available, None if unlimited else reserved, plan_name, cap)
+        )
+    grouped = categorize(plans, threshold)
+    return {key: grouped.get(key, []) for key in CATEGORY_KEYS}
 
 
 def report_from_state(fingerprint: str, threshold: Decimal | None = None) -> AttentionReport | None:

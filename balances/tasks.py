@@ -1,5 +1,7 @@
 """Background tasks of the data side, run by `manage.py worker` (balances/jobs/schedule.py explains scheduling)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django_tasks import task
 
@@ -7,6 +9,8 @@ from balances.jobs.schedule import every
 
 from . import feed
 from .attention import REFRESH_AFTER_SECONDS, record_error, request_scan, scan_lock
+from .resolve import resolve_stale
+from .wix.budget import SCANS
 from .wix.connection import connection_fingerprint, current_auth, get_client
 from .wix.errors import WixError
 
@@ -65,3 +69,18 @@ def feed_sweep() -> str:
         f"Sweep: {len(swept.changed)} status changes in {swept.calls} calls. Reconciliation: {checked.pools_read} pools "
         f"read in {checked.calls} calls, {len(checked.drift)} differed{' (cycle complete)' if checked.wrapped else ''}."
     )
+
+
+RESOLVE_OLDER_THAN = timedelta(minutes=3)
+
+
+@every(minutes=2, name="resolve-changes", title="Resolve unconfirmed credit changes")
+@task()
+def resolve_changes() -> str:
+    """Settle unknown/pending audit rows older than a few minutes from Wix's ledger (balances/resolve.py), so
+    nothing stays unresolved; background work, so it spends from the scans' share (people first)."""
+    client = get_client()
+    with client.budget.share(SCANS):
+        results = resolve_stale(client, older_than=RESOLVE_OLDER_THAN)
+    settled = sum(r.changed for r in results)
+    return f"Looked at {len(results)} open changes; settled {settled}."

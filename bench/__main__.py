@@ -43,6 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--feed-window", type=float, default=60.0, help="seconds of changes per rate in the feed lines")
     parser.add_argument("--feed-only", action="store_true", help="only the change feed's lines (issue 18)")
     parser.add_argument("--no-feed", action="store_true", help="skip the change feed's lines")
+    parser.add_argument("--desk-seconds", type=float, default=60.0, help="the desk leg: measured seconds (0 skips it)")
+    parser.add_argument("--desk-staff", type=int, default=20, help="the desk leg: staff at the desk")
+    parser.add_argument("--desk-warmup", type=float, default=20.0, help="the desk leg: unmeasured seconds first")
+    parser.add_argument("--only-desk", action="store_true", help="run only the desk leg (20 staff at the production budget)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     # Every page size must be full in both studios, or their call counts could not be compared.
@@ -58,7 +62,7 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="creditdesk-bench-"))
     try:
         env = configure_django(workdir)
-        from . import goals
+        from . import desk, goals
         from .report import Report
 
         def step(text: str) -> None:
@@ -88,6 +92,20 @@ def main(argv=None) -> int:
             if args.feed_only:
                 feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
                 raise _FeedOnly
+            if args.only_desk:
+                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
+                args.big_members = 0
+                raise _DeskOnly
             step("goals 1-2: calls and time per page, ours and naive")
             reference = goals.member_pages(report, dash, server, reps=args.repeats, naive_reps=args.naive_repeats)
             step("goal 3: next page")
@@ -103,7 +121,19 @@ def main(argv=None) -> int:
             if not args.no_feed:
                 step("issue 18: the change feed")
                 feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
-        except _FeedOnly:
+            if args.desk_seconds:
+                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
+        except (_FeedOnly, _DeskOnly):
             pass
         finally:
             server.stop()
@@ -148,6 +178,10 @@ def main(argv=None) -> int:
 
 class _FeedOnly(Exception):
     """`--feed-only`: the main studio's feed lines are done; skip its other goals."""
+
+
+class _DeskOnly(Exception):
+    """--only-desk: the desk leg ran; skip the rest."""
 
 
 NOTES = [

@@ -38,6 +38,12 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
             "2",
             "--feed-window",
             "3",
+            "--desk-staff",
+            "4",
+            "--desk-warmup",
+            "1",
+            "--desk-seconds",
+            "4",
             "--out",
             str(out),
         ],
@@ -50,7 +56,7 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     table = out.read_text()
     assert table == run.stdout  # the same table printed and written
-    for goal in "1234567":
+    for goal in [*"1234567", "13"]:
         assert re.search(rf"^\| {goal} \| ", table, re.MULTILINE), f"goal {goal} missing"
     for line in ("freshness: change in Wix", "cost: calls/min to stay fresh", "agreement: feed-maintained answers"):
         assert line in table, line

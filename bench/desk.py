@@ -189,7 +189,11 @@ def desk(
     finally:
         if scan is not None:
             scan.terminate()
-            scan.wait(timeout=10)
+            try:
+                scan.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # a job mid-run (a scan waits for budget): no need to finish it
+                scan.kill()
+                scan.wait()
         redis_process.kill()
         redis_process.wait()
         server.faults.rate_limit_per_minute = None

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.core.cache import cache
 
@@ -104,6 +105,7 @@ class AttentionReport:
     pools_scanned: int
     calls: int
     groups: dict[str, tuple[Flagged, ...]] = field(default_factory=dict)
+    version: int = 0  # of the change feed's state it was computed from (balances/feed.py); 0 for a scan
 
     def count(self, key: str) -> int:
         return len(self.groups.get(key, ()))
@@ -164,26 +166,7 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
         for pool in calls.pages(client.query_pools, filter={"poolDefinitionId": {"$in": sorted(unlimited_ids)}}):
             plans[pool.member_id].append(PoolCredits.without_balance(pool))
 
-    # Every rule below is a definitions.py answer, the same the member list and the lookup API give.
-    by_category: dict[str, list[tuple[str, Decimal, Decimal, str, str, str]]] = defaultdict(list)
-    for member_id, pools in plans.items():
-        available, reserved = definitions.free_to_book(pools), definitions.booked(pools)
-        for p in pools:
-            if p.usable and p.available is not None and p.rollover_cap is not None and p.available > p.rollover_cap:
-                lost = p.available - p.rollover_cap
-                detail = f"{credits_text(lost)} over the cap of {credits_text(p.rollover_cap)}"
-                by_category["over_cap"].append((member_id, p.available, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
-            if p.on_hold:
-                by_category["paused"].append(
-                    (member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, p.status.lower())
-                )
-            elif p.status == "RENEWING":
-                detail = "renewing, unlimited" if p.unlimited else "renewing"
-                by_category["renewing"].append((member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
-        if definitions.out_of_credits(pools):
-            by_category["out"].append((member_id, available, reserved, "", "", ""))
-        elif definitions.running_low(pools, threshold):
-            by_category["low"].append((member_id, available, reserved, "", "", ""))
+    by_category = categorize(plans, threshold)
 
     flagged_ids = sorted({row[0] for rows in by_category.values() for row in rows if row[0]})
     people = _resolve_members(client, flagged_ids, calls)
@@ -204,6 +187,54 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
         ]
         groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
     return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=scanned, calls=calls.made, groups=groups)
+
+
+class Categorized(definitions.Plan, Protocol):
+    """A plan as the categories read it: credits.PoolCredits from a scan, or the change feed's stored row."""
+
+    @property
+    def pool_id(self) -> str: ...
+
+    @property
+    def plan_name(self) -> str: ...
+
+    @property
+    def rollover_cap(self) -> Decimal | None: ...
+
+    @property
+    def usable(self) -> bool: ...
+
+    @property
+    def on_hold(self) -> bool: ...
+
+
+Row = tuple[str, Decimal, Decimal, str, str, str]  # member, available, reserved, plan, pool, detail
+
+
+def categorize(plans: Mapping[str, Sequence[Categorized]], threshold: Decimal) -> dict[str, list[Row]]:
+    """Each member's plans sorted into the categories: the whole-studio scan and the change feed's state
+    (balances/feed.py) both answer through this, so they cannot count differently."""
+    # Every rule below is a definitions.py answer, the same the member list and the lookup API give.
+    by_category: dict[str, list[Row]] = defaultdict(list)
+    for member_id, pools in plans.items():
+        available, reserved = definitions.free_to_book(pools), definitions.booked(pools)
+        for p in pools:
+            if p.usable and p.available is not None and p.rollover_cap is not None and p.available > p.rollover_cap:
+                lost = p.available - p.rollover_cap
+                detail = f"{credits_text(lost)} over the cap of {credits_text(p.rollover_cap)}"
+                by_category["over_cap"].append((member_id, p.available, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
+            if p.on_hold:
+                by_category["paused"].append(
+                    (member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, p.status.lower())
+                )
+            elif p.status == "RENEWING":
+                detail = "renewing, unlimited" if p.unlimited else "renewing"
+                by_category["renewing"].append((member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
+        if definitions.out_of_credits(pools):
+            by_category["out"].append((member_id, available, reserved, "", "", ""))
+        elif definitions.running_low(pools, threshold):
+            by_category["low"].append((member_id, available, reserved, "", "", ""))
+    return by_category
 
 
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:
@@ -234,6 +265,21 @@ def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> Attentio
             cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
             log.warning("attention scan failed: %s", error.message)
             return None
+
+
+def scan_lock(fingerprint: str) -> AbstractContextManager[bool]:
+    """The lock one whole-studio scan (or the change feed's full rebuild) holds while it runs; taking it
+    serves any queued request."""
+    cache.delete(_report_key(fingerprint) + ":queued")
+    return cache_lock(_report_key(fingerprint) + ":lock", hold_seconds=SCAN_LOCK_SECONDS)
+
+
+def record_error(fingerprint: str, message: str) -> None:
+    """A scan failed: the page says why its answer is not newer (cleared by the next success)."""
+    if message:
+        cache.set(_report_key(fingerprint) + ":error", message, timeout=REFRESH_AFTER_SECONDS)
+    else:
+        cache.delete(_report_key(fingerprint) + ":error")
 
 
 def last_error(fingerprint: str) -> str:

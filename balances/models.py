@@ -71,3 +71,12 @@ class ApiToken(models.Model):
 from balances.wix.models import WixConnection  # noqa: E402, F401  (models live next to the Wix code)
 
 from .audit import AuditEntry  # noqa: E402, F401  (the audit log model lives with its concern)
+from .studio_state import (  # noqa: E402, F401  (the change feed's state and the morning digest)
+    DigestDelivery,
+    DigestSubscription,
+    DriftRecord,
+    FeedEvent,
+    FeedState,
+    MemberInfo,
+    PoolState,
+)

@@ -2,33 +2,73 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django_tasks import task
 
 from balances.jobs.schedule import every
 
-from . import drift
-from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
-from .models import StudioPreferences
+from . import drift, feed
+from .attention import REFRESH_AFTER_SECONDS, record_error, request_scan, scan_lock
 from .resolve import resolve_stale
 from .wix.budget import SCANS
 from .wix.connection import connection_fingerprint, current_auth, get_client
+from .wix.errors import WixError
 
 
 @every(seconds=REFRESH_AFTER_SECONDS, name="attention-scan", title="Needs attention scan")
 @task()
 def scan_attention() -> str:
-    """Scan every balance (within the call budget's bulk share) and store the Needs attention report.
+    """Read every balance (today's whole-studio scan) and seed the change feed's state from it.
 
-    Also queued on demand by the home page when the report is missing or older than 10 minutes."""
+    Needed only when there is no state yet, the Wix connection changed, or the feed has stopped keeping
+    it current (older than 10 minutes); also queued on demand by the home page then."""
     fingerprint = connection_fingerprint(current_auth())  # no connection: the run fails and says why
-    threshold = StudioPreferences.current().low_credit_threshold
-    report = refresh(get_client(), fingerprint, threshold)
-    if report is not None:
-        return f"Scanned {report.pools_scanned} balances in {report.calls} Wix calls."
-    error = last_error(fingerprint)
-    if error:
-        raise RuntimeError(f"Wix failed; the last report stays: {error}")
-    return "Another scan was already running; its report stands."
+    state = feed.current_state(fingerprint)
+    if not feed.is_stale(state):
+        assert state is not None and state.as_of is not None
+        return f"The change feed keeps the answers current (as of {state.as_of:%H:%M:%S}); no rebuild needed."
+    with scan_lock(fingerprint) as held:
+        if not held:
+            return "Another rebuild was already running; its answer stands."
+        try:
+            result = feed.rebuild(get_client(), fingerprint)
+        except WixError as error:
+            record_error(fingerprint, error.message)
+            raise RuntimeError(f"Wix failed; the last answer stays: {error.message}") from error
+        record_error(fingerprint, "")
+    return f"Scanned {result.pools} pools in {result.calls} Wix calls; the feed's state is rebuilt ({result.changed} changed)."
+
+
+@every(seconds=settings.FEED_POLL_SECONDS, name="feed-poll", title="Change feed: new transactions")
+@task()
+def feed_poll() -> str:
+    """Apply the transactions Wix recorded since the last poll (balances/feed.py)."""
+    fingerprint = connection_fingerprint(current_auth())
+    result = feed.poll(get_client(), fingerprint)
+    if result is None:
+        request_scan(fingerprint)
+        return "No state to keep current yet: a full rebuild is queued."
+    feed.prune_events()
+    return (
+        f"{result.applied} new transactions ({result.transactions} read), {result.pools} balances re-read, "
+        f"{result.changed} changed, {result.calls} Wix calls."
+    )
+
+
+@every(seconds=settings.FEED_SWEEP_SECONDS, name="feed-sweep", title="Change feed: status sweep and reconciliation")
+@task()
+def feed_sweep() -> str:
+    """Catch what leaves no transaction (pause, resume, end, renew) and check the state against Wix."""
+    fingerprint = connection_fingerprint(current_auth())
+    client = get_client()
+    swept = feed.sweep(client, fingerprint)
+    checked = feed.reconcile(client, fingerprint)
+    if swept is None or checked is None:
+        return "No state yet: nothing to sweep."
+    return (
+        f"Sweep: {len(swept.changed)} status changes in {swept.calls} calls. Reconciliation: {checked.pools_read} pools "
+        f"read in {checked.calls} calls, {len(checked.drift)} differed{' (cycle complete)' if checked.wrapped else ''}."
+    )
 
 
 @every(seconds=drift.REFRESH_AFTER_SECONDS, name="bookings-drift", title="Bookings and credits check")

@@ -40,6 +40,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--full-scan", action="store_true", help="also walk the big studio (slow: over 1,100 calls at half the call budget)"
     )
     parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (default: Running low)")
+    parser.add_argument("--feed-window", type=float, default=60.0, help="seconds of changes per rate in the feed lines")
+    parser.add_argument("--feed-only", action="store_true", help="only the change feed's lines (issue 18)")
+    parser.add_argument("--no-feed", action="store_true", help="skip the change feed's lines")
     parser.add_argument("--desk-seconds", type=float, default=60.0, help="the desk leg: measured seconds (0 skips it)")
     parser.add_argument("--desk-staff", type=int, default=20, help="the desk leg: staff at the desk")
     parser.add_argument("--desk-warmup", type=float, default=20.0, help="the desk leg: unmeasured seconds first")
@@ -80,10 +83,15 @@ def main(argv=None) -> int:
             "enforces as Wix would (429 past it).",
             *goals.features(),
         ]
+        from . import feed as feed_lines
+
         try:
             point_at(server)
             env["WIX_API_BASE_URL"] = server.url
             dash = goals.Dashboard(owner_client(), server, latency)
+            if args.feed_only:
+                feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
+                raise _FeedOnly
             if args.only_desk:
                 step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
                 desk.desk(
@@ -110,6 +118,9 @@ def main(argv=None) -> int:
             )
             step("goal 6: whole-studio scan within the call budget")
             goals.whole_studio(report, dash, budget=args.budget, attention_url=args.attention_url, progress=step)
+            if not args.no_feed:
+                step("issue 18: the change feed")
+                feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
             if args.desk_seconds:
                 step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
                 desk.desk(
@@ -122,7 +133,7 @@ def main(argv=None) -> int:
                     warmup=args.desk_warmup,
                     seconds=args.desk_seconds,
                 )
-        except _DeskOnly:
+        except (_FeedOnly, _DeskOnly):
             pass
         finally:
             server.stop()
@@ -135,17 +146,21 @@ def main(argv=None) -> int:
             )
             try:
                 point_at(big)
-                dash = goals.Dashboard(dash.client, big, latency)
-                step("goal 1 on the big studio")
-                goals.big_pages(report, dash, reference, reps=2)
+                if not args.feed_only:
+                    dash = goals.Dashboard(dash.client, big, latency)
+                    step("goal 1 on the big studio")
+                    goals.big_pages(report, dash, reference, reps=2)
                 if args.full_scan:
                     step("goal 6: whole-studio scan of the big studio")
                     goals.whole_studio(report, dash, budget=args.budget, attention_url="", progress=step)
-                else:
+                elif not args.feed_only:
                     goals.whole_studio_projection(report, big, budget=args.budget, latency=latency)
+                if not args.no_feed:
+                    step("issue 18: the change feed on the big studio")
+                    feed_lines.measure(report, big, budget=args.budget, window=args.feed_window, progress=step)
             finally:
                 big.stop()
-        report.notes += NOTES
+        report.notes += NOTES + ([] if args.no_feed else feed_lines.NOTES)
         report.setup.append(f"Whole run took {time.monotonic() - started:.0f} s.")
         text = report.markdown()
         print(text, end="")
@@ -159,6 +174,10 @@ def main(argv=None) -> int:
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _FeedOnly(Exception):
+    """`--feed-only`: the main studio's feed lines are done; skip its other goals."""
 
 
 class _DeskOnly(Exception):

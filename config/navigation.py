@@ -25,12 +25,14 @@ NAVIGATION: list[Entry] = [
     Entry("Members", "members:list", roles.VIEW_MEMBERS),
     Entry("Today", "today", roles.VIEW_MEMBERS),  # the day's classes and their attendees' credits
     Entry("Audit log", "audit:list", roles.VIEW_AUDIT),
+    Entry("Recent activity", "activity", roles.VIEW_AUDIT),
     Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION),
     Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION),
     Entry("API tokens", "api_tokens", roles.MANAGE_CONNECTION),
     Entry("Staff", "staff:list", roles.MANAGE_STAFF),
     Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION),
     Entry("Jobs", "jobs", roles.MANAGE_CONNECTION),
+    Entry("Morning digest", "digest:settings", roles.MANAGE_CONNECTION),
 ]
 
 # "Needs attention" and "Members" were always shown to every signed-in account (their pages answer

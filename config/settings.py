@@ -214,6 +214,20 @@ WIX_BOOKINGS_CREDIT_MODE = env.str("WIX_BOOKINGS_CREDIT_MODE", default="redeem")
 # Tasks queued by pages are stored in our own database and run by the worker; tests run them in-process
 # (tests/conftest.py switches to django-tasks' ImmediateBackend).
 TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Mail (the owners' morning digest): EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587 — by default mail is printed to the console (the demo).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Credit Desk <credit-desk@localhost>")
+# The dashboard's address as the owners reach it: the digest's links point here.
+DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# The change feed (balances/feed.py): how often it polls Wix's ledger, how far back each poll looks again
+# (Wix reads can lag), and how many calls the status sweep and the reconciliation may spend per run.
+FEED_POLL_SECONDS = env.int("FEED_POLL_SECONDS", default=20)
+FEED_OVERLAP_SECONDS = env.int("FEED_OVERLAP_SECONDS", default=60)
+FEED_SWEEP_SECONDS = env.int("FEED_SWEEP_SECONDS", default=300)
+FEED_SWEEP_CALLS = env.int("FEED_SWEEP_CALLS", default=30)
+FEED_RECONCILE_PAGES = env.int("FEED_RECONCILE_PAGES", default=10)
 JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)  # a dead worker's job is rerun after this
 
 # --- Security policy (issue 19: OWASP ASVS 5.0 level 2; docs/security/asvs-l2.md) --------------------

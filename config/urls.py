@@ -29,6 +29,8 @@ urlpatterns = [
     path("ai-credits/", include((studio.urls.ai_urls, "ai"))),
     path("brevo/", include(([*studio.urls.brevo_urls, *members.urls.brevo_urls], "brevo"))),
     path("jobs/", include(studio.urls.jobs_urls)),
+    path("activity/", include(studio.urls.activity_urls)),
+    path("digest/", include((studio.urls.digest_urls, "digest"))),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

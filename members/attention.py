@@ -5,14 +5,8 @@ from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from balances import roles
-from balances.attention import (
-    CATEGORIES,
-    cached_report,
-    last_error,
-    needs_refresh,
-    request_scan,
-    scan_running,
-)
+from balances.attention import CATEGORIES, last_error, request_scan, scan_running
+from balances.feed import cached_state_report, current_state, is_stale
 from balances.models import StudioPreferences
 from balances.roles import requires
 from config.web import Page, page, paginator_pager
@@ -21,22 +15,36 @@ from .drift import drift_context
 from .threshold import threshold_form
 
 
+def age_text(seconds: float) -> str:
+    """How old an answer is, as the page says it: "12 s ago", "4 min ago", "2 h ago"."""
+    seconds = max(seconds, 0)
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60:.0f} min ago"
+    return f"{seconds // 3600:.0f} h ago"
+
+
 def _report_context(view: Page):
-    """The cached report, queueing a scan for the worker when it is missing or old. Without a Wix connection
-    the page still renders (with the threshold form), saying why there are no counts."""
+    """The answers from the change feed's state (balances/feed.py), queueing a full rebuild for the worker
+    when there is none or the feed stopped keeping it current. Without a Wix connection the page still
+    renders (with the threshold form), saying why there are no counts."""
     threshold = StudioPreferences.current().low_credit_threshold
     problem = view.wix_problem()
     if problem:
         return {"error": problem, "report": None, "scanning": False, "threshold": threshold}
     fingerprint = view.fingerprint
-    report = cached_report(fingerprint)
-    if needs_refresh(report, threshold):
+    state = current_state(fingerprint)
+    report = cached_state_report(fingerprint, threshold) if state else None
+    if is_stale(state):
         request_scan(fingerprint)
     return {
         "report": report,
         "threshold": threshold,
+        "age": age_text(report.age_seconds) if report else "",
+        "feed_stale": bool(report) and is_stale(state),
+        "feed": state,  # its reconciliation's drift count and last full cycle
         "scanning": scan_running(fingerprint),
-        "stale": report is not None and report.threshold != threshold,
         "error": last_error(fingerprint),
     }
 

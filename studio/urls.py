@@ -3,7 +3,7 @@ config/urls.py mounts each list under its prefix and namespace."""
 
 from django.urls import path
 
-from . import ai, audit, brevo, jobs, staff, tokens, wix
+from . import activity, ai, audit, brevo, digest, jobs, staff, tokens, wix
 
 wix_urls = [
     path("", wix.connection_settings, name="settings"),
@@ -33,3 +33,9 @@ token_urls = [
     path("api-tokens/<int:token_id>/revoke/", tokens.revoke_token, name="api_token_revoke"),
 ]
 jobs_urls = [path("", jobs.jobs_page, name="jobs")]
+activity_urls = [path("", activity.recent_activity, name="activity")]
+digest_urls = [
+    path("", digest.digest_settings, name="settings"),
+    path("preview/", digest.digest_preview, name="preview"),
+    path("unsubscribe/<str:token>/", digest.digest_unsubscribe, name="unsubscribe"),
+]

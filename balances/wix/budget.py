@@ -25,10 +25,12 @@ site); code outside any share spends as `people`:
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
     exports    50 %                as long as the window takes, like scans
     drift      50 %                as long as the window takes: the bookings-vs-credits check, a scan too
+    feed       50 %                as long as the window takes: the change feed, its status sweep and
+                                   reconciliation (balances/feed.py), which also cap their own calls per run
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
-waiting person (prefetch, scans, exports, drift, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
+waiting person (prefetch, scans, exports, drift, feed, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
 While Redis is away (config/cache.py: `degraded`) each process counts alone and so spends at most
 budget ÷ WIX_PROCESSES.
 """
@@ -85,7 +87,8 @@ PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
 DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT)}
+FEED = Share("feed", Fraction(1, 2), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED)}
 
 
 @contextlib.contextmanager

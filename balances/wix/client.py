@@ -106,7 +106,13 @@ class WixClient:
     # --- transport ---------------------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        params: httpx.QueryParams | dict[str, Any] | None = None,
+        json: Wire | None = None,
+        write: bool = False,
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
@@ -139,7 +145,13 @@ class WixClient:
         return data
 
     def _send_once(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Wire | None = None, write: bool = False
+        self,
+        method: str,
+        path: str,
+        *,
+        params: httpx.QueryParams | dict[str, Any] | None = None,
+        json: Wire | None = None,
+        write: bool = False,
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
@@ -280,6 +292,29 @@ class WixClient:
             cursor=cursor,
         )
 
+    def list_balances(self, pool_ids: list[str]) -> list[Balance]:
+        """List Balances for up to 100 pools by ID (Wix's limit per call), following `cursors.next` when
+        Wix pages the answer (one call in practice)."""
+        if len(pool_ids) > MAX_PAGE:
+            raise ValueError("List Balances takes at most 100 poolIds")
+        if not pool_ids:
+            return []
+        found: list[Balance] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"cursorPaging.limit": str(MAX_PAGE)}
+            if cursor:
+                params["cursorPaging.cursor"] = cursor
+            else:
+                params["poolIds"] = pool_ids
+            page = _paged(
+                self._send("GET", "/benefit-programs/v1/balances", params=params), "balances", "metadata", Balance.from_wire
+            )
+            found.extend(page.items)
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
     def iterate(
         self,
         query: Callable[..., CursorPage[T]],
@@ -415,24 +450,6 @@ class WixClient:
         body: Wire = {"query": query, "fields": ["POOL", "BALANCE", "BENEFIT"]}
         data = self._send("POST", "/benefit-programs/v1/pool-items/query", json=body)
         return _paged(data, "poolItems", "metadata", PoolItem.from_wire)
-
-    def list_balances(self, pool_ids: list[str]) -> list[Balance]:
-        """The balances of up to 100 pools by ID (List Balances), every page."""
-        found: list[Balance] = []
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"cursorPaging.limit": str(MAX_PAGE)}
-            if cursor:
-                params["cursorPaging.cursor"] = cursor
-            else:
-                params["poolIds"] = pool_ids[:MAX_PAGE]
-            page = _paged(
-                self._send("GET", "/benefit-programs/v1/balances", params=params), "balances", "metadata", Balance.from_wire
-            )
-            found.extend(page.items)
-            if not page.next_cursor:
-                return found
-            cursor = page.next_cursor
 
     def eligible_pools(self, *, service_id: str, member_id: str, count: int = 1) -> list[EligibleBenefit]:
         """The member's pools that could pay for `count` sessions of a Bookings service right now."""

@@ -23,7 +23,7 @@ import pytest
 from django.urls import reverse
 from django_tasks import task
 
-from balances import attention
+from balances import attention, feed
 from balances.jobs import schedule
 from balances.jobs.models import JobLease, JobRun, WorkerBeat
 from balances.jobs.schedule import Daily, Every, Scheduler
@@ -145,7 +145,7 @@ def test_the_attention_scan_is_the_scheduled_job_and_its_run_stores_the_report(f
     s._run(job, period, attempt)
     run = JobRun.objects.get(job="attention-scan")
     assert run.state == JobRun.SUCCEEDED and run.outcome.startswith("Scanned ")
-    report = attention.cached_report(connection_fingerprint(current_auth()))
+    report = feed.cached_state_report(connection_fingerprint(current_auth()))
     assert report is not None and report.age_seconds < 60
 
 

@@ -1,5 +1,6 @@
 """`make bench` still works: the whole benchmark on a tiny studio with a tiny latency, in one process."""
 
+import os
 import re
 import subprocess
 import sys
@@ -35,6 +36,8 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
             "10",
             "--concurrency",
             "2",
+            "--feed-window",
+            "3",
             "--desk-staff",
             "4",
             "--desk-warmup",
@@ -44,16 +47,20 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
             "--out",
             str(out),
         ],
+        env={**os.environ, "FEED_POLL_SECONDS": "1"},  # the feed's cadence shrunk with its window
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=360,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     table = out.read_text()
     assert table == run.stdout  # the same table printed and written
     for goal in [*"1234567", "13"]:
         assert re.search(rf"^\| {goal} \| ", table, re.MULTILINE), f"goal {goal} missing"
+    for line in ("freshness: change in Wix", "cost: calls/min to stay fresh", "agreement: feed-maintained answers"):
+        assert line in table, line
+    assert "feed answers equal a full rescan at 150 members: 0 differences" in table
     for size in (25, 50, 100):
         assert f"upstream calls, {size}-row page" in table
     passed, total = map(int, re.search(r"Structural checks \((\d+)/(\d+) passed", table).groups())

@@ -20,7 +20,7 @@ def test_login_lands_on_the_app_and_home_shows_counts(page):
     page.goto("/")
     # The background scan finishes and the counts swap in without a reload.
     expect(page.locator(".attention-card .count").first).to_be_visible()
-    expect(page.locator(".as-of")).to_contain_text("balances checked")
+    expect(page.locator(".as-of")).to_contain_text("kept current from Wix")
     expect(page.locator(".attention-out .label")).to_have_text("Out of credits")
     screenshot(page, "home-needs-attention", full_page=True)
     page.click(".attention-out a")

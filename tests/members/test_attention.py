@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from balances import attention
+from balances import attention, feed
 from balances.models import StudioPreferences
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from tests.helpers import wix_calls
@@ -118,13 +118,13 @@ def test_home_starts_a_scan_then_shows_counts_that_link_to_members(fresh_wix, ow
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         response = owner_client.get(reverse("home"), HTTP_HX_REQUEST="true")
-        if b"As of" in response.content and b"Refreshing" not in response.content:
+        if b"As of" in response.content and b"Rebuilding" not in response.content:
             break
         time.sleep(0.1)
     assert b"As of" in response.content
     assert b"every 2s" not in response.content  # polling stops once the answer is there
     out = owner_client.get(reverse("members:attention", args=["out"]))
-    report = attention.cached_report(connection_fingerprint(current_auth()))
+    report = feed.cached_state_report(connection_fingerprint(current_auth()))
     first_out = report.groups["out"][0]
     assert reverse("members:detail", args=[first_out.member_id]).encode() in out.content
     # The same member cell as the member list (members/list.html#member-cell): name, email, panel link.
@@ -138,10 +138,11 @@ def test_threshold_comes_from_studio_preferences(fresh_wix, owner_client, settin
     prefs.low_credit_threshold = Decimal("3")
     prefs.save()
     fingerprint = connection_fingerprint(current_auth())
-    attention.refresh(get_client(), fingerprint, Decimal("1"))
+    feed.rebuild(get_client(), fingerprint)
     settings.WIX_CALLS_PER_MINUTE = 100_000
     response = owner_client.get(reverse("home"))
-    assert b"threshold changed to 3" in response.content
+    assert b"low means at most 3 credits free to book" in response.content
+    assert feed.cached_state_report(fingerprint).threshold == Decimal("3")
 
 
 @pytest.mark.django_db

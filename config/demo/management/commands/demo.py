@@ -63,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Brevo Loyalty sandbox at {brevo.url} (connected, key stored encrypted)\n")
         stop_worker = start_in_thread()  # `manage.py worker` in-process: scheduled jobs and queued tasks
         self.stdout.write("  Background worker running in this process (owners see its jobs at /jobs/)\n")
+        self.stdout.write("  Morning digest: preview at /digest/preview/; sent mail is printed here (no mail server needed)\n")
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('balances', '0006_audit_sent_resolved'),
+        ('balances', '0007_audit_checkin'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

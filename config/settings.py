@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",
     "balances",
     "balances.brevo",
+    "balances.directory",
     "members",
     "studio",
     "api",

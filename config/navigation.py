@@ -1,4 +1,6 @@
-"""The main navigation, as one list: a new page joins by adding its entry (label, URL name, permission).
+"""The main navigation, as one list: a new page joins by adding its entry (label, URL name, permission, group).
+
+Two groups: the desk (what the front desk works in all day) and the owner's "Studio" menu (the back office).
 
 `navigation(request)` is a template context processor: `nav` is the entries this user may open, and
 `can` holds one flag per permission in balances.roles (`can.adjust_credits`, …), so templates never
@@ -18,17 +20,19 @@ class Entry:
     label: str
     url_name: str
     permission: str
+    group: str = "desk"
 
 
+DESK, STUDIO = "desk", "studio"
 NAVIGATION: list[Entry] = [
     Entry("Needs attention", "home", roles.VIEW_MEMBERS),
     Entry("Members", "members:list", roles.VIEW_MEMBERS),
-    Entry("Audit log", "audit:list", roles.VIEW_AUDIT),
-    Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION),
-    Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION),
-    Entry("API tokens", "api_tokens", roles.MANAGE_CONNECTION),
-    Entry("Staff", "staff:list", roles.MANAGE_STAFF),
-    Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION),
+    Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION, STUDIO),
+    Entry("Staff", "staff:list", roles.MANAGE_STAFF, STUDIO),
+    Entry("API tokens", "api_tokens", roles.MANAGE_CONNECTION, STUDIO),
+    Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION, STUDIO),
+    Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION, STUDIO),
+    Entry("Audit log", "audit:list", roles.VIEW_AUDIT, STUDIO),
 ]
 
 # "Needs attention" and "Members" were always shown to every signed-in account (their pages answer
@@ -39,11 +43,20 @@ ALWAYS = {"home", "members:list"}
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": [], "can": {}}
+        return {"nav": [], "nav_desk": [], "nav_studio": [], "studio_active": False, "can": {}}
     can = {roles.codename(p): user.has_perm(p) for p in roles.ALL}
-    nav = [
-        {"label": e.label, "url": reverse(e.url_name)}
-        for e in NAVIGATION
-        if e.url_name in ALWAYS or can[roles.codename(e.permission)]
-    ]
-    return {"nav": nav, "can": can}
+    nav = []
+    for e in NAVIGATION:
+        if e.url_name in ALWAYS or can[roles.codename(e.permission)]:
+            url = reverse(e.url_name)
+            # The home page is active only on itself; a section is active on its own pages too (/members/<id>/).
+            active = request.path == url if url == "/" else request.path.startswith(url)
+            nav.append({"label": e.label, "url": url, "group": e.group, "active": active})
+    studio = [n for n in nav if n["group"] == STUDIO]
+    return {
+        "nav": nav,
+        "nav_desk": [n for n in nav if n["group"] == DESK],
+        "nav_studio": studio,
+        "studio_active": any(n["active"] for n in studio),
+        "can": can,
+    }

@@ -105,7 +105,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "members:list"
+LOGIN_REDIRECT_URL = "home"  # Needs attention is the home page
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: a shared front-desk terminal must not stay logged in forever.

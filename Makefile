@@ -27,9 +27,12 @@ demo: setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
 
-# Chromium from Debian's packages for the browser tests (no browser download at run time).
+# Chromium from Debian's packages for the browser tests (no browser download at run time), and axe-core from the
+# npm registry for the accessibility tests (tests/browser/axe/, test-only: never served to users).
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
+	@test -f tests/browser/axe/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser/axe --silent --no-audit --no-fund
 
 # The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:

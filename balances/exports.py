@@ -79,3 +79,20 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
         yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
+
+
+ATTENTION_HEADER = ["member_id", "name", "email", "plan", "free_to_book", "booked_not_yet_used", "why", "as_of"]
+
+
+def attention_csv(rows, why: str, as_of) -> Iterator[str]:
+    """One Needs attention list (balances.attention.Flagged rows, from the stored report) as CSV, for outreach."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(ATTENTION_HEADER)
+    for row in rows:
+        values = (row.member_id, row.name, row.email, row.plan_name, credits_text(row.available), credits_text(row.reserved))
+        yield writer.writerow([spreadsheet_cell(v) for v in (*values, row.detail or why, as_of.isoformat())])
+
+
+def emails_of(rows) -> list[str]:
+    """The distinct e-mails of a list's members, in list order (for "Copy e-mails")."""
+    return list(dict.fromkeys(row.email for row in rows if row.email))

@@ -51,7 +51,14 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         # +1 / −1 in the panel: the same form with the change filled in, and the reasons as one tap each.
         preset = {"mode": request.GET.get("mode", ""), "amount": request.GET.get("amount", "")}
         if preset["mode"] in QUICK_REASONS and _NUMBER.fullmatch(preset["amount"]):
-            return view.render({"form": _fresh_form(balance, **preset), "balance": balance, "quick": preset, "reasons": QUICK_REASONS[preset["mode"]]})
+            return view.render(
+                {
+                    "form": _fresh_form(balance, **preset),
+                    "balance": balance,
+                    "quick": preset,
+                    "reasons": QUICK_REASONS[preset["mode"]],
+                }
+            )
         return view.render({"form": _fresh_form(balance), "balance": balance})
 
     form = AdjustForm(request.POST)

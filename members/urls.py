@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:member_id>/pools/<uuid:pool_id>/explain/", pool_views.explain_balance, name="explain"),
     path("export.csv", export.export_members, name="export"),
     path("attention/<slug:category>/", attention.attention_list, name="attention"),
+    path("attention/<slug:category>/export.csv", attention.attention_export, name="attention_export"),
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
 ]
 home = path("", attention.home, name="home")

@@ -119,3 +119,24 @@
     }
   });
 })();
+
+// "Copy e-mails" on a Needs attention list: the clipboard when the browser allows it, else the list selected to copy by hand.
+document.addEventListener("click", async function (event) {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  const region = document.getElementById("announce");
+  const count = field.value.split(",").filter(function (s) { return s.trim(); }).length;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    button.textContent = "Copied " + count + (count === 1 ? " e-mail" : " e-mails");
+    if (region) region.textContent = count + " e-mails copied to the clipboard.";
+  } catch (error) {
+    const details = field.closest("details");
+    if (details) details.open = true;
+    field.focus();
+    field.select();
+    if (region) region.textContent = "Press Control+C (Command+C) to copy the selected e-mails.";
+  }
+});

@@ -37,7 +37,8 @@ browser:
 # The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
-	@test -d tests/sdk/node_modules/@wix/sdk || npm ci --prefix tests/sdk --silent --no-audit --no-fund
+	@# reinstalls when package-lock.json changed (a merge that adds an SDK package), not only when node_modules is missing
+	@test tests/sdk/node_modules/.package-lock.json -nt tests/sdk/package-lock.json || npm ci --prefix tests/sdk --silent --no-audit --no-fund
 
 test: setup browser sdk
 	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)

@@ -16,24 +16,26 @@ from __future__ import annotations
 import functools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Concatenate, ParamSpec
 
-from django.core.cache import cache
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .audit import AuditEntry
-from .cache import invalidate
-from .credits import run_together
+from .cache import cache_lock, invalidate
+from .concurrency import run_together
 from .formatting import credits_text
 from .wix import errors, retry
 from .wix.client import WixClient
 from .wix.connection import connection_fingerprint
 from .wix.records import Balance
 
+P = ParamSpec("P")
 Outcome = AuditEntry.Outcome
 Kind = AuditEntry.Kind
 
@@ -48,18 +50,11 @@ class PoolBusy(Exception):
 
 @contextmanager
 def pool_lock(pool_id: str) -> Iterator[None]:
-    """Serialize adjustments of one pool. `cache.add` is atomic in Redis and in local memory."""
-    key, token = f"adjust-lock:{pool_id}", uuid.uuid4().hex
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not cache.add(key, token, LOCK_SECONDS):
-        if time.monotonic() > deadline:
+    """Serialize adjustments of one pool across every process; PoolBusy if it stays taken too long."""
+    with cache_lock(f"adjust-lock:{pool_id}", hold_seconds=LOCK_SECONDS, wait_seconds=LOCK_WAIT_SECONDS, poll_seconds=0.02) as held:
+        if not held:
             raise PoolBusy(pool_id)
-        time.sleep(0.02)
-    try:
         yield
-    finally:
-        if cache.get(key) == token:  # never release a lock that expired and was taken by someone else
-            cache.delete(key)
 
 
 @dataclass(frozen=True)
@@ -98,7 +93,7 @@ class AdjustmentResult:
         return self.outcome == Outcome.APPLIED
 
 
-def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields) -> AuditEntry:
+def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields: object) -> AuditEntry:
     entry.outcome = outcome
     entry.message = message[:500]
     entry.completed_at = timezone.now()
@@ -109,7 +104,7 @@ def _finish(entry: AuditEntry, outcome: str, message: str = "", **fields) -> Aud
 
 
 def _claim(
-    user,
+    user: User,
     request: AdjustmentRequest,
     *,
     kind: str,
@@ -156,7 +151,7 @@ def _hold_off(error: errors.WixError) -> float | None:
 
 def adjust(
     client: WixClient,
-    user,
+    user: User,
     request: AdjustmentRequest,
     *,
     may_go_negative: bool = False,
@@ -214,11 +209,13 @@ def adjust(
         return _send(client, entry, request, before=balance)
 
 
-def _invalidates_reads(write):
+def _invalidates_reads(
+    write: Callable[Concatenate[WixClient, P], AdjustmentResult],
+) -> Callable[Concatenate[WixClient, P], AdjustmentResult]:
     """Whatever Wix may have changed, cached pages must not keep showing the old numbers."""
 
     @functools.wraps(write)
-    def wrapper(client: WixClient, *args, **kwargs) -> AdjustmentResult:
+    def wrapper(client: WixClient, /, *args: P.args, **kwargs: P.kwargs) -> AdjustmentResult:
         result = write(client, *args, **kwargs)
         if result.outcome in (Outcome.APPLIED, Outcome.UNKNOWN):
             invalidate(connection_fingerprint(client.auth))
@@ -235,6 +232,8 @@ def _send(
     *,
     before: Balance | None,
 ) -> AdjustmentResult:
+    if entry.requested is None:  # _claim records it for every change it sends
+        raise ValueError("an adjustment without a requested value cannot be sent")
     try:
         change = client.change_balance(
             request.pool_id,
@@ -246,7 +245,7 @@ def _send(
         )
     except errors.WixConflict as error:
         # ALREADY_EXECUTED: an earlier attempt with this key went through (its answer was lost).
-        return _confirm_applied(client, entry, error.data.get("transactionId") or "")
+        return _confirm_applied(client, entry, str(error.data.get("transactionId") or ""))
     except errors.WixUnknownOutcome:
         _finish(
             entry,
@@ -262,10 +261,9 @@ def _send(
         _finish(entry, Outcome.FAILED, error.message)
         return AdjustmentResult(Outcome.FAILED, entry.message, entry, before, retry_after=_hold_off(error))
     after = change.balance.available
-    fields = {"transaction_id": change.transaction_id, "available_after": after}
     if before is not None:  # under the lock nobody else moved it: the exact effect of this change
-        fields["delta"] = after - before.available
-    _finish(entry, Outcome.APPLIED, **fields)
+        entry.delta = after - before.available
+    _finish(entry, Outcome.APPLIED, transaction_id=change.transaction_id, available_after=after)
     return AdjustmentResult(Outcome.APPLIED, "Applied.", entry, change.balance)
 
 
@@ -281,7 +279,7 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 # --- undo --------------------------------------------------------------------------------------------
 
 
-def undo(client: WixClient, user, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
+def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
     """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change."""
     request = AdjustmentRequest(
         member_id=original.member_id,
@@ -328,12 +326,13 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
     try:
         reverting_id = _send_revert(client, entry, original, lost=retrying)
     except errors.WixNotFound as error:
-        if error.code == "TRANSACTION_NOT_FOUND" or original.delta is None:
+        delta = original.delta
+        if error.code == "TRANSACTION_NOT_FOUND" or delta is None:
             _finish(entry, Outcome.REFUSED, "Wix no longer has this change, so it cannot be undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
         # Revert is deprecated in Wix: where the endpoint is gone, apply the opposite change instead,
         # under the same key so a retry of it still cannot apply twice.
-        return _send(client, entry, _compensation(entry, original), before=None if retrying else before)
+        return _send(client, entry, _compensation(entry, delta), before=None if retrying else before)
     except errors.WixPreconditionFailed as error:
         message = "Wix says this change was already reverted." if error.code == "CHANGE_ALREADY_REVERTED" else _describe(error)
         _finish(entry, Outcome.REFUSED, message)
@@ -365,7 +364,7 @@ def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, 
             return client.revert_change(original.transaction_id, idempotency_key=entry.idempotency_key)
         except errors.WixPreconditionFailed as error:
             if lost and error.code == "CHANGE_ALREADY_REVERTED":
-                return error.data.get("revertedTransactionId") or ""
+                return str(error.data.get("revertedTransactionId") or "")
             raise
         except errors.WixUnknownOutcome:
             if attempt == retry.ATTEMPTS - 1:
@@ -375,15 +374,16 @@ def _send_revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _compensation(entry: AuditEntry, original: AuditEntry) -> AdjustmentRequest:
-    entry.kind, entry.requested = Kind.ADJUST, -original.delta  # recorded as what was actually sent
+def _compensation(entry: AuditEntry, delta: Decimal) -> AdjustmentRequest:
+    """The opposite of the original change's `delta`."""
+    entry.kind, entry.requested = Kind.ADJUST, -delta  # recorded as what was actually sent
     entry.message = "Revert unavailable: compensating change."
     entry.save()
-    amount = abs(original.delta)
+    amount = abs(delta)
     return AdjustmentRequest(
         member_id=entry.member_id,
         pool_id=entry.pool_id,
-        mode="add" if original.delta < 0 else "remove",
+        mode="add" if delta < 0 else "remove",
         amount=amount,
         reason=entry.reason,
         idempotency_key=entry.idempotency_key,
@@ -396,10 +396,9 @@ def _reverted(client: WixClient, entry: AuditEntry, transaction_id: str) -> Adju
         balance = client.get_balance(entry.pool_id)
     except errors.WixError:
         balance = None
-    fields = {"transaction_id": transaction_id}
     if balance is not None:
-        fields["available_after"] = balance.available
-    _finish(entry, Outcome.APPLIED, "Undone.", **fields)
+        entry.available_after = balance.available
+    _finish(entry, Outcome.APPLIED, "Undone.", transaction_id=transaction_id)
     return AdjustmentResult(Outcome.APPLIED, entry.message, entry, balance)
 
 

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import time
 
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str, user, *, requests_per_minute: int = 60) -> tuple[ApiToken, str]:
+def create_token(name: str, user: User | None, *, requests_per_minute: int = 60) -> tuple[ApiToken, str]:
     """A new token and its plaintext, which is shown once and never stored."""
     plaintext = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

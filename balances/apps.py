@@ -6,7 +6,7 @@ class BalancesConfig(AppConfig):
     name = "balances"
     verbose_name = "Balances"
 
-    def ready(self):
+    def ready(self) -> None:
         from .roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self)

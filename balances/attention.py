@@ -2,7 +2,7 @@
 
 They need every balance in the studio, so they are computed in the background — a thread started on
 demand or `manage.py scan_attention` — walking balances 100 at a time, spending at most half of the shared
-Wix call budget (`client.budget.bulk()`), so the desk keeps the rest. The result and its "as of" time
+Wix call budget (`client.budget.share(SCANS)`), so the desk keeps the rest. The result and its "as of" time
 live in Django's cache (Redis in production), so every process shows the same answer and only one
 process scans at a time.
 """
@@ -10,20 +10,27 @@ process scans at a time.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
 from django.core.cache import cache
 
+from .cache import cache_lock, lock_held
 from .catalog import get_catalog
+from .concurrency import run_detached
 from .credits import USABLE_STATUSES
 from .formatting import credits_text
-from .wix.client import MAX_PAGE, WixClient
+from .wix.budget import SCANS
+from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixError
-from .wix.records import ZERO, Balance
+from .wix.records import ZERO, Balance, Wire
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -105,23 +112,24 @@ def _report_key(fingerprint: str) -> str:
 
 
 def cached_report(fingerprint: str) -> AttentionReport | None:
-    return cache.get(_report_key(fingerprint))
+    found = cache.get(_report_key(fingerprint))
+    return found if isinstance(found, AttentionReport) else None
 
 
 def scan_running(fingerprint: str) -> bool:
-    return cache.get(_report_key(fingerprint) + ":lock") is not None
+    return lock_held(_report_key(fingerprint) + ":lock")
 
 
 class _Calls:
     """Counts the Wix calls a scan makes (the page shows it)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.made = 0
 
-    def pages(self, query, **kwargs):
+    def pages(self, query: Callable[..., CursorPage[T]], *, filter: Wire | None = None) -> Iterator[T]:
         """Every item of a cursor query, one call per page of 100."""
         self.made += 1
-        page = query(limit=MAX_PAGE, **kwargs)
+        page = query(limit=MAX_PAGE, filter=filter)
         yield from page.items
         while page.next_cursor:
             self.made += 1
@@ -131,7 +139,7 @@ class _Calls:
 
 def scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport:
     """Walk every balance (and the pools of plans without credits) and sort members into categories."""
-    with client.budget.bulk():  # every call below waits for room and leaves half the budget to people
+    with client.budget.share(SCANS):  # every call below waits for room and leaves half the budget to people
         return _scan(client, fingerprint, threshold)
 
 
@@ -213,21 +221,19 @@ def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[s
 
 def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport | None:
     """Scan and store the report, unless another process is scanning already (then return None)."""
-    lock = _report_key(fingerprint) + ":lock"
-    if not cache.add(lock, datetime.now(UTC).isoformat(), timeout=SCAN_LOCK_SECONDS):
-        return None
-    try:
-        report = scan(client, fingerprint, threshold)
-        cache.set(_report_key(fingerprint), report, timeout=None)
-        cache.delete(_report_key(fingerprint) + ":error")
-        return report
-    except WixError as error:
-        # The last good report stays; the page says why it is not newer.
-        cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
-        log.warning("attention scan failed: %s", error.message)
-        return None
-    finally:
-        cache.delete(lock)
+    with cache_lock(_report_key(fingerprint) + ":lock", hold_seconds=SCAN_LOCK_SECONDS) as held:
+        if not held:
+            return None
+        try:
+            report = scan(client, fingerprint, threshold)
+            cache.set(_report_key(fingerprint), report, timeout=None)
+            cache.delete(_report_key(fingerprint) + ":error")
+            return report
+        except WixError as error:
+            # The last good report stays; the page says why it is not newer.
+            cache.set(_report_key(fingerprint) + ":error", error.message, timeout=REFRESH_AFTER_SECONDS)
+            log.warning("attention scan failed: %s", error.message)
+            return None
 
 
 def last_error(fingerprint: str) -> str:
@@ -238,7 +244,7 @@ def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decima
     """Start a scan in a daemon thread when none is running; True if one is (now) running."""
     if scan_running(fingerprint):
         return True
-    threading.Thread(target=_refresh_logged, args=(client, fingerprint, threshold), name="attention-scan", daemon=True).start()
+    run_detached(partial(_refresh_logged, client, fingerprint, threshold), name="attention-scan")
     return True
 
 

@@ -1,4 +1,8 @@
-"""The local audit log of every credit change Credit Desk attempts in Wix.
+"""The local audit log: the one record of every change Credit Desk attempts in Wix.
+
+`AuditEntry.kind` says what kind of change a row is (an adjustment — add/remove or set exact — or an
+undo); a new kind of write to Wix (check-ins, say) adds its choice to `Kind` and writes its rows here,
+so the audit page, undo and the outcome rules cover it without a second log.
 
 A row is written (status "pending") before the Wix call and completed after it, so a crash or a lost
 answer leaves an honest trace. The idempotency key is unique: a resubmitted form finds its row
@@ -55,7 +59,7 @@ class AuditEntry(models.Model):
         default_permissions = ()
         permissions = roles.meta_permissions(roles.ALLOW_NEGATIVE_BALANCE)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pool_id} by {self.username}: {self.outcome}"
 
     @property

@@ -1,51 +1,109 @@
-"""Short-lived, shared copies of upstream reads — and the last good copy for when Wix fails.
+"""The one caching module: shared copies of upstream reads, the last good copy when a source fails,
+and the one cache lock.
 
-`read_through(key, load)` serves a copy younger than WIX_READ_CACHE_SECONDS without asking Wix, so paging
-back and forth and several staff on the same page cost no extra calls (the cache is Redis in production,
-so every process shares it). When Wix is unreachable or rate limiting, it serves the last good copy
-(kept WIX_STALE_SECONDS) marked stale instead of failing. `refresh=True` always asks Wix.
+`read_through(scope, key, load, …)` serves a copy younger than `fresh_seconds` without asking the
+source, so paging back and forth and several staff on the same page cost no extra calls (the cache is
+Redis in production, so every process shares it). When `load` fails with one of `stale_on` (Wix
+unreachable or rate limiting, Brevo down …), it serves the last good copy (kept `keep_seconds`) marked
+stale, with the failure's message and kind for a banner; with no copy to fall back on the error is
+raised, and callers that must never raise turn it into `Cached.failed(…)`. `refresh=True` always asks
+the source.
 
-One process loads a missing copy while others wanting the same key wait for it (single flight), so a
-burst of identical requests — or a click on "Next" while that page is being prefetched — costs one load.
-Writes call `invalidate(connection)`: every cached read of that connection is then out of date.
+A scope groups the copies that one write can make wrong: `invalidate(scope)` after a write to Wix stops
+every copy of that connection from being served as fresh (stale copies stay for outages).
+
+With `single_flight=True` one process loads a missing copy while others wanting the same key wait for
+it, so a burst of identical requests — or a click on "Next" while that page is being prefetched — costs
+one load.
+
+`cache_lock` is the one lock shared by every process (`cache.add` is atomic in Redis and in local
+memory): read-through loads, adjustments of one pool, the needs-attention scan and the Wix app token
+all use it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
-from django.conf import settings
 from django.core.cache import cache
 
-from .wix.errors import WixError, WixRateLimited, WixUnavailable
-
 T = TypeVar("T")
+V = TypeVar("V", covariant=True)  # a Cached[Page] is a Cached[Page | None]: results are read-only
 LOAD_WAIT_SECONDS = 10  # how long to wait for another process's load of the same key
 
 
 @dataclass(frozen=True)
-class Fetched(Generic[T]):
-    value: T
-    fetched_at: datetime
+class Cached(Generic[V]):
+    """A read's value and the facts a page shows about it: as of when, from a copy or not, stale or not
+    (and if stale or failed, why, and what kind of failure, so a view can pick its status code)."""
+
+    value: V
+    fetched_at: datetime | None  # "as of"; None only when nothing could be read at all
     from_cache: bool = False
-    stale_reason: str = ""  # set when Wix failed and this is the last good copy
+    stale: bool = False  # the last good copy, served because the source failed (or was not asked)
+    error: str = ""  # the failure's message, for a banner; empty when the value is fresh
+    failure: type[Exception] | None = None  # the failure's kind
+
+    @classmethod
+    def failed(cls, error: str, failure: type[Exception]) -> Cached[None]:
+        """Nothing to show: the source failed and no earlier copy is kept."""
+        return Cached(None, None, error=error, failure=failure)
 
     @property
-    def stale(self) -> bool:
-        return bool(self.stale_reason)
+    def ok(self) -> bool:
+        return self.value is not None
+
+    @property
+    def as_of(self) -> datetime | None:
+        return self.fetched_at
+
+    @property
+    def stale_reason(self) -> str:
+        """Why a stale copy is shown (the freshness line's wording)."""
+        return self.error if self.stale else ""
 
 
-def _generation_key(connection: str) -> str:
-    return f"reads:gen:{connection}"
+@dataclass(frozen=True)
+class _Entry(Generic[V]):
+    generation: int
+    fetched_at: datetime
+    fresh_seconds: float
+    value: V
+
+    def fresh(self, generation: int, fresh_seconds: float | None = None) -> bool:
+        """Not outdated by a write, and younger than `fresh_seconds` (by default, what its read asked for)."""
+        age = (datetime.now(UTC) - self.fetched_at).total_seconds()
+        limit = self.fresh_seconds if fresh_seconds is None else fresh_seconds
+        return self.generation == generation and age < limit
 
 
-def invalidate(connection: str) -> None:
-    """After a write: cached reads of this connection stop being served as fresh (stale copies stay)."""
-    key = _generation_key(connection)
+def _key(scope: str, key: str) -> str:
+    return f"reads:{scope}:{key}"
+
+
+def _generation_key(scope: str) -> str:
+    return f"reads:gen:{scope}"
+
+
+def _generation(scope: str) -> int:
+    found = cache.get(_generation_key(scope), 0)
+    return found if isinstance(found, int) else 0
+
+
+def _entry(full_key: str) -> _Entry[object] | None:
+    found = cache.get(full_key)
+    return found if isinstance(found, _Entry) else None  # anything else is from an older release
+
+
+def invalidate(scope: str) -> None:
+    """After a write: cached reads of this scope stop being served as fresh (stale copies stay)."""
+    key = _generation_key(scope)
     if not cache.add(key, 1, timeout=None):
         try:
             cache.incr(key)
@@ -53,54 +111,119 @@ def invalidate(connection: str) -> None:
             cache.set(key, 1, timeout=None)
 
 
-def _upstream_failure(error: WixError) -> bool:
-    return isinstance(error, WixUnavailable | WixRateLimited)
+def _message(error: Exception) -> str:
+    message = getattr(error, "message", "")
+    return message if isinstance(message, str) and message else str(error)
 
 
-def read_through(connection: str, key: str, load: Callable[[], T], *, refresh: bool = False) -> Fetched[T]:
-    """`load()` or a recent copy of its result; the last good copy (marked stale) if Wix fails."""
-    full_key = f"reads:{connection}:{key}"
-    lock_key = full_key + ":loading"
-    generation = cache.get(_generation_key(connection), 0)
-    entry = cache.get(full_key)
-    if not refresh and _is_fresh(entry, generation):
-        return Fetched(entry[2], entry[1], from_cache=True)
+def read_through(
+    scope: str,
+    key: str,
+    load: Callable[[], T],
+    *,
+    fresh_seconds: float,
+    keep_seconds: float,
+    stale_on: tuple[type[Exception], ...] = (),
+    describe: Callable[[Exception], str] = _message,
+    single_flight: bool = False,
+    refresh: bool = False,
+) -> Cached[T]:
+    """`load()` or a recent copy of its result; the last good copy (marked stale) if `load` fails with
+    one of `stale_on`. Any other failure, or one with no copy to fall back on, is raised."""
+    full_key = _key(scope, key)
+    generation = _generation(scope)
+    # What is stored under a key was stored by a read of that key, so it holds this read's type.
+    entry = cast("_Entry[T] | None", _entry(full_key))
+    if not refresh and entry is not None and entry.fresh(generation, fresh_seconds):
+        return _served(entry)
 
     asked_at = datetime.now(UTC)
-    deadline = time.monotonic() + LOAD_WAIT_SECONDS
-    while not cache.add(lock_key, 1, timeout=LOAD_WAIT_SECONDS + 5):
-        time.sleep(0.05)
-        newer = cache.get(full_key)
-        if _is_fresh(newer, generation) and (not refresh or newer[1] >= asked_at):
-            return Fetched(newer[2], newer[1], from_cache=True)
-        if time.monotonic() > deadline:
-            break  # the other loader is stuck; load ourselves rather than fail
-    try:
-        value = load()
-    except WixError as error:
-        if entry is None or not _upstream_failure(error):
-            raise
-        return Fetched(entry[2], entry[1], from_cache=True, stale_reason=error.message)
-    finally:
-        cache.delete(lock_key)
-    fetched_at = datetime.now(UTC)
-    cache.set_many(
-        {full_key: (generation, fetched_at, value), full_key + ":stamp": (generation, fetched_at)},
-        timeout=settings.WIX_STALE_SECONDS,
-    )
-    return Fetched(value, fetched_at)
+    newer: list[_Entry[T]] = []
 
-
-def _is_fresh(entry, generation: int) -> bool:
-    if entry is None:
+    def loaded_meanwhile() -> bool:
+        found = cast("_Entry[T] | None", _entry(full_key))
+        if found is not None and found.fresh(generation, fresh_seconds) and (not refresh or found.fetched_at >= asked_at):
+            newer.append(found)
+            return True
         return False
-    entry_generation, fetched_at = entry[:2]
-    age = (datetime.now(UTC) - fetched_at).total_seconds()
-    return entry_generation == generation and age < settings.WIX_READ_CACHE_SECONDS
+
+    # Not held after the wait: either the other loader finished (use its copy) or it is stuck (load anyway).
+    loading: AbstractContextManager[bool] = (
+        cache_lock(
+            full_key + ":loading", hold_seconds=LOAD_WAIT_SECONDS + 5, wait_seconds=LOAD_WAIT_SECONDS, until=loaded_meanwhile
+        )
+        if single_flight
+        else nullcontext(False)
+    )
+    with loading:
+        if newer:
+            return _served(newer[0])
+        try:
+            value = load()
+        except stale_on as error:
+            if entry is None:
+                raise
+            return Cached(entry.value, entry.fetched_at, from_cache=True, stale=True, error=describe(error), failure=type(error))
+        fetched_at = datetime.now(UTC)
+        cache.set_many(
+            {
+                full_key: _Entry(generation, fetched_at, fresh_seconds, value),
+                # the value-less stamp: checking freshness must not unpickle a whole page (a millisecond)
+                full_key + ":stamp": _Entry(generation, fetched_at, fresh_seconds, None),
+            },
+            timeout=keep_seconds,
+        )
+        return Cached(value, fetched_at)
 
 
-def peek(connection: str, key: str) -> bool:
+def _served(entry: _Entry[T]) -> Cached[T]:
+    return Cached(entry.value, entry.fetched_at, from_cache=True)
+
+
+def peek(scope: str, key: str, *, fresh_seconds: float | None = None) -> bool:
     """Is there a fresh copy? (Prefetching skips work that is already done.) Reads only the copy's
     small stamp: unpickling a whole page to look at its date would cost a warm page a millisecond."""
-    generation = cache.get(_generation_key(connection), 0)
-    return _is_fresh(cache.get(f"reads:{connection}:{key}:stamp"), generation)
+    stamp = cache.get(_key(scope, key) + ":stamp")
+    return isinstance(stamp, _Entry) and stamp.fresh(_generation(scope), fresh_seconds)
+
+
+def cached_copy(scope: str, key: str, kind: type[T], *, fresh_seconds: float | None = None) -> Cached[T] | None:
+    """The stored copy of a `kind` value without loading anything: marked stale when past its fresh time."""
+    entry = _entry(_key(scope, key))
+    if entry is None or not isinstance(entry.value, kind):
+        return None
+    return Cached(entry.value, entry.fetched_at, from_cache=True, stale=not entry.fresh(_generation(scope), fresh_seconds))
+
+
+@contextmanager
+def cache_lock(
+    key: str,
+    *,
+    hold_seconds: float,
+    wait_seconds: float = 0,
+    poll_seconds: float = 0.05,
+    until: Callable[[], bool] | None = None,
+) -> Iterator[bool]:
+    """A lock every process shares. Yields True when held; False when it was not free within
+    `wait_seconds`, or `until()` came true while waiting (its holder did the work). It expires after
+    `hold_seconds` should its holder die, and is released on exit only if still ours."""
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_seconds
+    held = cache.add(key, token, timeout=hold_seconds)
+    while not held:
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(poll_seconds)
+        if until is not None and until():
+            break
+        held = cache.add(key, token, timeout=hold_seconds)
+    try:
+        yield held
+    finally:
+        if held and cache.get(key) == token:  # never release a lock that expired and was taken by another
+            cache.delete(key)
+
+
+def lock_held(key: str) -> bool:
+    """Is someone holding this lock right now?"""
+    return cache.get(key) is not None

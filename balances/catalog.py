@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
-
+from .cache import read_through
 from .wix.client import WixClient
-from .wix.records import parse_decimal
+from .wix.records import Wire, parse_decimal
 
 CATALOG_SECONDS = 600
 
@@ -42,7 +41,7 @@ class Catalog:
         return sorted(p.id for p in self.plans.values() if p.is_unlimited)
 
 
-def _plan_from_wire(data: dict) -> Plan:
+def _plan_from_wire(data: Wire) -> Plan:
     credit = (data.get("details") or {}).get("creditConfiguration")
     return Plan(
         id=data.get("id", ""),
@@ -53,9 +52,12 @@ def _plan_from_wire(data: dict) -> Plan:
 
 
 def get_catalog(client: WixClient, cache_key: str, *, refresh: bool = False) -> Catalog:
-    key = f"wix:catalog:{cache_key}"
-    plans = None if refresh else cache.get(key)
-    if plans is None:
-        plans = {p.id: p for p in map(_plan_from_wire, client.iterate(client.query_pool_definitions))}
-        cache.set(key, plans, CATALOG_SECONDS)
-    return Catalog(plans)
+    plans = read_through(
+        f"catalog:{cache_key}",
+        "plans",
+        lambda: {p.id: p for p in map(_plan_from_wire, client.iterate(client.query_pool_definitions))},
+        fresh_seconds=CATALOG_SECONDS,
+        keep_seconds=CATALOG_SECONDS,
+        refresh=refresh,
+    )
+    return Catalog(plans.value)

@@ -7,16 +7,17 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from itertools import chain
 
 from .catalog import Catalog, get_catalog
+from .concurrency import run_together
 from .directory.search import search as search_directory
-from .wix.client import MAX_PAGE, WixClient
+from .wix.client import MAX_PAGE, MemberResults, WixClient
 from .wix.records import ZERO, Balance, Member, Pool, Transaction
 
 # Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
@@ -26,17 +27,6 @@ MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
 USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
-
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="wix")
-
-
-def run_together(*calls: Callable):
-    """Run independent upstream calls concurrently; re-raise the first failure."""
-    if len(calls) == 1:
-        return [calls[0]()]
-    # Each call runs in a copy of this context, so a budget.background() block covers them too.
-    futures = [_pool.submit(contextvars.copy_context().run, call) for call in calls]
-    return [f.result() for f in futures]
 
 
 @dataclass(frozen=True)
@@ -114,11 +104,11 @@ class MemberCredits:
     @property
     def total_available(self) -> Decimal:
         """Credits free to book now: active plans only (paused or ended credits can't be booked)."""
-        return sum((p.available for p in self.pools if p.usable and not p.unlimited), ZERO)
+        return sum((p.available for p in self.pools if p.usable and p.available is not None), ZERO)
 
     @property
     def total_reserved(self) -> Decimal:
-        return sum((p.reserved for p in self.pools if p.usable and not p.unlimited), ZERO)
+        return sum((p.reserved for p in self.pools if p.usable and not p.unlimited and p.reserved is not None), ZERO)
 
     @property
     def has_unlimited(self) -> bool:
@@ -182,56 +172,49 @@ def balance_query_chunks(items: list[str]) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] if size else []
 
 
-def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]):
-    """The calls that fetch these members' pools with their balances, and how to assemble their answers.
+CreditCall = Callable[[], list[PoolCredits]]
+
+
+def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]) -> list[CreditCall]:
+    """The calls that fetch these members' pools with their balances (`_by_member` groups their answers).
 
     Returned rather than run so a caller can run them side by side with its own calls: a call running in
     the shared pool must never wait on more calls queued to that same pool.
     """
-    calls = [
-        (
-            lambda chunk=chunk: list(
-                client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
-            )
-        )
-        for chunk in balance_query_chunks(member_ids)
-    ]
+
+    def balances_of(chunk: list[str]) -> list[PoolCredits]:
+        found = client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
+        return [PoolCredits.from_balance(balance, catalog) for balance in found]
+
+    calls: list[CreditCall] = [partial(balances_of, chunk) for chunk in balance_query_chunks(member_ids)]
     unlimited = catalog.unlimited_ids
     if unlimited:
-        # Plans without credits have no balance record, so only Query Pools can show them.
-        calls.append(
-            lambda: list(
-                client.iterate(
-                    client.query_pools,
-                    filter={
-                        "$and": [
-                            {"beneficiary.memberId": {"$in": member_ids}},
-                            {"poolDefinitionId": {"$in": unlimited}},
-                        ]
-                    },
-                    limit=MAX_PAGE,
-                )
+
+        def without_balances() -> list[PoolCredits]:
+            # Plans without credits have no balance record, so only Query Pools can show them.
+            found = client.iterate(
+                client.query_pools,
+                filter={"$and": [{"beneficiary.memberId": {"$in": member_ids}}, {"poolDefinitionId": {"$in": unlimited}}]},
+                limit=MAX_PAGE,
             )
-        )
+            return [PoolCredits.without_balance(pool) for pool in found]
 
-    def assemble(results: list) -> dict[str, list[PoolCredits]]:
-        by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
-        for balance in (b for result in results[: len(results) - bool(unlimited)] for b in result):
-            by_member.setdefault(balance.member_id, []).append(PoolCredits.from_balance(balance, catalog))
-        if unlimited:
-            for pool in results[-1]:
-                by_member.setdefault(pool.member_id, []).append(PoolCredits.without_balance(pool))
-        return by_member
+        calls.append(without_balances)
+    return calls
 
-    return calls, assemble
+
+def _by_member(member_ids: list[str], answers: Iterable[list[PoolCredits]]) -> dict[str, list[PoolCredits]]:
+    by_member: dict[str, list[PoolCredits]] = {m: [] for m in member_ids}
+    for pool in chain.from_iterable(answers):
+        by_member.setdefault(pool.member_id, []).append(pool)
+    return by_member
 
 
 def credits_for(client: WixClient, catalog: Catalog, member_ids: list[str]) -> dict[str, list[PoolCredits]]:
     """Every pool of these members with its live balance, in a fixed number of concurrent calls."""
     if not member_ids:
         return {}
-    calls, assemble = _credit_calls(client, catalog, member_ids)
-    return assemble(run_together(*calls))
+    return _by_member(member_ids, run_together(*_credit_calls(client, catalog, member_ids)))
 
 
 def member_page(
@@ -271,13 +254,13 @@ def _searched_page(client: WixClient, cache_key: str, *, search: str, offset: in
     page_ids = ids[offset : offset + limit]
     by_id = {m.id: m for m in live.members}
     missing = [i for i in page_ids if i not in by_id]
-    calls, assemble = _credit_calls(client, catalog, page_ids) if page_ids else ([], lambda answers: {})
+    calls = _credit_calls(client, catalog, page_ids) if page_ids else []
     if missing:
         found, *answers = run_together(lambda: client.query_members(filter={"id": {"$in": missing}}, limit=MAX_PAGE), *calls)
         by_id.update((m.id, m) for m in found.members)
     else:
-        answers = run_together(*calls) if calls else []
-    pools = assemble(answers)
+        answers = list(run_together(*calls)) if calls else []
+    pools = _by_member(page_ids, answers)
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in page_ids if i in by_id)
     return MemberPage(rows=rows, limit=limit, offset=offset, total=len(ids))
 
@@ -298,12 +281,16 @@ def _members_with_pool_status(
     ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
     if not ids:
         return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
-    calls, assemble = _credit_calls(client, catalog, ids)
-    found, *answers = run_together(
-        lambda: client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE),
-        *calls,
-    )
-    pools = assemble(answers)
+    # One flat batch: the members and their credits side by side (never a wait inside the pool).
+    members: list[MemberResults] = []
+
+    def find_members() -> list[PoolCredits]:
+        members.append(client.query_members(filter={"id": {"$in": ids}}, search=search, limit=MAX_PAGE))
+        return []
+
+    answers = run_together(find_members, *_credit_calls(client, catalog, ids))
+    found = members[0]
+    pools = _by_member(ids, answers[1:])
     by_id = {m.id: m for m in found.members}
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
     return MemberPage(rows=rows, limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from .credits import run_together
+from .concurrency import run_together
 from .wix.client import MAX_PAGE, WixClient
 from .wix.records import ZERO, Balance, Transaction
 
@@ -112,8 +112,9 @@ def explain(transactions: list[Transaction], balance: Balance, *, complete: bool
 def explain_pool(client: WixClient, pool_id: str) -> BalanceExplanation:
     """The live balance and its whole history (up to MAX_PAGES pages), fetched at the same time."""
 
-    def history():
-        items, complete = [], True
+    def history() -> tuple[list[Transaction], bool]:
+        items: list[Transaction] = []
+        complete = True
         page = client.query_transactions(
             filter={"pool.id": pool_id}, sort=[{"fieldName": "createdDate", "order": "ASC"}], limit=MAX_PAGE
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from .credits import MemberCredits, member_page
+from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
+from .wix.budget import EXPORTS
 from .wix.client import MAX_PAGE, WixClient
 from .wix.errors import WixError
 
@@ -16,14 +17,14 @@ def all_members(
 ) -> tuple[int | None, Iterator[MemberCredits]]:
     """The total (None when the filter walks cursors) and an iterator over every matching member."""
 
-    def fetch(**paging):
+    def fetch(offset: int = 0, cursor: str | None = None) -> MemberPage:
         # Each page on its own: the budget's context must not stay set across a yield to the server.
-        with client.budget.bulk():  # waits for room, leaves half of the budget to people
-            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, **paging)
+        with client.budget.share(EXPORTS):  # waits for room, leaves half of the budget to people
+            return member_page(client, cache_key, search=search, status=status, limit=MAX_PAGE, offset=offset, cursor=cursor)
 
     first = fetch()
 
-    def rows():
+    def rows() -> Iterator[MemberCredits]:
         page = first
         while True:
             yield from page.rows
@@ -40,7 +41,7 @@ HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "
 class _Echo:
     """csv.writer's file: writerow() returns the line instead of storing it, so lines stream."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 

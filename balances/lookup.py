@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .credits import MemberCredits, member_detail
 from .formatting import credits_text
+from .wix.budget import MACHINES
 from .wix.client import WixClient
 from .wix.errors import WixNotFound
 
@@ -18,8 +19,8 @@ class CreditLookup:
     credits: MemberCredits
     as_of: datetime
 
-    def as_json(self) -> dict:
-        def text(value: Decimal | None):
+    def as_json(self) -> dict[str, object]:
+        def text(value: Decimal | None) -> str | None:
             return None if value is None else credits_text(value)
 
         credits = self.credits
@@ -51,6 +52,8 @@ def member_id_for_email(client: WixClient, email: str) -> str:
 
 
 def lookup_credits(client: WixClient, *, member_id: str = "", email: str = "") -> CreditLookup:
-    member_id = member_id or member_id_for_email(client, email)
-    detail = member_detail(client, member_id, transactions=1)
+    # Machines' calls leave people their share of the Wix budget (budget.SHARES).
+    with client.budget.share(MACHINES):
+        member_id = member_id or member_id_for_email(client, email)
+        detail = member_detail(client, member_id, transactions=1)
     return CreditLookup(member_id, detail.credits, datetime.now(UTC))

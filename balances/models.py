@@ -18,7 +18,7 @@ class StudioAccess(models.Model):
             roles.MANAGE_STAFF,
         )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Credit Desk permissions"
 
 
@@ -36,7 +36,7 @@ class StudioPreferences(models.Model):
     class Meta:
         verbose_name_plural = "studio preferences"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "Studio preferences"
 
     @classmethod
@@ -60,7 +60,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property

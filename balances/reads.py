@@ -1,7 +1,7 @@
 """Member pages and member details as the dashboard serves them: through the shared read cache.
 
 The views call these rather than credits.py directly. Each answer says when its data was fetched, and
-whether it is a recent copy or the last good copy shown because Wix failed (cache.Fetched). After a
+whether it is a recent copy or the last good copy shown because Wix failed (cache.Cached). After a
 page is served, the next one is loaded in the background — within the call budget, leaving headroom
 for people — so "Next" is answered from the cache.
 """
@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import TypedDict, TypeVar
 
 from django.conf import settings
 
-from .cache import Fetched, peek, read_through
+from .cache import Cached, peek, read_through
+from .concurrency import in_background
 from .credits import MemberDetail, MemberPage, member_detail, member_page
+from .wix.budget import PREFETCH
 from .wix.client import WixClient
-from .wix.errors import WixError
+from .wix.errors import WixError, WixRateLimited, WixUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# Background loads are few and short; two threads keep a burst of page turns from piling up.
-_prefetcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="prefetch")
 PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
+
+
+class PageQuery(TypedDict):
+    search: str
+    status: str
+    offset: int
+    limit: int
+    cursor: str | None
 
 
 def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str | None) -> str:
@@ -40,13 +50,28 @@ def member_page_read(
     limit: int = 25,
     cursor: str | None = None,
     refresh: bool = False,
-) -> Fetched[MemberPage]:
-    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    return read_through(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
+) -> Cached[MemberPage]:
+    query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    return _wix_read(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
 
 
-def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Fetched[MemberDetail]:
-    return read_through(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
+def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Cached[MemberDetail]:
+    return _wix_read(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
+
+
+def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool) -> Cached[T]:
+    """Copies of one Wix connection's reads (an adjustment invalidates them all); when Wix is unreachable
+    or rate limiting, the last good copy, marked stale."""
+    return read_through(
+        connection,
+        key,
+        load,
+        fresh_seconds=settings.WIX_READ_CACHE_SECONDS,
+        keep_seconds=settings.WIX_STALE_SECONDS,
+        stale_on=(WixUnavailable, WixRateLimited),
+        single_flight=True,
+        refresh=refresh,
+    )
 
 
 def prefetch_member_page(
@@ -59,18 +84,21 @@ def prefetch_member_page(
     limit: int = 25,
     cursor: str | None = None,
     then: Callable[[MemberPage], None] | None = None,
-) -> Future | None:
+) -> Future[None] | None:
     """Warm the cache with a page nobody asked for yet; skipped when it is cached or the budget is low.
     `then(page)` runs after a load, in the background too (the web side renders the page's rows ahead)."""
     if not settings.WIX_PREFETCH_NEXT_PAGE:
         return None
-    query = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    if peek(connection, _page_key(**query)) or client.budget.remaining() < PREFETCH_MIN_BUDGET:
+    query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
+    if (
+        peek(connection, _page_key(**query), fresh_seconds=settings.WIX_READ_CACHE_SECONDS)
+        or client.budget.remaining() < PREFETCH_MIN_BUDGET
+    ):
         return None
 
     def load() -> None:
         # Never wait for budget, never take the last quarter of it: people come first.
-        with client.budget.background():
+        with client.budget.share(PREFETCH):
             try:
                 fetched = member_page_read(client, connection, **query)
             except WixError as error:  # a guess that failed costs nothing but the attempt
@@ -82,4 +110,4 @@ def prefetch_member_page(
             except Exception:  # a head start only: the request renders the page itself anyway
                 log.exception("prefetch follow-up failed")
 
-    return _prefetcher.submit(load)
+    return in_background(load)

@@ -1,5 +1,15 @@
 """The two roles and what each may do. Owners may grant a front-desk account extra permissions."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+View = TypeVar("View", bound=Callable[..., Any])
+
 OWNER = "Owner"
 FRONT_DESK = "Front desk"
 
@@ -34,7 +44,7 @@ def codename(permission: str) -> str:
     return permission.split(".", 1)[1]
 
 
-def meta_permissions(*permissions: str) -> list[tuple[str, str]]:
+def meta_permissions(*permissions: str) -> list[tuple[str, StrOrPromise]]:
     """A model's Meta.permissions for these names."""
     return [(codename(p), DESCRIPTIONS[p]) for p in permissions]
 
@@ -45,20 +55,20 @@ ROLE_PERMISSIONS = {
 }
 
 
-def requires(permission: str):
+def requires(permission: str) -> Callable[[View], View]:
     """`permission_required` that answers 403 (never a login loop) and records the permission on the
     view, so the URL-walking tests can check each view against each role."""
     from django.contrib.auth.decorators import permission_required
 
-    def decorate(view):
-        checked = permission_required(permission, raise_exception=True)(view)
+    def decorate(view: View) -> View:
+        checked: Any = permission_required(permission, raise_exception=True)(view)
         checked.required_permission = permission
-        return checked
+        return cast(View, checked)
 
     return decorate
 
 
-def sync_roles(using="default", **kwargs) -> None:
+def sync_roles(using: str = "default", **kwargs: object) -> None:
     """Both roles exist with at least their permissions. Runs after every migrate (and after the flush
     of transactional tests), so a permission added later reaches the roles without a data migration."""
     from django.contrib.auth.models import Group, Permission

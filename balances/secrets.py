@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -88,3 +90,58 @@ def key_id_of(token: str) -> str:
 def reencrypt(token: str, *, aad: str) -> str:
     """Re-seal with the primary key (rotation): decrypt with whichever key made it."""
     return encrypt(decrypt(token, aad=aad), aad=aad)
+
+
+class SealedSecrets:
+    """The one way a model stores secrets: mix it into the model and name its secrets and their columns.
+
+    `seal(name, plaintext)` writes ciphertext bound to this row and secret (the row's pk must be known),
+    `reveal(name)` reads it back or raises SecretUnreadable, `rotate()` re-seals every stored secret with
+    the primary key. Every class that mixes this in is registered, so `manage.py rotatecredentials`
+    re-seals every stored secret of every model, not only the ones someone remembered to list.
+    """
+
+    # secret name -> the text column holding its ciphertext
+    sealed_columns: ClassVar[Mapping[str, str]] = {}
+    # the first part of the associated data; existing ciphertexts are bound to it, so never change it
+    sealed_scope: ClassVar[str] = ""
+    pk: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.sealed_columns:
+            _sealed_models.append(cls)
+
+    def _secret_aad(self, name: str) -> str:
+        return f"{self.sealed_scope}:{self.pk}:{name}"
+
+    def seal(self, name: str, plaintext: str) -> None:
+        """Encrypt a secret into its column; the row's pk must be set, since the ciphertext names it."""
+        setattr(self, self.sealed_columns[name], encrypt(plaintext, aad=self._secret_aad(name)))
+
+    def reveal(self, name: str) -> str:
+        """The plaintext secret, or SecretUnreadable (wrong or missing key, tampering): fail closed."""
+        return decrypt(getattr(self, self.sealed_columns[name]), aad=self._secret_aad(name))
+
+    def has_secret(self, name: str) -> bool:
+        return bool(getattr(self, self.sealed_columns[name]))
+
+    def rotate(self) -> list[str]:
+        """Re-seal every stored secret with the primary key; returns the columns to save.
+        Raises SecretUnreadable (and changes nothing on this row) if any of them cannot be read."""
+        resealed = {
+            column: reencrypt(getattr(self, column), aad=self._secret_aad(name))
+            for name, column in self.sealed_columns.items()
+            if getattr(self, column)
+        }
+        for column, token in resealed.items():
+            setattr(self, column, token)
+        return list(self.sealed_columns.values())
+
+
+_sealed_models: list[type[SealedSecrets]] = []
+
+
+def sealed_models() -> list[type[SealedSecrets]]:
+    """Every model class that stores sealed secrets (their modules are imported once apps are ready)."""
+    return list(_sealed_models)

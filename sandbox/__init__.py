@@ -8,7 +8,8 @@ Standard library only (no Django, no project imports). Public interface::
         server.url, server.studio, server.faults, server.log
 
 The wire contract is ``shared/wix-api.md``; accepted credentials are documented in
-:mod:`sandbox.credentials`.
+:mod:`sandbox.credentials`. Wix Bookings (services, class schedule, bookings, attendance) lives in
+:mod:`sandbox.bookings`, installed by ``build_studio`` unless ``bookings=False``.
 """
 
 from . import credentials

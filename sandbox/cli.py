@@ -16,6 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-ms", type=float, default=0, help="latency added to every Wix call")
     parser.add_argument("--error-rate", type=float, default=0, help="chance 0..1 of a 503 on a Wix call")
     parser.add_argument("--rate-limit", type=int, default=0, help="calls per minute before 429 (0 = off)")
+    # Wix Bookings (sandbox/bookings): the schedule's day, the site's zone, how plan bookings spend credits
+    parser.add_argument("--bookings-today", default=None, help="the schedule's today, YYYY-MM-DD (default: the current date)")
+    parser.add_argument("--time-zone", default=None, help="the site's IANA time zone (default Europe/Berlin)")
+    parser.add_argument("--credit-mode", default="redeem", choices=("redeem", "reserve"), help="plan bookings redeem or reserve")
 
 
 def run(options: dict, out=None) -> None:
@@ -24,7 +28,12 @@ def run(options: dict, out=None) -> None:
 
     out = out or sys.stdout
     t0 = time.perf_counter()
-    studio = build_studio(members=options["members"], seed=options["seed"])
+    bookings = {
+        "today": options.get("bookings_today"),
+        "time_zone": options.get("time_zone"),
+        "credit_mode": options.get("credit_mode") or "redeem",
+    }
+    studio = build_studio(members=options["members"], seed=options["seed"], bookings=bookings)
     server = SandboxServer(studio, host="127.0.0.1", port=options["port"])
     server.faults.update(
         latency=(options.get("latency_ms") or 0) / 1000.0,
@@ -43,7 +52,7 @@ def run(options: dict, out=None) -> None:
         f"    client_id       {credentials.APP_ID}\n"
         f"    client_secret   {credentials.APP_SECRET}\n"
         f"    instance_id     {credentials.INSTANCE_ID}\n"
-        f"  Control           {server.url}/_sandbox/health | /_sandbox/requests | /_sandbox/faults\n"
+        f"  Control           {server.url}/_sandbox/health | /_sandbox/requests | /_sandbox/faults | /_sandbox/bookings\n"
         f"Ctrl-C to stop.\n"
     )
     out.flush()

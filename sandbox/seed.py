@@ -129,8 +129,13 @@ def _weighted(rng: random.Random, table):
     return table[-1][0]
 
 
-def build_studio(members: int = 300, seed: int = 7) -> Studio:
-    """Build a deterministic studio with ``members`` members (same seed -> identical data)."""
+def build_studio(members: int = 300, seed: int = 7, bookings: bool | dict = True) -> Studio:
+    """Build a deterministic studio with ``members`` members (same seed -> identical data).
+
+    ``bookings``: install Wix Bookings (``True``, or a dict of :func:`sandbox.bookings.install_bookings`
+    arguments such as ``{"today": "2026-03-29", "time_zone": "Europe/Berlin", "credit_mode": "reserve"}``);
+    ``False`` leaves Bookings out.
+    """
     rng = random.Random(seed)
     studio = Studio(seed)
     gc_was_enabled = gc.isenabled()
@@ -146,6 +151,10 @@ def build_studio(members: int = 300, seed: int = 7) -> Studio:
     finally:
         if gc_was_enabled:
             gc.enable()
+    if bookings is not False:  # Wix Bookings (sandbox/bookings): its plan payments move credits on these pools
+        from .bookings import install_bookings
+
+        install_bookings(studio, **(bookings if isinstance(bookings, dict) else {}))
     if members >= 5000:
         # keep the big, long-lived store out of later GC passes (avoids 100+ ms pauses mid-benchmark)
         gc.freeze()

@@ -13,6 +13,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import api, credentials
+from .bookings import routes as bookings_routes
+from .bookings.control import bookings_control
 from .errors import WixError, application_error, not_found_path, status_error, system_error, validation_error
 from .faults import Faults
 from .log import RequestLog, RequestRecord
@@ -45,6 +47,7 @@ _ROUTES_SPEC = [
     ("POST", "/oauth2/token", "token", "none", False),
     ("POST", "/oauth2/token-info", "token_info", "none", False),
 ]
+_ROUTES_SPEC += bookings_routes.ROUTES_SPEC  # Wix Bookings, Site Properties, pool items (sandbox/bookings)
 
 
 class _Route:
@@ -295,6 +298,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/requests/clear" and method == "POST":
             sandbox.log.clear()
             payload = {"ok": True}
+        elif path == "/_sandbox/bookings":
+            status, payload = bookings_control(sandbox.studio, method, body)
         elif path == "/_sandbox/faults" and method == "GET":
             payload = sandbox.faults.to_dict()
         elif path == "/_sandbox/faults" and method == "POST":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from balances.stale_cache import Cached, read_through
+from balances.cache import Cached, read_through
 from balances.wix.ai_records import AiCredits
 from balances.wix.client import WixClient
 from balances.wix.errors import WixError, WixPermissionError
@@ -23,13 +23,18 @@ def describe(error: Exception) -> str:
     return f"AI credits could not be loaded: {getattr(error, 'message', 'Wix returned an error.')}"
 
 
-def ai_credits(client: WixClient, cache_key: str, *, refresh: bool = False) -> Cached[AiCredits]:
-    return read_through(
-        f"wix:ai-credits:{cache_key}",
-        client.get_ai_credits,
-        fresh_seconds=FRESH_SECONDS,
-        keep_seconds=KEEP_SECONDS,
-        errors=(WixError,),
-        describe=describe,
-        refresh=refresh,
-    )
+def ai_credits(client: WixClient, cache_key: str, *, refresh: bool = False) -> Cached[AiCredits | None]:
+    """Never raises for a Wix failure: `Cached.failed(…)` when there are no earlier figures to show."""
+    try:
+        return read_through(
+            f"ai-credits:{cache_key}",
+            "credits",
+            client.get_ai_credits,
+            fresh_seconds=FRESH_SECONDS,
+            keep_seconds=KEEP_SECONDS,
+            stale_on=(WixError,),
+            describe=describe,
+            refresh=refresh,
+        )
+    except WixError as error:
+        return Cached.failed(describe(error), type(error))

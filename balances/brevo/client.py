@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 import httpx
 from brevo import Brevo
@@ -25,16 +25,21 @@ T = TypeVar("T")
 NO_RETRIES = {"max_retries": 0}
 
 
-def _error_message(body) -> str:
+def _error_message(body: object) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or "")[:200]
     return str(getattr(body, "message", "") or "")[:200]
 
 
+class _Facts(TypedDict):
+    status: int | None
+    code: str
+
+
 def error_from_api(exc: ApiError) -> errors.BrevoError:
     status, text = exc.status_code, _error_message(exc.body)
-    code = (exc.body or {}).get("code", "") if isinstance(exc.body, dict) else str(getattr(exc.body, "code", "") or "")
-    kwargs = {"status": status, "code": code}
+    code = str((exc.body or {}).get("code", "") if isinstance(exc.body, dict) else getattr(exc.body, "code", "") or "")
+    kwargs: _Facts = {"status": status, "code": code}
     if status in (401, 403):
         return errors.BrevoAuthError(**kwargs)
     if status == 404:

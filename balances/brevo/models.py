@@ -1,15 +1,18 @@
 from django.conf import settings
 from django.db import models
 
-from balances.secrets import decrypt, encrypt
+from balances.secrets import SealedSecrets
 
 SINGLETON_ID = 1
 
 
-class BrevoConnection(models.Model):
+class BrevoConnection(SealedSecrets, models.Model):
     """The one Brevo account and loyalty program the studio reads from. The API key is stored encrypted
     (balances/secrets.py) and bound to this row and field; only its last four characters are kept plain,
     to show which key is in use."""
+
+    sealed_columns = {"api_key": "api_key_encrypted"}
+    sealed_scope = "brevo.BrevoConnection"  # existing ciphertexts are bound to this name
 
     api_key_encrypted = models.TextField()
     api_key_last4 = models.CharField(max_length=4)
@@ -20,21 +23,17 @@ class BrevoConnection(models.Model):
     class Meta:
         verbose_name = "Brevo connection"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Brevo loyalty program {self.program_id}"
-
-    @property
-    def _aad(self) -> str:
-        return f"brevo.BrevoConnection:{self.pk}:api_key"
 
     def set_api_key(self, plaintext: str) -> None:
         self.pk = SINGLETON_ID
-        self.api_key_encrypted = encrypt(plaintext, aad=self._aad)
+        self.seal("api_key", plaintext)
         self.api_key_last4 = plaintext[-4:]
 
     def api_key(self) -> str:
         """Raises SecretUnreadable when the keys changed or the value was tampered with."""
-        return decrypt(self.api_key_encrypted, aad=self._aad)
+        return self.reveal("api_key")
 
     @property
     def masked_key(self) -> str:

@@ -7,23 +7,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from balances.wix.records import ZERO, parse_datetime, parse_decimal
+
+if TYPE_CHECKING:  # the SDK's models, for the annotations only
+    from brevo import BalanceDefinition as SdkDefinition
+    from brevo import GetLoyaltyBalanceProgramsPidActiveBalanceResponseActiveBalancesItem as SdkLot
+    from brevo import GetLoyaltyBalanceProgramsPidTransactionHistoryResponseTransactionHistoryItem as SdkTransaction
 
 STATUS_ALIASES = {"pending": "draft", "complete": "completed"}
 UNIT_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
 
-def normalise_status(status) -> str:
+def normalise_status(status: object) -> str:
     text = str(status or "").strip().lower()
     return STATUS_ALIASES.get(text, text)
 
 
-def to_decimal(value) -> Decimal:
+def to_decimal(value: object) -> Decimal:
     return parse_decimal(None if value is None else str(value))
 
 
-def _when(value) -> datetime | None:
+def _when(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else parse_datetime(value)
 
 
@@ -39,7 +45,7 @@ class BalanceDefinition:
         return "points" if self.unit == "POINTS" else self.unit
 
     @classmethod
-    def from_sdk(cls, item) -> BalanceDefinition:
+    def from_sdk(cls, item: SdkDefinition) -> BalanceDefinition:
         return cls(
             id=str(item.id or ""),
             name=item.name or "Balance",
@@ -58,7 +64,7 @@ class Lot:
     expires: datetime | None
 
     @classmethod
-    def from_sdk(cls, item) -> Lot:
+    def from_sdk(cls, item: SdkLot) -> Lot:
         return cls(
             id=str(item.id or ""), amount=to_decimal(item.amount), created=_when(item.created_at), expires=_when(item.expires_at)
         )
@@ -77,7 +83,7 @@ class LoyaltyTransaction:
         return self.status == "draft"
 
     @classmethod
-    def from_sdk(cls, item) -> LoyaltyTransaction:
+    def from_sdk(cls, item: SdkTransaction) -> LoyaltyTransaction:
         amount = to_decimal(item.amount)
         kind = str(item.transaction_type or ("debit" if amount < 0 else "credit")).lower()
         if kind == "debit" and amount > 0:

@@ -10,16 +10,18 @@ completed; **free to spend = balance − reserved**. Open draft credits are show
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
 
+from balances.cache import Cached, cached_copy, read_through
+from balances.concurrency import map_together, run_together
 from balances.secrets import SecretUnreadable
-from balances.stale_cache import Cached, read_through
 
 from .client import BrevoLoyaltyClient
 from .errors import BrevoError, BrevoNotConfigured, BrevoNotEnrolled
@@ -31,8 +33,6 @@ KEEP_SECONDS = 24 * 3600
 CONTACT_SECONDS = 3600  # contact ids don't change; "no contact" is re-checked sooner
 NO_CONTACT_SECONDS = 600
 DEFINITIONS_SECONDS = 600
-
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="brevo")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,12 @@ class Source:
     client: BrevoLoyaltyClient
     fingerprint: str
 
-    def key(self, *parts) -> str:
+    @property
+    def scope(self) -> str:
+        """The read cache's scope: one Brevo account and program."""
+        return f"brevo:{self.fingerprint}"
+
+    def key(self, *parts: object) -> str:
         return ":".join(("brevo", self.fingerprint, *map(str, parts)))
 
 
@@ -99,7 +104,7 @@ def _email_key(email: str) -> str:
 def contact_id(source: Source, email: str) -> int | None:
     key = source.key("contact", _email_key(email))
     cached = cache.get(key)
-    if cached is not None:
+    if isinstance(cached, int):
         return cached or None  # 0 marks "no such contact"
     found = source.client.find_contact_id(email) if email else None
     cache.set(key, found or 0, CONTACT_SECONDS if found else NO_CONTACT_SECONDS)
@@ -107,12 +112,9 @@ def contact_id(source: Source, email: str) -> int | None:
 
 
 def definitions(source: Source) -> list[BalanceDefinition]:
-    key = source.key("definitions")
-    found = cache.get(key)
-    if found is None:
-        found = source.client.definitions()
-        cache.set(key, found, DEFINITIONS_SECONDS)
-    return found
+    return read_through(
+        source.scope, "definitions", source.client.definitions, fresh_seconds=DEFINITIONS_SECONDS, keep_seconds=DEFINITIONS_SECONDS
+    ).value
 
 
 def _summary(source: Source, email: str) -> MemberLoyalty:
@@ -133,12 +135,19 @@ def _detail(source: Source, email: str) -> MemberLoyalty:
     if not summary.enrolled:
         return summary
     cid = contact_id(source, email)
-    jobs = [
-        (b, _pool.submit(source.client.lots, cid, b.definition.id), _pool.submit(source.client.history, cid, b.definition.id))
-        for b in summary.balances
+    if cid is None:  # enrolled means found a moment ago (the contact id is cached for an hour)
+        return summary
+    # Flat: every balance's lots and history in one batch, read side by side.
+    calls: list[Callable[[], list[Lot] | list[LoyaltyTransaction]]] = [
+        partial(read, cid, b.definition.id) for b in summary.balances for read in (source.client.lots, source.client.history)
     ]
+    results = run_together(*calls, pool="brevo") if calls else ()
     return MemberLoyalty(
-        "enrolled", tuple(_with_activity(balance, lots.result(), history.result()) for balance, lots, history in jobs)
+        "enrolled",
+        tuple(
+            _with_activity(balance, cast(list[Lot], results[2 * i]), cast(list[LoyaltyTransaction], results[2 * i + 1]))
+            for i, balance in enumerate(summary.balances)
+        ),
     )
 
 
@@ -157,31 +166,41 @@ def _describe(error: Exception) -> str:
     return getattr(error, "message", "") or "Brevo returned an error."
 
 
-def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty]:
+def _loyalty_read(
+    source: Source, key: str, load: Callable[[], MemberLoyalty], *, refresh: bool = False
+) -> Cached[MemberLoyalty | None]:
+    try:
+        return read_through(
+            source.scope,
+            key,
+            load,
+            fresh_seconds=FRESH_SECONDS,
+            keep_seconds=KEEP_SECONDS,
+            stale_on=(BrevoError,),
+            describe=_describe,
+            refresh=refresh,
+        )
+    except BrevoError as error:
+        return Cached.failed(_describe(error), type(error))
+
+
+def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty | None]:
     try:
         source = connect()
     except BrevoNotConfigured as error:
-        return Cached(None, None, error=error.message, failure=BrevoNotConfigured)
-    return read_through(
-        source.key("member", _email_key(email)),
-        lambda: _detail(source, email),
-        fresh_seconds=FRESH_SECONDS,
-        keep_seconds=KEEP_SECONDS,
-        errors=(BrevoError,),
-        describe=_describe,
-        refresh=refresh,
-    )
+        return Cached.failed(error.message, BrevoNotConfigured)
+    return _loyalty_read(source, f"member:{_email_key(email)}", lambda: _detail(source, email), refresh=refresh)
 
 
 @dataclass(frozen=True)
 class LoyaltyColumn:
     """The Brevo column of one member-list page."""
 
-    by_email: dict[str, Cached[MemberLoyalty]]
+    by_email: dict[str, Cached[MemberLoyalty | None]]
     error: str = ""
     not_loaded: int = 0  # members past the per-page lookup cap; they fill in on later views
 
-    def get(self, email: str) -> Cached[MemberLoyalty] | None:
+    def get(self, email: str) -> Cached[MemberLoyalty | None] | None:
         return self.by_email.get(email)
 
 
@@ -193,45 +212,38 @@ def loyalty_column(emails: list[str]) -> LoyaltyColumn:
         source = connect()
     except BrevoNotConfigured as error:
         return LoyaltyColumn({}, error=error.message)
-    found: dict[str, Cached[MemberLoyalty]] = {}
+    found: dict[str, Cached[MemberLoyalty | None]] = {}
     to_fetch: list[str] = []
     not_loaded = 0
     for email in dict.fromkeys(e for e in emails if e):
-        entry = cache.get(source.key("summary", _email_key(email)))
-        if entry and not _expired(entry):
-            found[email] = Cached(entry["value"], entry["at"])
+        copy = cached_copy(source.scope, _summary_key(email), MemberLoyalty, fresh_seconds=FRESH_SECONDS)
+        if copy is not None and not copy.stale:
+            found[email] = copy
         elif len(to_fetch) < settings.BREVO_LIST_LOOKUPS:
             to_fetch.append(email)
         else:
             not_loaded += 1
-            if entry:
-                found[email] = Cached(entry["value"], entry["at"], stale=True)
+            if copy is not None:
+                found[email] = copy
 
-    def fetch(email: str) -> Cached[MemberLoyalty]:
-        return read_through(
-            source.key("summary", _email_key(email)),
-            lambda: _summary(source, email),
-            fresh_seconds=FRESH_SECONDS,
-            keep_seconds=KEEP_SECONDS,
-            errors=(BrevoError,),
-            describe=_describe,
-        )
+    def fetch(email: str) -> Cached[MemberLoyalty | None]:
+        return _loyalty_read(source, _summary_key(email), lambda: _summary(source, email))
 
-    error = ""
+    message = ""
     if to_fetch:
         # The first on its own: if Brevo is down, refuses the key or is out of budget, stop there
         # instead of spending the rest of the page's calls on the same answer.
         first = fetch(to_fetch[0])
         found[to_fetch[0]] = first
         if first.failure is None:
-            for email, result in zip(to_fetch[1:], _pool.map(fetch, to_fetch[1:]), strict=True):
+            for email, result in zip(to_fetch[1:], map_together(fetch, to_fetch[1:]), strict=True):
                 found[email] = result
         else:
-            error = first.error
+            message = first.error
             not_loaded += len(to_fetch) - 1
-    error = error or next((r.error for r in found.values() if r.error), "")
-    return LoyaltyColumn(found, error=error, not_loaded=not_loaded)
+    message = message or next((r.error for r in found.values() if r.error), "")
+    return LoyaltyColumn(found, error=message, not_loaded=not_loaded)
 
 
-def _expired(entry: dict) -> bool:
-    return (datetime.now(UTC) - entry["at"]).total_seconds() >= FRESH_SECONDS
+def _summary_key(email: str) -> str:
+    return f"summary:{_email_key(email)}"

@@ -5,8 +5,8 @@
 - `rewalk` (nightly): every member, then drops the entries the walk did not see (deleted members) —
   renames and new e-mails are caught on the way. A walk that fails halfway drops nothing.
 
-Both spend from `client.budget.bulk()` (at most half the budget; the desk keeps the rest), like the
-Needs attention scan and the CSV export.
+Both spend from their row of the call budget's SHARES (`DIRECTORY`: 60 % is always left to people), like
+the Needs attention scan and the CSV export spend from theirs.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from ..wix.budget import DIRECTORY
 from ..wix.client import MAX_PAGE, WixClient
 from ..wix.records import Member
 from .models import DirectoryEntry
@@ -79,7 +80,7 @@ def pick_up_new(client: WixClient, *, max_pages: int = 20) -> SyncResult:
     """Newest members first until a page brings nobody new (or `max_pages`, the rest is left to the next run)."""
     calls = added = updated = 0
     now = timezone.now()
-    with client.budget.bulk():
+    with client.budget.share(DIRECTORY):
         for page_number in range(max_pages):
             results = client.query_members(sorting=NEWEST_FIRST, offset=page_number * MAX_PAGE, limit=MAX_PAGE)
             calls += 1
@@ -95,7 +96,7 @@ def rewalk(client: WixClient) -> SyncResult:
     calls = added = updated = 0
     started = timezone.now()
     offset = 0
-    with client.budget.bulk():
+    with client.budget.share(DIRECTORY):
         while True:
             results = client.query_members(sorting=[{"fieldName": "createdDate", "order": "ASC"}], offset=offset, limit=MAX_PAGE)
             calls += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .records import ZERO, parse_datetime, parse_decimal
+from .records import ZERO, Wire, parse_datetime, parse_decimal
 
 PERIOD_NAMES = {
     "NO_PERIOD": "one-time",
@@ -45,7 +45,7 @@ class CreditAllowance:
         return int(min(max(self.balance / self.cap, ZERO), Decimal(1)) * 100)
 
     @classmethod
-    def from_wire(cls, data: dict | None) -> CreditAllowance | None:
+    def from_wire(cls, data: Wire | None) -> CreditAllowance | None:
         if not isinstance(data, dict):
             return None
         return cls(balance=parse_decimal(data.get("balance")), cap=parse_decimal(data.get("cap")))
@@ -67,7 +67,7 @@ class UsageRule:
         return self.period not in ("", "NO_PERIOD")
 
     @classmethod
-    def from_wire(cls, data: dict) -> UsageRule:
+    def from_wire(cls, data: Wire) -> UsageRule:
         return cls(
             period=str(data.get("period") or "NO_PERIOD"),
             balance=parse_decimal(data.get("balance")),
@@ -82,7 +82,7 @@ class CreditSource:
     rules: tuple[UsageRule, ...]
 
     @classmethod
-    def from_wire(cls, data: dict) -> CreditSource:
+    def from_wire(cls, data: Wire) -> CreditSource:
         return cls(
             subscription_id=str(data.get("subscriptionId") or ""),
             rules=tuple(UsageRule.from_wire(r) for r in data.get("usageRules") or [] if isinstance(r, dict)),
@@ -106,7 +106,7 @@ class AiCredits:
         return min(dates) if dates else None
 
     @classmethod
-    def from_wire(cls, data: dict) -> AiCredits:
+    def from_wire(cls, data: Wire) -> AiCredits:
         return cls(
             recurring=CreditAllowance.from_wire(data.get("periodicCredits")),
             top_up=CreditAllowance.from_wire(data.get("topUpCredits")),

@@ -2,18 +2,19 @@
 
 API key: `Authorization: <key>` (no "Bearer") plus `wix-site-id`.
 Wix app: OAuth client credentials exchanged at /oauth2/token for a token sent as `Authorization`.
-The token is kept in Django's cache (Redis in production) so every process shares one, and a cache
-lock makes concurrent processes ask Wix for it once.
+The token is kept in Django's cache (Redis in production) so every process shares one, and the shared
+cache lock (balances/cache.py) makes concurrent processes ask Wix for it once.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 
 import httpx
 from django.core.cache import cache
+
+from balances.cache import cache_lock
 
 from .errors import WixAuthError, WixUnavailable
 
@@ -54,28 +55,21 @@ class AppAuth:
         cache.delete(self._cache_key)
 
     def _token(self, http: httpx.Client) -> str:
-        token = cache.get(self._cache_key)
+        token = self._cached_token()
         if token:
             return token
-        lock_key = self._cache_key + ":lock"
-        deadline = time.monotonic() + 10
-        # cache.add is atomic on Redis and locmem: one process fetches, the others wait for it.
-        while not cache.add(lock_key, 1, timeout=15):
-            time.sleep(0.05)
-            token = cache.get(self._cache_key)
-            if token:
-                return token
-            if time.monotonic() > deadline:
-                break
-        try:
-            token = cache.get(self._cache_key)
+        # One process fetches, the others wait for its token; after 10 s they stop waiting and fetch.
+        with cache_lock(self._cache_key + ":lock", hold_seconds=15, wait_seconds=10, until=lambda: bool(self._cached_token())):
+            token = self._cached_token()
             if token:
                 return token
             token, expires_in = self._fetch(http)
             cache.set(self._cache_key, token, timeout=max(expires_in - TOKEN_REFRESH_MARGIN, 30))
             return token
-        finally:
-            cache.delete(lock_key)
+
+    def _cached_token(self) -> str:
+        token = cache.get(self._cache_key)
+        return token if isinstance(token, str) else ""
 
     def _fetch(self, http: httpx.Client) -> tuple[str, int]:
         body = {

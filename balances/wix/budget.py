@@ -7,13 +7,24 @@ differences in network latency can't push a burst over Wix's edge — the dashbo
 
     budget = client.budget          # or RateBudget.for_upstream(name)
     budget.remaining()              # calls left in the window right now
-    with budget.background(keep=50):
-        ...                         # calls made here never wait and leave 50 calls for people
-    with budget.bulk():
-        ...                         # whole-studio work: waits for room, leaves half for people
+    with budget.share(SCANS):
+        ...                         # calls made here leave SCANS.leaves of the budget for people
 
-WixClient spends one call per request it sends; background work (prefetching, whole-studio scans) wraps
-itself in `background()` so interactive pages keep headroom.
+WixClient spends one call per request it sends. People come first: a person's page may use the whole
+budget. Every other caller runs inside its share from SHARES, the one table of who may spend how much
+(a new kind of caller adds a row there, never its own numbers at the call site):
+
+    share      leaves for people   waits for room
+    people     0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
+    machines   20 %                briefly: the site's booking flow asks again, people are waiting here
+    prefetch   25 %                never: a guess that finds no room is skipped
+    scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
+    exports    50 %                as long as the window takes, like scans
+    directory  60 %                as long as the window takes: the members' search index sync (a full
+                                   walk must not stop halfway; it comes after scans and exports)
+
+"Leaves" counts every call in the window, whoever made it: a share may spend only while the window
+holds less than (1 − leaves) of the budget.
 """
 
 from __future__ import annotations
@@ -24,6 +35,8 @@ import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
+from fractions import Fraction
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,6 +49,34 @@ WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests 
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
 
 
+class Waits(Enum):
+    NEVER = "never"
+    BRIEFLY = "briefly"  # settings.WIX_BUDGET_WAIT_SECONDS, as a person would
+    FOR_ROOM = "for room"  # up to a whole window
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one kind of caller may spend: it leaves `leaves` of the budget to people, and waits so long."""
+
+    name: str
+    leaves: Fraction
+    waits: Waits
+
+    @property
+    def percent_left(self) -> int:
+        return int(self.leaves * 100)
+
+
+PEOPLE = Share("people", Fraction(0), Waits.BRIEFLY)
+MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
+PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
+SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
+EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
+DIRECTORY = Share("directory", Fraction(3, 5), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS, DIRECTORY)}
+
+
 @dataclass(frozen=True)
 class RateBudget:
     name: str  # one budget per Wix app instance / site (hashed: never a credential)
@@ -46,7 +87,7 @@ class RateBudget:
 
     @property
     def per_minute(self) -> int:
-        return settings.WIX_CALLS_PER_MINUTE
+        return int(settings.WIX_CALLS_PER_MINUTE)
 
     def _key(self, second: int) -> str:
         return f"wix:budget:{self.name}:{second}"
@@ -115,14 +156,20 @@ class RateBudget:
 
     @contextlib.contextmanager
     def background(self, *, keep: int | None = None, max_wait: float = 0.0) -> Iterator[None]:
-        """Calls made inside (this thread/context) leave `keep` calls for people and wait at most `max_wait`."""
+        """Calls made inside (this thread/context) leave `keep` calls for people and wait at most `max_wait`.
+        Callers use `share(…)` with a row of SHARES; this is what it is built on."""
         token = _background.set((self.per_minute // 4 if keep is None else keep, max_wait))
         try:
             yield
         finally:
             _background.reset(token)
 
-    def bulk(self) -> contextlib.AbstractContextManager[None]:
-        """Whole-studio work (the needs-attention scan, CSV exports): at most half the budget, the rest left
-        to people; a call waits as long as the window takes for room rather than failing halfway."""
-        return self.background(keep=self.per_minute // 2, max_wait=self.window)
+    def share(self, share: Share) -> contextlib.AbstractContextManager[None]:
+        """Calls made inside spend from `share` (a row of SHARES)."""
+        if share.waits is Waits.NEVER:
+            max_wait = 0.0
+        elif share.waits is Waits.BRIEFLY:
+            max_wait = float(settings.WIX_BUDGET_WAIT_SECONDS)
+        else:
+            max_wait = float(self.window)
+        return self.background(keep=int(self.per_minute * share.leaves), max_wait=max_wait)

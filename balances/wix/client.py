@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
 
@@ -21,7 +21,7 @@ from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .breaker import CircuitBreaker
 from .budget import RateBudget
-from .records import Balance, Member, Pool, Transaction
+from .records import Balance, Member, Pool, Transaction, Wire
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,12 @@ class BalanceChange:
 class WixClient:
     def __init__(
         self, base_url: str, auth: ApiKeyAuth | AppAuth, *, timeout: float = 8.0, transport: httpx.BaseTransport | None = None
-    ):
+    ) -> None:
         self.auth = auth
         # One breaker per upstream host; one call budget per Wix site / app instance (Wix's unit).
         self.breaker = CircuitBreaker.for_upstream(base_url.rstrip("/"))
         self.budget = RateBudget.for_upstream(
-            base_url.rstrip("/"), getattr(auth, "site_id", "") or getattr(auth, "instance_id", "")
+            base_url.rstrip("/"), auth.site_id if isinstance(auth, ApiKeyAuth) else auth.instance_id
         )
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -76,7 +76,9 @@ class WixClient:
 
     # --- transport ---------------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
+    def _send(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+    ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
         try:
@@ -92,7 +94,9 @@ class WixClient:
         self.breaker.record_success()
         return data
 
-    def _send_once(self, method: str, path: str, *, params=None, json=None, write: bool = False) -> dict:
+    def _send_once(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: Wire | None = None, write: bool = False
+    ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
             headers = self.auth.headers(self.http)
@@ -133,14 +137,14 @@ class WixClient:
     # --- members -----------------------------------------------------------------------------------
 
     def query_members(
-        self, *, filter: dict | None = None, search: str = "", offset: int = 0, limit: int = 50, sorting: list[dict] | None = None
+        self, *, filter: Wire | None = None, search: str = "", offset: int = 0, limit: int = 50, sorting: list[Wire] | None = None
     ) -> MemberResults:
-        query: dict = {"paging": {"limit": min(limit, MAX_PAGE), "offset": offset}}
+        query: Wire = {"paging": {"limit": min(limit, MAX_PAGE), "offset": offset}}
         if filter:
             query["filter"] = filter
         if sorting:
             query["sorting"] = sorting
-        body: dict = {"query": query, "fieldsets": ["FULL"]}
+        body: Wire = {"query": query, "fieldsets": ["FULL"]}
         if search:
             body["search"] = {
                 "expression": search[:100],
@@ -161,12 +165,20 @@ class WixClient:
     # --- benefit programs --------------------------------------------------------------------------
 
     def _cursor_query(
-        self, path: str, key: str, parse, *, filter=None, sort=None, limit=MAX_PAGE, cursor: str | None = None
-    ) -> CursorPage:
-        paging = {"limit": min(limit, MAX_PAGE)}
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Wire], T],
+        *,
+        filter: Wire | None = None,
+        sort: list[Wire] | None = None,
+        limit: int = MAX_PAGE,
+        cursor: str | None = None,
+    ) -> CursorPage[T]:
+        paging: Wire = {"limit": min(limit, MAX_PAGE)}
         if cursor:
             # Wix: later pages carry only the cursor; filter and sort live inside it.
-            query: dict = {"cursorPaging": {**paging, "cursor": cursor}}
+            query: Wire = {"cursorPaging": {**paging, "cursor": cursor}}
         else:
             query = {"cursorPaging": paging}
             if filter:
@@ -179,21 +191,52 @@ class WixClient:
         next_cursor = cursors.get("next") if has_next is not False else None
         return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
 
-    def query_pools(self, **kwargs) -> CursorPage[Pool]:
-        return self._cursor_query("/benefit-programs/v1/pools/query", "pools", Pool.from_wire, **kwargs)
+    def query_pools(
+        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
+    ) -> CursorPage[Pool]:
+        return self._cursor_query(
+            "/benefit-programs/v1/pools/query", "pools", Pool.from_wire, filter=filter, sort=sort, limit=limit, cursor=cursor
+        )
 
-    def query_balances(self, **kwargs) -> CursorPage[Balance]:
-        return self._cursor_query("/benefit-programs/v1/balances/query", "balances", Balance.from_wire, **kwargs)
+    def query_balances(
+        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
+    ) -> CursorPage[Balance]:
+        return self._cursor_query(
+            "/benefit-programs/v1/balances/query",
+            "balances",
+            Balance.from_wire,
+            filter=filter,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
 
-    def query_transactions(self, **kwargs) -> CursorPage[Transaction]:
-        return self._cursor_query("/benefit-programs/v1/transactions/query", "transactions", Transaction.from_wire, **kwargs)
+    def query_transactions(
+        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
+    ) -> CursorPage[Transaction]:
+        return self._cursor_query(
+            "/benefit-programs/v1/transactions/query",
+            "transactions",
+            Transaction.from_wire,
+            filter=filter,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
 
-    def iterate(self, query, **kwargs) -> Iterator:
+    def iterate(
+        self,
+        query: Callable[..., CursorPage[T]],
+        *,
+        filter: Wire | None = None,
+        sort: list[Wire] | None = None,
+        limit: int = MAX_PAGE,
+    ) -> Iterator[T]:
         """Every item of a cursor query, following `cursors.next` page by page."""
-        page = query(**kwargs)
+        page = query(filter=filter, sort=sort, limit=limit)
         yield from page.items
         while page.next_cursor:
-            page = query(cursor=page.next_cursor, limit=kwargs.get("limit", MAX_PAGE))
+            page = query(cursor=page.next_cursor, limit=limit)
             yield from page.items
 
     def get_pool(self, pool_id: str) -> Pool:
@@ -206,7 +249,7 @@ class WixClient:
     def change_balance(
         self, pool_id: str, *, idempotency_key: str, value: str, set_exact: bool = False, reason: str = "", member_id: str = ""
     ) -> BalanceChange:
-        body: dict = {"poolId": pool_id, "idempotencyKey": idempotency_key}
+        body: Wire = {"poolId": pool_id, "idempotencyKey": idempotency_key}
         if set_exact:
             body.update(type="SET", setOptions={"value": value})
         else:
@@ -216,7 +259,7 @@ class WixClient:
         if reason:
             body["transactionDetails"] = {"reason": reason[:256]}
         data = self._send("POST", f"/benefit-programs/v1/balances/{pool_id}/change", json=body, write=True)
-        return BalanceChange(Balance.from_wire(data.get("balance") or {}), data.get("transactionId") or "")
+        return BalanceChange(Balance.from_wire(data.get("balance") or {}), str(data.get("transactionId") or ""))
 
     def revert_change(self, transaction_id: str, *, idempotency_key: str) -> str:
         data = self._send(
@@ -225,10 +268,20 @@ class WixClient:
             json={"transactionId": transaction_id, "idempotencyKey": idempotency_key},
             write=True,
         )
-        return data.get("transactionId") or ""
+        return str(data.get("transactionId") or "")
 
-    def query_pool_definitions(self, **kwargs) -> CursorPage[dict]:
-        return self._cursor_query("/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **kwargs)
+    def query_pool_definitions(
+        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
+    ) -> CursorPage[Wire]:
+        return self._cursor_query(
+            "/_api/benefit-programs/v1/pool-definitions/query",
+            "poolDefinitions",
+            dict,
+            filter=filter,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
 
     # --- account ---------------------------------------------------------------------------------
 
@@ -254,6 +307,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
+class _ErrorFacts(TypedDict):
+    status: int
+    code: str
+    request_id: str
+    data: dict[str, Any]
+
+
 def error_from_response(response: httpx.Response, *, write: bool = False) -> errors.WixError:
     """Map a non-200 Wix answer to an exception carrying a plain-words message."""
     status = response.status_code
@@ -266,10 +326,10 @@ def error_from_response(response: httpx.Response, *, write: bool = False) -> err
         body = {}
     details = body.get("details") or {}
     app_error = details.get("applicationError") or {}
-    code = app_error.get("code", "")
+    code = str(app_error.get("code") or "")
     wix_message = str(body.get("message") or app_error.get("description") or "")[:300]
     violations = (details.get("validationError") or {}).get("fieldViolations") or []
-    kwargs = {"status": status, "code": code, "request_id": request_id, "data": app_error.get("data") or {}}
+    kwargs: _ErrorFacts = {"status": status, "code": code, "request_id": request_id, "data": app_error.get("data") or {}}
 
     if status == 401:
         return errors.WixAuthError(**kwargs)

@@ -20,7 +20,7 @@ from .client import WixClient
 from .errors import WixCredentialsUnreadable, WixNotConfigured
 from .models import WixConnection
 
-_clients: dict[tuple, WixClient] = {}
+_clients: dict[tuple[str, ApiKeyAuth | AppAuth, float], WixClient] = {}
 _lock = threading.Lock()
 
 

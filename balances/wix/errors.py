@@ -6,6 +6,8 @@ Wix error bodies look like {"message": ..., "details": {"applicationError": {"co
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class WixError(Exception):
     """Base class. `message` is safe to show in the page; it never contains credentials."""
@@ -13,8 +15,14 @@ class WixError(Exception):
     default_message = "Wix returned an error."
 
     def __init__(
-        self, message: str = "", *, status: int | None = None, code: str = "", request_id: str = "", data: dict | None = None
-    ):
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        code: str = "",
+        request_id: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> None:
         self.message = message or self.default_message
         self.status = status
         self.code = code
@@ -52,7 +60,7 @@ class WixPreconditionFailed(WixError):
 
 
 class WixRateLimited(WixError):
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         if not message:
             wait = f" — retry in {int(retry_after + 0.999)} s" if retry_after else ""
@@ -83,7 +91,7 @@ class WixCredentialsUnreadable(WixNotConfigured):
 class WixBudgetExhausted(WixRateLimited):
     """Our own shared call budget is spent for now: refused here, before Wix would answer 429."""
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
         if not message:
             wait = f" — retry in {int(retry_after + 0.999)} s" if retry_after else ""
             message = f"Credit Desk has used this minute's Wix calls{wait}."
@@ -93,7 +101,7 @@ class WixBudgetExhausted(WixRateLimited):
 class WixCircuitOpen(WixUnavailable):
     """Wix failed repeatedly: calls fail fast for a cool-off instead of making people wait on it."""
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
         if not message:
             wait = f" Trying again in {int(retry_after + 0.999)} s." if retry_after else ""

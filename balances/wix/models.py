@@ -5,22 +5,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from balances import secrets
+from balances.secrets import SealedSecrets
 
 from .auth import ApiKeyAuth, AppAuth
 
 
-class WixConnection(models.Model):
+class WixConnection(SealedSecrets, models.Model):
     API_KEY = "api_key"
     APP = "app"
     METHODS = [(API_KEY, "API key"), (APP, "Wix app")]
-    SECRET_FIELDS = ("api_key", "app_secret")
+    # Ciphertext only (balances/secrets.py: "v1:<kid>:<nonce+ciphertext>"), bound to this row and secret.
+    sealed_columns = {"api_key": "api_key_sealed", "app_secret": "app_secret_sealed"}
+    sealed_scope = "wix-connection"
 
     method = models.CharField(max_length=10, choices=METHODS, default=API_KEY)
     site_id = models.CharField(max_length=36, blank=True)
     app_id = models.CharField(max_length=36, blank=True)
     instance_id = models.CharField(max_length=36, blank=True)
-    # Ciphertext only (balances/secrets.py: "v1:<kid>:<nonce+ciphertext>"), bound to this row and field.
     api_key_sealed = models.TextField(blank=True)
     app_secret_sealed = models.TextField(blank=True)
     # The last four characters, so the owner can recognise which secret is in force.
@@ -31,32 +32,14 @@ class WixConnection(models.Model):
     class Meta:
         default_permissions = ()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Wix connection ({self.get_method_display()})"
 
     @classmethod
     def load(cls) -> WixConnection | None:
         return cls.objects.select_related("updated_by").filter(pk=1).first()
 
-    def _aad(self, field: str) -> str:
-        return f"wix-connection:{self.pk}:{field}"
-
-    def seal(self, field: str, plaintext: str) -> None:
-        """Encrypt a secret into its column; the row must exist, since the ciphertext names its pk."""
-        setattr(self, f"{field}_sealed", secrets.encrypt(plaintext, aad=self._aad(field)))
-
-    def reveal(self, field: str) -> str:
-        """The plaintext secret, or SecretUnreadable (wrong or missing key, tampering): fail closed."""
-        return secrets.decrypt(getattr(self, f"{field}_sealed"), aad=self._aad(field))
-
     def auth(self) -> ApiKeyAuth | AppAuth:
         if self.method == self.APP:
             return AppAuth(self.app_id, self.reveal("app_secret"), self.instance_id)
         return ApiKeyAuth(self.reveal("api_key"), self.site_id)
-
-    def rotate(self) -> None:
-        """Re-seal every stored secret with the primary key (after adding a new CREDENTIALS_KEYS entry)."""
-        for field in self.SECRET_FIELDS:
-            sealed = getattr(self, f"{field}_sealed")
-            if sealed:
-                setattr(self, f"{field}_sealed", secrets.reencrypt(sealed, aad=self._aad(field)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .auth import ApiKeyAuth
 from .connection import current_auth, get_client
 from .errors import WixError
 
@@ -29,5 +30,5 @@ def check_connection() -> ConnectionCheck:
         client.query_pools(limit=1)
     except WixError as error:
         return ConnectionCheck(ok=False, message=error.message)
-    site = getattr(auth, "site_id", "") or f"app instance {auth.instance_id}"
+    site = auth.site_id if isinstance(auth, ApiKeyAuth) else f"app instance {auth.instance_id}"
     return ConnectionCheck(ok=True, message=f"Connected to {site}: {count} members.", site_id=site, member_count=count)

@@ -9,11 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, overload
 
 ZERO = Decimal("0")
 
 
-def parse_decimal(value, default: Decimal | None = ZERO) -> Decimal | None:
+# Parsed wire JSON: its values are whatever Wix sent, checked where they are read.
+Wire = dict[str, Any]
+
+
+@overload
+def parse_decimal(value: object) -> Decimal: ...
+@overload
+def parse_decimal(value: object, default: Decimal) -> Decimal: ...
+@overload
+def parse_decimal(value: object, default: None) -> Decimal | None: ...
+def parse_decimal(value: object, default: Decimal | None = ZERO) -> Decimal | None:
     if value is None or value == "":
         return default
     try:
@@ -22,7 +33,7 @@ def parse_decimal(value, default: Decimal | None = ZERO) -> Decimal | None:
         return default
 
 
-def parse_datetime(value) -> datetime | None:
+def parse_datetime(value: object) -> datetime | None:
     if not value:
         return None
     try:
@@ -31,8 +42,8 @@ def parse_datetime(value) -> datetime | None:
         return None
 
 
-def _member_id(identification: dict | None) -> str:
-    return (identification or {}).get("memberId", "")
+def _member_id(identification: Wire | None) -> str:
+    return str((identification or {}).get("memberId", ""))
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class Member:
         return full or self.nickname or self.email or "(no name)"
 
     @classmethod
-    def from_wire(cls, data: dict) -> Member:
+    def from_wire(cls, data: Wire) -> Member:
         contact = data.get("contact") or {}
         profile = data.get("profile") or {}
         emails = contact.get("emails") or []
@@ -93,7 +104,7 @@ class Pool:
         return self.pack_size is None
 
     @classmethod
-    def from_wire(cls, data: dict) -> Pool:
+    def from_wire(cls, data: Wire) -> Pool:
         details = data.get("details") or {}
         credit = details.get("creditConfiguration")
         rollover = (credit or {}).get("rolloverConfiguration") or {}
@@ -136,7 +147,7 @@ class Balance:
     last_transaction_id: str
 
     @classmethod
-    def from_wire(cls, data: dict) -> Balance:
+    def from_wire(cls, data: Wire) -> Balance:
         amount = data.get("amount") or {}
         info = data.get("poolInfo") or {}
         rollover = info.get("creditRolloverConfiguration") or {}
@@ -193,7 +204,7 @@ class Transaction:
         return "added" if self.available_change >= 0 else "removed"
 
     @classmethod
-    def from_wire(cls, data: dict) -> Transaction:
+    def from_wire(cls, data: Wire) -> Transaction:
         details = data.get("details") or {}
         party = data.get("instructingParty") or {}
         return cls(

@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import httpx
 import stamina
 from django.conf import settings
 
-from .errors import WixBudgetExhausted, WixError, WixRateLimited, WixUnavailable
+from .errors import WixBudgetExhausted, WixCircuitOpen, WixError, WixRateLimited, WixUnavailable
+from .records import Wire
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2  # the first wait; then jittered exponential, at most 2 s
@@ -28,7 +29,7 @@ _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 _READ_ONLY_ERRORS = (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError)
 
 
-def is_repeatable(method: str, path: str, body: dict | None) -> bool:
+def is_repeatable(method: str, path: str, body: Wire | None) -> bool:
     if method == "GET" or (method == "POST" and path.endswith("/query")):
         return True
     if path.endswith("/revert"):
@@ -51,16 +52,16 @@ def _retry_decision(error: Exception, *, read: bool) -> bool:
     return read and isinstance(cause, _READ_ONLY_ERRORS)
 
 
-def retrying(*, read: bool) -> stamina.retry_context:
+def retrying(*, read: bool) -> Iterable[stamina.Attempt]:
     """Attempts for one call: `for attempt in retrying(read=...): with attempt: ...`."""
-    budget = settings.WIX_RETRY_SECONDS
+    budget = float(settings.WIX_RETRY_SECONDS)
     deadline = time.monotonic() + budget
 
     def on(error: Exception) -> bool | float:
         if not isinstance(error, WixError) or not _retry_decision(error, read=read):
             return False
         left = deadline - time.monotonic()
-        retry_after = getattr(error, "retry_after", None)
+        retry_after = error.retry_after if isinstance(error, WixRateLimited | WixCircuitOpen) else None
         if retry_after is not None:
             # Honour Wix's Retry-After, but only if it fits the time a person can bear to wait.
             return retry_after if retry_after <= left else False
@@ -71,7 +72,7 @@ def retrying(*, read: bool) -> stamina.retry_context:
     )
 
 
-def run(call: Callable[[], dict], *, repeatable: bool, read: bool) -> dict:
+def run(call: Callable[[], Wire], *, repeatable: bool, read: bool) -> Wire:
     if not repeatable:
         return call()
     for attempt in retrying(read=read):

@@ -2,6 +2,8 @@
 
 Runs on both database legs (CI runs the suite on SQLite and PostgreSQL)."""
 
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -105,3 +107,15 @@ def test_search_needs_login(client, maya):
     response = client.get(URL, {"q": "maya levi"})
     assert response.status_code == 302 and reverse("login") in response["Location"]
     assert b"maya" not in response.content.lower()
+
+
+@pytest.mark.django_db
+def test_the_sync_spends_only_from_its_share_leaving_people_sixty_percent(fresh_wix, settings):
+    settings.WIX_CALLS_PER_MINUTE = 10
+    settings.WIX_BUDGET_WINDOW_SECONDS = 2
+    people = get_client().budget
+    people.spend(4 - (10 - people.remaining()))  # the window now holds 40 %: the directory's share is used up
+    started = time.monotonic()
+    result = rewalk(get_client())  # waits for room rather than spending people's 60 %
+    assert time.monotonic() - started >= 1.0
+    assert result.added == len(fresh_wix.studio.members)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from balances.roles import OWNER
@@ -22,10 +22,10 @@ PASSWORD_ENV = "CREDIT_DESK_OWNER_PASSWORD"
 class Command(BaseCommand):
     help = "Create an owner account (role Owner) with a password checked by Django's validators."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args: object, username: str, **options: object) -> None:
         User = get_user_model()
         if User.objects.filter(username=username).exists():
             raise CommandError(f"An account named {username!r} already exists.")

@@ -2,7 +2,7 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from balances.attention import refresh
 from balances.models import StudioPreferences
@@ -13,11 +13,11 @@ from balances.wix.errors import WixError
 class Command(BaseCommand):
     help = "Scan every balance in Wix (within the call budget) and store the Needs attention report."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=int, default=0, help="repeat every N seconds (0: once)")
         parser.add_argument("--times", type=int, default=0, help="stop after this many scans (0: no limit)")
 
-    def handle(self, *args, every, times, **options):
+    def handle(self, *args: object, every: int, times: int, **options: object) -> None:
         done = 0
         while True:
             try:

@@ -1,0 +1,68 @@
+"""The one table of call-budget shares: people first, every other caller leaves its named share."""
+
+import uuid
+
+import pytest
+
+from balances.wix.budget import DIRECTORY, EXPORTS, MACHINES, PEOPLE, PREFETCH, SCANS, SHARES, RateBudget
+from balances.wix.errors import WixBudgetExhausted
+
+
+@pytest.fixture
+def budget(settings):
+    settings.WIX_CALLS_PER_MINUTE = 20
+    settings.WIX_BUDGET_WAIT_SECONDS = 0.0
+    return RateBudget(uuid.uuid4().hex[:16])
+
+
+def test_the_table_names_every_share_with_its_number():
+    assert {name: share.percent_left for name, share in SHARES.items()} == {
+        "people": 0,
+        "machines": 20,
+        "prefetch": 25,
+        "scans": 50,
+        "exports": 50,
+        "directory": 60,
+    }
+    assert (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS, DIRECTORY) == tuple(SHARES.values())
+
+
+def test_machines_stop_at_eighty_percent_and_people_go_on(budget):
+    with budget.share(MACHINES):
+        for _ in range(16):
+            budget.spend()
+        with pytest.raises(WixBudgetExhausted):
+            budget.spend()
+    budget.spend()  # a person still gets the last fifth
+    assert budget.remaining() == 3
+
+
+def test_prefetch_leaves_a_quarter_and_scans_leave_half(budget):
+    for _ in range(10):
+        budget.spend()
+    with budget.share(PREFETCH):
+        for _ in range(5):
+            budget.spend()
+        with pytest.raises(WixBudgetExhausted):
+            budget.spend()
+    with budget.share(SCANS), pytest.raises(WixBudgetExhausted):
+        budget.spend(max_wait=0)  # half is gone: a scan would wait for room (a whole window), told not to it refuses
+
+
+@pytest.mark.django_db
+def test_the_lookup_api_spends_from_the_machines_share(wix, client, owner, settings):
+    from balances.api_tokens import create_token
+    from balances.wix.connection import get_client
+    from sandbox import DEMO_MEMBER_ID
+
+    token = create_token("Booking page", owner, requests_per_minute=50)[1]
+    settings.WIX_CALLS_PER_MINUTE = 40
+    settings.WIX_BUDGET_WAIT_SECONDS = 0.0
+    people = get_client().budget
+    ok = client.get("/api/v1/credits", {"memberId": DEMO_MEMBER_ID}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert ok.status_code == 200
+    people.spend(32 - (40 - people.remaining()))  # the window now holds 80 % of the budget
+    refused = client.get("/api/v1/credits", {"memberId": DEMO_MEMBER_ID}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "upstream_unavailable"
+    assert people.remaining() == 8  # the machine took none of the fifth left for people
+    people.spend()  # and a person may still spend it

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from itertools import chain
+from typing import cast
 
 from .catalog import Catalog, get_catalog
 from .concurrency import run_together
@@ -255,14 +256,20 @@ def _searched_page(client: WixClient, cache_key: str, *, search: str, offset: in
     by_id = {m.id: m for m in live.members}
     missing = [i for i in page_ids if i not in by_id]
     calls = _credit_calls(client, catalog, page_ids) if page_ids else []
-    if missing:
-        found, *answers = run_together(lambda: client.query_members(filter={"id": {"$in": missing}}, limit=MAX_PAGE), *calls)
-        by_id.update((m.id, m) for m in found.members)
+    answers: list[list[PoolCredits]]
+    if missing:  # members only the index found: Wix's own record, side by side with the balances
+        results = run_together(partial(_members_by_id, client, missing), *calls)
+        by_id.update((m.id, m) for m in cast(list[Member], results[0]))
+        answers = [cast(list[PoolCredits], r) for r in results[1:]]
     else:
         answers = list(run_together(*calls)) if calls else []
     pools = _by_member(page_ids, answers)
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in page_ids if i in by_id)
     return MemberPage(rows=rows, limit=limit, offset=offset, total=len(ids))
+
+
+def _members_by_id(client: WixClient, ids: list[str]) -> list[Member]:
+    return client.query_members(filter={"id": {"$in": ids}}, limit=MAX_PAGE).members
 
 
 def _members_with_pool_status(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
+from .attention import Flagged
 from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
 from .wix.budget import EXPORTS
@@ -85,7 +87,7 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
 ATTENTION_HEADER = ["member_id", "name", "email", "plan", "free_to_book", "booked_not_yet_used", "why", "as_of"]
 
 
-def attention_csv(rows, why: str, as_of) -> Iterator[str]:
+def attention_csv(rows: Iterable[Flagged], why: str, as_of: datetime) -> Iterator[str]:
     """One Needs attention list (balances.attention.Flagged rows, from the stored report) as CSV, for outreach."""
     writer = csv.writer(_Echo())
     yield writer.writerow(ATTENTION_HEADER)
@@ -94,6 +96,6 @@ def attention_csv(rows, why: str, as_of) -> Iterator[str]:
         yield writer.writerow([spreadsheet_cell(v) for v in (*values, row.detail or why, as_of.isoformat())])
 
 
-def emails_of(rows) -> list[str]:
+def emails_of(rows: Iterable[Flagged]) -> list[str]:
     """The distinct e-mails of a list's members, in list order (for "Copy e-mails")."""
     return list(dict.fromkeys(row.email for row in rows if row.email))

@@ -73,15 +73,15 @@ def search(query: str, *, limit: int = 200) -> list[str]:
         return []
     phone = _phone_query(query)
     if phone:
-        rows = DirectoryEntry.objects.filter(phone_digits__contains=phone).order_by("name")[:limit]
-        return [r.member_id for r in rows]
+        by_phone = DirectoryEntry.objects.filter(phone_digits__contains=phone).order_by("name")[:limit]
+        return [entry.member_id for entry in by_phone]
     folded = fold(query)
     emails = [t for t in folded.split() if "@" in t]
     plain = [w for t in folded.split() if "@" not in t for w in _WORD.findall(t)]
     entries = DirectoryEntry.objects.all()
     for email in emails:  # an e-mail (or part with @) is matched as written, never fuzzily
         entries = entries.filter(email__icontains=email)
-    rows = list(entries.values_list("member_id", "name", "words"))
+    rows: list[tuple[str, str, str]] = list(entries.values_list("member_id", "name", "words"))
     if not plain:
         return [member_id for member_id, _, _ in sorted(rows, key=lambda r: r[1].casefold())][:limit]
     scores: dict[tuple[str, str], int] = {}  # (query word, index word) → score; a studio's words repeat a lot

@@ -12,6 +12,8 @@ the Needs attention scan and the CSV export spend from theirs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +40,7 @@ class SyncResult:
         return f"{self.added} added, {self.updated} updated{removed} in {self.calls} Wix calls."
 
 
-def _fields(member: Member, seen_at) -> dict:
+def _fields(member: Member, seen_at: datetime) -> dict[str, Any]:
     return {
         "name": member.name[:300],
         "email": member.email[:320],
@@ -50,7 +52,7 @@ def _fields(member: Member, seen_at) -> dict:
     }
 
 
-def _store(members: list[Member], seen_at) -> tuple[int, int, int]:
+def _store(members: list[Member], seen_at: datetime) -> tuple[int, int, int]:
     """Upsert one page; returns (added, updated, unchanged)."""
     known = {e.member_id: e for e in DirectoryEntry.objects.filter(member_id__in=[m.id for m in members])}
     added = updated = unchanged = 0

@@ -135,7 +135,8 @@ def test_no_sideways_scroll_and_finger_sized_targets_on_a_phone(page, wix):
     assert _overflow(page) <= 0
     small = page.evaluate(
         """() => Array.from(document.querySelectorAll('#panel a, #panel button, #results a, #results button, header a, '
-            + 'header button, header summary, #filters input:not([type=checkbox]), #filters select, #filters button, #filters label:has(input)'))
+            + 'header button, header summary, #filters input:not([type=checkbox]), #filters select, '
+            + '#filters button, #filters label:has(input)'))
           .filter(e => e.offsetParent !== null && !e.closest('p'))
           .map(e => [e.textContent.trim() || e.getAttribute('aria-label') || e.id, e.getBoundingClientRect().height])
           .filter(([, h]) => h < 44)"""

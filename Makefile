@@ -7,12 +7,14 @@ DEMO_PORT ?= 8000
 DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test screenshots bench lint browser sdk clean
+.PHONY: setup demo demo-port test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
+	@echo "== Creating $(VENV) and installing the pinned dependencies (the first time takes a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --progress-bar off -e ".[dev]"
+	@echo "== Dependencies installed."
 	touch $(STAMP)
 
 # A local key for the demo and tests; production sets SECRET_KEY and CREDENTIALS_KEYS itself.
@@ -23,8 +25,15 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) .env
 	@mkdir -p staticfiles
 
-demo: setup
+# The port is checked first, before anything is installed or printed.
+demo-port:
+	@$(PYTHON) -c "import socket; socket.socket().bind(('127.0.0.1', $(DEMO_PORT)))" 2>/dev/null || \
+	  { echo "Port $(DEMO_PORT) is busy on 127.0.0.1. Pick another: make demo DEMO_PORT=8123"; exit 1; }
+
+demo: demo-port setup
+	@echo "== Preparing demo.sqlite3 (migrations)..."
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@echo "== Starting the Wix and Brevo sandboxes and the dashboard on port $(DEMO_PORT)..."
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
 
 # Chromium from Debian's packages for the browser tests (no browser download at run time), and axe-core from the

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from balances import roles
 
@@ -43,7 +44,7 @@ ALWAYS = {"home", "members:list"}
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": [], "nav_desk": [], "nav_studio": [], "studio_active": False, "can": {}}
+        return {"nav": [], "nav_desk": [], "nav_studio": [], "studio_active": False, "can": {}, "is_owner": False}
     can = {roles.codename(p): user.has_perm(p) for p in roles.ALL}
     nav = []
     for e in NAVIGATION:
@@ -59,4 +60,5 @@ def navigation(request) -> dict:
         "nav_studio": studio,
         "studio_active": any(n["active"] for n in studio),
         "can": can,
+        "is_owner": SimpleLazyObject(lambda: roles.is_owner(user)),  # a query only for pages that ask
     }

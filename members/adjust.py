@@ -22,9 +22,19 @@ QUICK_REASONS = {
 STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502, Outcome.UNKNOWN: 503}
 
 
+ENDED = "ENDED"
+ENDED_REFUSED = "This plan has ended. Only an owner can change an ended plan."
+
+
 def _fresh_form(balance, **values) -> AdjustForm:
     return AdjustForm(
-        initial={"idempotency_key": new_key(), "revision": balance.revision, "seen_available": balance.available, **values}
+        initial={
+            "idempotency_key": new_key(),
+            "revision": balance.revision,
+            "seen_available": balance.available,
+            "ended": balance.status == ENDED,
+            **values,
+        }
     )
 
 
@@ -41,6 +51,7 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         result=None,
         balance=None,
         may_go_negative=request.user.has_perm(roles.ALLOW_NEGATIVE_BALANCE),
+        owner=roles.is_owner(request.user),
     )
     client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
@@ -48,6 +59,8 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
             return view.render({"error": "This plan does not belong to this member."}, status=404)
+        if balance.status == ENDED and not context["owner"]:
+            return view.render({"error": ENDED_REFUSED}, status=403)
         # +1 / −1 in the panel: the same form with the change filled in, and the reasons as one tap each.
         preset = {"mode": request.GET.get("mode", ""), "amount": request.GET.get("amount", "")}
         if preset["mode"] in QUICK_REASONS and _NUMBER.fullmatch(preset["amount"]):
@@ -66,6 +79,8 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     if not form.is_valid():
         return view.render(status=400)
     data = form.cleaned_data
+    if not context["owner"] and client.get_balance(pool_id).status == ENDED:  # one read, for non-owners only
+        return view.render({"error": ENDED_REFUSED, "form": None}, status=403)
     change = AdjustmentRequest(
         member_id=member_id,
         pool_id=pool_id,

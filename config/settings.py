@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "balances",
     "balances.brevo",
     "balances.directory",
+    "balances.desk",
     "members",
     "studio",
     "api",

@@ -6,18 +6,13 @@ from django_htmx.http import trigger_client_event
 
 from balances import roles
 from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
+from balances.desk.models import QuickReasons
 from balances.roles import requires
 from config.web import Page, page
 
 from .adjust_forms import _NUMBER, AdjustForm
 
 TEMPLATE = "members/adjust.html"
-# The reasons +1 / −1 offer as one tap each (free text is always there too).
-QUICK_REASONS = {
-    "add": ("Goodwill credit", "Class cancelled by the studio", "Booking problem refunded", "Correction"),
-    "remove": ("Late cancellation", "No-show", "Booked outside Wix", "Correction"),
-    "set": ("Correction",),
-}
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
 STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502, Outcome.UNKNOWN: 503}
 
@@ -63,13 +58,13 @@ def adjust_credits(request, view: Page, member_id, pool_id):
             return view.render({"error": ENDED_REFUSED}, status=403)
         # +1 / −1 in the panel: the same form with the change filled in, and the reasons as one tap each.
         preset = {"mode": request.GET.get("mode", ""), "amount": request.GET.get("amount", "")}
-        if preset["mode"] in QUICK_REASONS and _NUMBER.fullmatch(preset["amount"]):
+        if preset["mode"] in ("add", "remove") and _NUMBER.fullmatch(preset["amount"]):
             return view.render(
                 {
                     "form": _fresh_form(balance, **preset),
                     "balance": balance,
                     "quick": preset,
-                    "reasons": QUICK_REASONS[preset["mode"]],
+                    "reasons": QuickReasons.current().for_mode(preset["mode"]),  # the owner's list (Needs attention)
                 }
             )
         return view.render({"form": _fresh_form(balance), "balance": balance})

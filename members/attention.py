@@ -20,6 +20,7 @@ from balances.models import StudioPreferences
 from balances.roles import requires
 from config.web import Page, page, paginator_pager
 
+from .reasons import reasons_form
 from .threshold import threshold_form
 
 
@@ -50,6 +51,7 @@ def home(request, view: Page):
     context = {**_report_context(view), "categories": CATEGORIES}
     if request.user.has_perm(roles.MANAGE_CONNECTION):  # a studio setting, with the owner's other settings
         context["threshold_form"] = threshold_form()
+        context["reasons_form"] = reasons_form()
     return view.render(context)
 
 

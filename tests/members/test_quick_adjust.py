@@ -99,3 +99,21 @@ def test_an_owner_changes_an_ended_plan_only_after_confirming(owner_client, fres
     )
     assert confirmed.status_code == 200, re.sub(r"\s+", " ", confirmed.content.decode())[:500]
     assert available(fresh_wix.studio, ended["id"]) == Decimal(6)
+
+
+def test_the_owner_edits_the_reasons_the_picker_offers(owner_client, fresh_wix, pool):
+    home = owner_client.get(reverse("home")).content.decode()
+    assert "Quick adjust reasons" in home and "Goodwill credit" in home
+    url = reverse("members:quick_reasons")
+    bad = owner_client.post(url, {"add_reasons": "  \n ", "remove_reasons": "No-show"}, headers={"HX-Request": "true"})
+    assert bad.status_code == 400 and "at least one reason" in bad.content.decode()
+    saved = owner_client.post(url, {"add_reasons": "Birthday gift\nBirthday gift\nTeacher's guest", "remove_reasons": "No-show"})
+    assert saved.status_code == 302
+    body = _picker(owner_client, pool)
+    assert body.count('value="Birthday gift"') == 1 and "Teacher&#x27;s guest" in body and "Goodwill credit" not in body
+
+
+def test_front_desk_cannot_edit_the_reasons(frontdesk_client):
+    response = frontdesk_client.post(reverse("members:quick_reasons"), {"add_reasons": "x", "remove_reasons": "y"})
+    assert response.status_code == 403
+    assert "Quick adjust reasons" not in frontdesk_client.get(reverse("home")).content.decode()

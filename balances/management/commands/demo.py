@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from balances.brevo.models import BrevoConnection
-from balances.roles import FRONT_DESK, OWNER
 from balances.directory.sync import rewalk
+from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import get_client, reset_clients
 from sandbox import SandboxServer, build_studio
 from sandbox import brevo as brevo_sandbox

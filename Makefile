@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
-DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3
+DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3 DJANGO_SETTINGS_MODULE=config.demo.settings
+SANDBOX_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-port test screenshots bench lint browser sdk clean
+.PHONY: setup demo demo-port sandbox test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
 	@echo "== Creating $(VENV) and installing the pinned dependencies (the first time takes a minute or two)..."
@@ -35,6 +36,10 @@ demo: demo-port setup
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	@echo "== Starting the Wix and Brevo sandboxes and the dashboard on port $(DEMO_PORT)..."
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
+
+# The Wix sandbox alone (e.g. `make sandbox SANDBOX_ARGS="--port 8765 --members 5000 --latency-ms 50"`).
+sandbox: setup
+	DJANGO_SETTINGS_MODULE=config.demo.settings $(BIN)/python manage.py runsandbox $(SANDBOX_ARGS)
 
 # Chromium from Debian's packages for the browser tests (no browser download at run time), and axe-core from the
 # npm registry for the accessibility tests (tests/browser/axe/, test-only: never served to users).

@@ -7,7 +7,8 @@ token, 400 for a bad query, 404 for an unknown member, 429 past the token's rate
 import uuid
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.validators import EmailValidator, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from . import csv_safe
 from .attention import Flagged
 from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
@@ -47,16 +47,9 @@ class _Echo:
         return value
 
 
-def spreadsheet_cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas (CSV injection): a name like
-    "=HYPERLINK(…)" must stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
     """The export's CSV, a line at a time as the rows arrive from Wix."""
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     yield writer.writerow(HEADER)
     try:
         for row in rows:
@@ -65,23 +58,21 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
                 + ("unlimited" if p.unlimited else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked")
                 for p in row.pools
             )
+            # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
             yield writer.writerow(
                 [
-                    spreadsheet_cell(v)
-                    for v in (
-                        row.member.id,
-                        row.member.name,
-                        row.member.email,
-                        credits_text(row.total_available),
-                        credits_text(row.total_reserved),
-                        "yes" if row.has_unlimited else "no",
-                        plans,
-                    )
+                    csv_safe.text(row.member.id),
+                    csv_safe.text(row.member.name),
+                    csv_safe.text(row.member.email),
+                    credits_text(row.total_available),
+                    credits_text(row.total_reserved),
+                    "yes" if row.has_unlimited else "no",
+                    csv_safe.text(plans),
                 ]
             )
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
-        yield writer.writerow([f"# EXPORT INCOMPLETE: {error.message}"])
+        yield writer.writerow([csv_safe.text(f"# EXPORT INCOMPLETE: {error.message}")])
 
 
 ATTENTION_HEADER = ["member_id", "name", "email", "plan", "free_to_book", "booked_not_yet_used", "why", "as_of"]
@@ -89,11 +80,13 @@ ATTENTION_HEADER = ["member_id", "name", "email", "plan", "free_to_book", "booke
 
 def attention_csv(rows: Iterable[Flagged], why: str, as_of: datetime) -> Iterator[str]:
     """One Needs attention list (balances.attention.Flagged rows, from the stored report) as CSV, for outreach."""
-    writer = csv.writer(_Echo())
+    writer = csv_safe.writer(_Echo())
     yield writer.writerow(ATTENTION_HEADER)
     for row in rows:
-        values = (row.member_id, row.name, row.email, row.plan_name, credits_text(row.available), credits_text(row.reserved))
-        yield writer.writerow([spreadsheet_cell(v) for v in (*values, row.detail or why, as_of.isoformat())])
+        # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
+        text = [csv_safe.text(v) for v in (row.member_id, row.name, row.email, row.plan_name)]
+        numbers = [credits_text(row.available), credits_text(row.reserved)]
+        yield writer.writerow([*text, *numbers, csv_safe.text(row.detail or why), as_of.isoformat()])
 
 
 def emails_of(rows: Iterable[Flagged]) -> list[str]:

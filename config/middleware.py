@@ -63,3 +63,35 @@ class SessionIdleRefreshMiddleware:
             if now - session.get(self.STAMP, 0) >= self.refresh_every:
                 session[self.STAMP] = now  # marks the session modified: saved with a new expiry
         return self.get_response(request)
+
+
+SESSION_STARTED = "_started_at"
+
+
+def stamp_session_start(sender, request, user, **kwargs):
+    """user_logged_in receiver: when this log-in began, for the absolute session lifetime."""
+    request.session[SESSION_STARTED] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """Ends a logged-in session SESSION_ABSOLUTE_SECONDS after its log-in, however active it is.
+
+    The idle timeout alone lets a busy session (or a stolen cookie kept busy) live forever. Runs
+    before AuthenticationMiddleware, so an expired session is already anonymous for the rest of the
+    request and LoginRequiredMiddleware sends the person to the log-in page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.lifetime = settings.SESSION_ABSOLUTE_SECONDS
+
+    def __call__(self, request):
+        session = request.session
+        if "_auth_user_id" in session:
+            now = int(time.time())
+            started = session.get(SESSION_STARTED)
+            if started is None:  # logged in before this rule existed: its clock starts now
+                session[SESSION_STARTED] = now
+            elif now - started >= self.lifetime:
+                session.flush()
+        return self.get_response(request)

@@ -87,7 +87,9 @@ class Page:
         return self.request.GET.get("refresh") == "1"
 
     def render(self, context: dict[str, Any] | None = None, *, status: int = 200, template: str | None = None) -> TemplateResponse:
-        return TemplateResponse(self.request, template or self.template, {**self.context, **(context or {})}, status=status)
+        chosen = template or self.template
+        assert chosen is not None, "a download view renders no template"
+        return TemplateResponse(self.request, chosen, {**self.context, **(context or {})}, status=status)
 
 
 def page(

@@ -14,7 +14,13 @@ from .adjust_forms import _NUMBER, AdjustForm
 
 TEMPLATE = "members/adjust.html"
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
-STATUS = {Outcome.APPLIED: 200, Outcome.REFUSED: 422, Outcome.CONFLICT: 409, Outcome.FAILED: 502, Outcome.UNKNOWN: 503}
+STATUS: dict[str, int] = {
+    Outcome.APPLIED: 200,
+    Outcome.REFUSED: 422,
+    Outcome.CONFLICT: 409,
+    Outcome.FAILED: 502,
+    Outcome.UNKNOWN: 503,
+}
 
 
 ENDED = "ENDED"

@@ -50,7 +50,8 @@ class AdjustForm(forms.Form):
         if not _NUMBER.fullmatch(text):
             raise forms.ValidationError(f"“{text}” is not a number of credits. Enter something like 2 or 1.5.")
         value = Decimal(text)
-        if -value.as_tuple().exponent > MAX_DECIMALS:
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > MAX_DECIMALS:
             raise forms.ValidationError(f"Use at most {MAX_DECIMALS} decimal places.")
         if value > MAX_CREDITS:
             raise forms.ValidationError(f"At most {MAX_CREDITS} credits at a time.")

@@ -39,7 +39,7 @@ def _report_context(view: Page):
         "report": report,
         "threshold": threshold,
         "scanning": scan_running(fingerprint),
-        "stale": bool(report) and report.threshold != threshold,
+        "stale": report is not None and report.threshold != threshold,
         "error": last_error(fingerprint),
     }
 

@@ -15,7 +15,7 @@ class MemberFilterForm(forms.Form):
     size = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        empty_value=25,
+        empty_value=25,  # type: ignore[arg-type]  # the stubs type empty_value as str; int is what coerce yields
         label="Per page",
         choices=[(n, str(n)) for n in PAGE_SIZES],
         error_messages={"invalid_choice": "Page size must be 25, 50 or 100."},

@@ -1,3 +1,4 @@
+from typing import Any
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
@@ -53,7 +54,7 @@ def member_list(request, view: Page):
         refresh=view.refresh,
     )
     page = fetched.value
-    base = {
+    base: dict[str, Any] = {
         k: v
         for k, v in (
             ("q", query["q"]),
@@ -64,7 +65,7 @@ def member_list(request, view: Page):
         )
         if v
     }
-    context = {}
+    context: dict[str, Any] = {}
     if query["brevo"]:  # never raises: a Brevo problem shows in its own column only
         context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
     if query["ai"] and request.user.has_perm(roles.MANAGE_CONNECTION):

@@ -13,6 +13,8 @@ from decimal import Decimal
 from . import credentials
 from .errors import WixError, application_error, validation_error
 from .query import (
+    check_filter_fields,
+    check_sort_fields,
     compile_filter,
     cursor_page,
     cursor_query,
@@ -27,6 +29,7 @@ from .query import (
     validate_filter,
     validate_sort,
 )
+from .specs import SPECS
 from .studio import dec
 
 DEFAULT_SORT = [{"fieldName": "createdDate", "order": "DESC"}]
@@ -102,7 +105,7 @@ def _project_member(m: dict, fieldset: str) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
+def _members_page(studio, faults, flt, sorting, paging, fieldset, search) -> dict:
     paging = paging or {}
     if not isinstance(paging, dict):
         raise validation_error("query.paging", "must be an object", "FORMAT")
@@ -115,6 +118,9 @@ def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
         raise validation_error("query.paging.offset", "must be at least 0", "MIN")
     validate_filter(flt)
     sorting = validate_sort(sorting, "query.sorting")
+    check_filter_fields(flt, SPECS["members"], strict=bool(faults.strict_queries))
+    if faults.strict_queries:
+        check_sort_fields(sorting, SPECS["members"], "query.sorting")
     expr, fields = None, None
     if search:
         if not isinstance(search, dict):
@@ -138,7 +144,7 @@ def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
             pred = compile_filter(flt)
             members = [m for m in members if pred(m)]
         if expr:
-            getters = [make_getter(f) for f in fields if isinstance(f, str)]
+            getters = [make_getter(f) for f in fields or () if isinstance(f, str)]
 
             def hit(m):
                 for get in getters:
@@ -154,6 +160,9 @@ def _members_page(studio, flt, sorting, paging, fieldset, search) -> dict:
             members = sort_items(members, sorting, fold=True, tiebreak=None)
         total = len(members)
         page = [copy.deepcopy(_project_member(m, fieldset)) for m in members[offset : offset + limit]]
+    if not faults.members_total:
+        # Wix may leave out the total (tooManyToCount): a client must page on by full pages instead.
+        return {"members": page, "metadata": {"count": len(page), "offset": offset, "tooManyToCount": True}}
     return {"members": page, "metadata": {"count": len(page), "offset": offset, "total": total, "tooManyToCount": False}}
 
 
@@ -163,7 +172,13 @@ def query_members(studio, faults, req: Request):
     if not isinstance(q, dict):
         raise validation_error("query", "must be an object", "FORMAT")
     return _members_page(
-        studio, q.get("filter") or {}, q.get("sorting"), q.get("paging"), _fieldset(body.get("fieldsets")), body.get("search")
+        studio,
+        faults,
+        q.get("filter") or {},
+        q.get("sorting"),
+        q.get("paging"),
+        _fieldset(body.get("fieldsets")),
+        body.get("search"),
     )
 
 
@@ -185,7 +200,7 @@ def list_members(studio, faults, req: Request):
         orders = req.query.get("sorting.order") or []
         sorting = [{"fieldName": n, "order": orders[i] if i < len(orders) else "ASC"} for i, n in enumerate(names)]
         fieldsets = req.query.get("fieldsets")
-    return _members_page(studio, {}, sorting or None, paging, _fieldset(fieldsets), None)
+    return _members_page(studio, faults, {}, sorting or None, paging, _fieldset(fieldsets), None)
 
 
 def get_member(studio, faults, req: Request):
@@ -215,9 +230,9 @@ def _member_pool_candidates(studio, flt, id_fields=("id",)):
     return cands
 
 
-def _cursor_results(kind, studio, req, objects_fn, key, default_sort=DEFAULT_SORT):
+def _cursor_results(kind, studio, faults, req, objects_fn, key, default_sort=DEFAULT_SORT):
     body = req.json_body()
-    flt, sort, offset, limit = cursor_query(kind, body.get("query"), default_sort)
+    flt, sort, offset, limit = cursor_query(kind, body.get("query"), default_sort, SPECS[kind], bool(faults.strict_queries))
     with studio.lock:
         # Filtering and sorting the whole store costs about a second at 50,000 members, far above any real
         # latency: a walk's later pages reuse its first page's results while the studio has not changed.
@@ -241,7 +256,7 @@ def query_pools(studio, faults, req: Request):
             return studio.pools
         return [p for p in (studio._pools_by_id.get(i) for i in cands) if p is not None]
 
-    return _cursor_results("pools", studio, req, objects, "pools")
+    return _cursor_results("pools", studio, faults, req, objects, "pools")
 
 
 def get_pool(studio, faults, req: Request):
@@ -272,7 +287,7 @@ def _balances_for(studio, flt):
 
 
 def query_balances(studio, faults, req: Request):
-    return _cursor_results("balances", studio, req, lambda flt: _balances_for(studio, flt), "balances")
+    return _cursor_results("balances", studio, faults, req, lambda flt: _balances_for(studio, flt), "balances")
 
 
 def list_balances(studio, faults, req: Request):
@@ -328,6 +343,9 @@ def _identification(value, field):
     return out or None
 
 
+READ_ONLY_DETAILS = ("reason", "effectiveDate", "item")
+
+
 def change_balance(studio, faults, req: Request, apply_only: bool = False):
     _require_manage(req)
     pid = req.params["id"]
@@ -351,7 +369,8 @@ def change_balance(studio, faults, req: Request, apply_only: bool = False):
         value = dec(opts["value"])
     except ValueError:
         raise validation_error(f"{opts_key}.value", "must be a decimal string", "FORMAT") from None
-    if value.as_tuple().exponent < -4:
+    exponent = value.as_tuple().exponent  # an int: dec() refuses NaN and infinities
+    if isinstance(exponent, int) and exponent < -4:
         raise validation_error(f"{opts_key}.value", "must have at most 4 decimal places", "MAX_SCALE")
     if op == "SET" and value < 0:
         raise validation_error("setOptions.value", "must not be negative", "MIN")
@@ -361,13 +380,20 @@ def change_balance(studio, faults, req: Request, apply_only: bool = False):
     reason = td.get("reason")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 256):
         raise validation_error("transactionDetails.reason", "must be at most 256 characters", "MAX_LENGTH")
+    instructing_party = _identification(body.get("instructingParty"), "instructingParty")
+    if not faults.keep_read_only_fields:
+        # Read-only in ChangeBalanceRequest's typings: accepted on the wire, not stored.
+        td = {k: v for k, v in td.items() if k not in READ_ONLY_DETAILS}
+        reason = None
+    if faults.instructing_party == "absent":
+        instructing_party = None
     return studio.change_balance(
         pid,
         op=op,
         value=value,
         idempotency_key=key,
         reason=reason,
-        instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
+        instructing_party=instructing_party,
         transaction_details=td,
         allow_negative=bool(faults.allow_negative),
         idempotency_mode=faults.idempotency_mode,
@@ -379,10 +405,11 @@ def revert_change(studio, faults, req: Request):
     tid = req.params["id"]
     _check_guid(tid, "transactionId")
     body = req.json_body()
+    instructing_party = _identification(body.get("instructingParty"), "instructingParty")
     return studio.revert_change(
         tid,
         idempotency_key=body.get("idempotencyKey") if isinstance(body.get("idempotencyKey"), str) else None,
-        instructing_party=_identification(body.get("instructingParty"), "instructingParty"),
+        instructing_party=None if faults.instructing_party == "absent" else instructing_party,
     )
 
 
@@ -410,7 +437,7 @@ def _transactions_for(studio, flt):
 
 
 def query_transactions(studio, faults, req: Request):
-    return _cursor_results("transactions", studio, req, lambda flt: _transactions_for(studio, flt), "transactions")
+    return _cursor_results("transactions", studio, faults, req, lambda flt: _transactions_for(studio, flt), "transactions")
 
 
 def get_transaction(studio, faults, req: Request):
@@ -434,7 +461,7 @@ def query_programs(studio, faults, req: Request):
             return [studio.program_for_pool(p) for p in pools if p is not None]
         return [studio.program_for_pool(p) for p in studio.pools]
 
-    return _cursor_results("programs", studio, req, objects, "programs")
+    return _cursor_results("programs", studio, faults, req, objects, "programs")
 
 
 def get_program(studio, faults, req: Request):
@@ -461,7 +488,7 @@ def get_program_by_external_id(studio, faults, req: Request):
 
 
 def query_pool_definitions(studio, faults, req: Request):
-    return _cursor_results("pool-definitions", studio, req, lambda flt: studio.pool_definitions, "poolDefinitions")
+    return _cursor_results("pool-definitions", studio, faults, req, lambda flt: studio.pool_definitions, "poolDefinitions")
 
 
 def get_pool_definition(studio, faults, req: Request):

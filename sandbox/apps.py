@@ -1,6 +1,6 @@
-"""Django app config for the sandbox (only used to expose ``manage.py runsandbox``)."""
+"""Django app config for the sandbox (only to expose ``manage.py runsandbox``; installed by config.demo.settings)."""
 
-from django.apps import AppConfig
+from django.apps import AppConfig  # type: ignore[import-untyped, unused-ignore]
 
 
 class SandboxConfig(AppConfig):

@@ -16,6 +16,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-ms", type=float, default=0, help="latency added to every Wix call")
     parser.add_argument("--error-rate", type=float, default=0, help="chance 0..1 of a 503 on a Wix call")
     parser.add_argument("--rate-limit", type=int, default=0, help="calls per minute before 429 (0 = off)")
+    parser.add_argument("--fractional", action="store_true", help="give every third balance a fractional grant")
+    parser.add_argument(
+        "--plans-without-credits",
+        choices=("no_balance", "zero_balance", "no_pool"),
+        default="no_balance",
+        help="what an unlimited plan has: a pool without balance (default), a balance of 0, or no pool",
+    )
     # Wix Bookings (sandbox/bookings): the schedule's day, the site's zone, how plan bookings spend credits
     parser.add_argument("--bookings-today", default=None, help="the schedule's today, YYYY-MM-DD (default: the current date)")
     parser.add_argument("--time-zone", default=None, help="the site's IANA time zone (default Europe/Berlin)")
@@ -33,7 +40,13 @@ def run(options: dict, out=None) -> None:
         "time_zone": options.get("time_zone"),
         "credit_mode": options.get("credit_mode") or "redeem",
     }
-    studio = build_studio(members=options["members"], seed=options["seed"], bookings=bookings)
+    studio = build_studio(
+        members=options["members"],
+        seed=options["seed"],
+        bookings=bookings,
+        fractional=bool(options.get("fractional")),
+        plans_without_credits=options.get("plans_without_credits") or "no_balance",
+    )
     server = SandboxServer(studio, host="127.0.0.1", port=options["port"])
     server.faults.update(
         latency=(options.get("latency_ms") or 0) / 1000.0,

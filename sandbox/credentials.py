@@ -18,10 +18,11 @@ Name                   Use
 ``INSTANCE_ID``        OAuth ``instance_id`` (the app instance installed on ``SITE_ID``).
 =====================  ==========================================================================
 
-Auth rules (see ``shared/wix-api.md`` §3): a missing ``Authorization`` header or an unknown key/token
+Auth rules (see :mod:`sandbox.auth`): a missing ``Authorization`` header or an unknown key/token
 gives 401 UNAUTHENTICATED; a valid API key with a missing or wrong ``wix-site-id`` gives 403
-PERMISSION_DENIED. OAuth tokens (``OauthNG.JWS.…``) work as ``Authorization: <token>`` or
-``Authorization: Bearer <token>`` with no site header, until they expire (``Faults.token_ttl``).
+PERMISSION_DENIED; ``Bearer <API key>`` gives 401 unless ``Faults.bearer_api_key``. OAuth tokens
+(``OauthNG.JWS.…``) work as ``Authorization: <token>`` or ``Authorization: Bearer <token>``
+with no site header, until they expire (``Faults.token_ttl``).
 """
 
 API_KEY = (

@@ -1,6 +1,12 @@
-"""Wix-shaped errors (wix-api.md §11)."""
+"""Wix-shaped errors: ``{"message", "details": {applicationError | validationError | systemError}}``.
+
+Shape from https://dev.wix.com/docs/sdk/articles/work-with-the-sdk/about-errors and the official SDK's
+``@wix/error-handler-types`` (``ErrorDetails``).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -46,7 +52,7 @@ def application_error(status: int, code: str, description: str, data: dict | Non
 
 
 def validation_error(field: str, description: str, rule: str = "OTHER", data: dict | None = None) -> WixError:
-    violation = {"field": field, "description": description, "violatedRule": rule}
+    violation: dict[str, Any] = {"field": field, "description": description, "violatedRule": rule}
     if rule == "OTHER":
         violation["ruleName"] = "INVALID_VALUE"
     if data:
@@ -86,3 +92,26 @@ def status_error(status: int, headers: dict | None = None) -> WixError:
 
 def not_found_path(path: str) -> WixError:
     return application_error(404, "NOT_FOUND", f"NOT_FOUND: no route for {path}")
+
+
+# Default descriptions of the application errors a scripted fault may name (``Faults.script(code=…)``).
+# Change Balance's 409s: ALREADY_EXECUTED, BALANCE_ALREADY_INITIALIZED and TRANSACTION_ALREADY_SUPERSEDED
+# come from the SDK's ChangeBalanceApplicationErrors union; ABORTED is the generic 409 (concurrent
+# modification) every Wix API may answer.
+FAULT_DESCRIPTIONS = {
+    "ABORTED": "ABORTED: the operation was aborted because of a concurrent modification; retry",
+    "ALREADY_EXECUTED": "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
+    "BALANCE_ALREADY_INITIALIZED": "BALANCE_ALREADY_INITIALIZED: the balance was already initialized",
+    "TRANSACTION_ALREADY_SUPERSEDED": "TRANSACTION_ALREADY_SUPERSEDED: the transaction was already superseded",
+}
+
+
+def scripted_error(fault, headers: dict | None = None, message: str | None = None) -> WixError:
+    """The error a scripted fault answers: an application error when it names a ``code``, else by status."""
+    code = getattr(fault, "code", None)
+    if code:
+        description = FAULT_DESCRIPTIONS.get(code) or f"{code}: injected error"
+        return application_error(fault.status, code, description, getattr(fault, "data", None), headers=headers)
+    if message and fault.status >= 500:
+        return system_error(fault.status, message, headers)
+    return status_error(fault.status, headers)

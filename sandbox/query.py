@@ -1,4 +1,7 @@
-"""The Wix query language (wix-api.md §10): filters, sorting, cursors and paging helpers."""
+"""The Wix query language: filters, sorting, cursors and paging helpers.
+
+https://dev.wix.com/docs/rest/articles/getting-started/api-query-language
+"""
 
 from __future__ import annotations
 
@@ -264,6 +267,49 @@ def validate_filter(flt) -> None:
     compile_filter(flt)
 
 
+MAX_IN_VALUES = 100  # Wix caps list operands (and our client never sends more)
+
+
+def check_filter_fields(flt, spec, where: str = "query.filter", strict: bool = True) -> None:
+    """400 for a field or operator the entity's query spec does not list, and for a list of more than
+    100 values. ``strict=False`` checks only the list size (``Faults.strict_queries`` off)."""
+    if not flt or not isinstance(flt, dict):
+        return
+    for key, cond in flt.items():
+        if key in ("$and", "$or"):
+            for sub in cond if isinstance(cond, list) else ():
+                check_filter_fields(sub, spec, where, strict)
+            continue
+        if key == "$not":
+            check_filter_fields(cond, spec, where, strict)
+            continue
+        ops = [op for op in cond if op.startswith("$")] if isinstance(cond, dict) else []
+        for op in ops:
+            arg = cond[op]
+            if op in _LIST_OPS and isinstance(arg, list) and len(arg) > MAX_IN_VALUES:
+                raise validation_error(
+                    f"{where}.{key}.{op}", f"must contain at most {MAX_IN_VALUES} values", "MAX_SIZE", {"max": MAX_IN_VALUES}
+                )
+        if not strict or key.startswith("$"):
+            continue
+        if key not in spec.filters:
+            raise validation_error(where, f"filtering by {key!r} is not supported", "OTHER")
+        allowed = spec.filters[key]
+        if allowed is None:
+            continue
+        if not ops:
+            raise validation_error(f"{where}.{key}", f"supports only {', '.join(sorted(allowed))}", "OTHER")
+        for op in ops:
+            if op not in allowed:
+                raise validation_error(f"{where}.{key}", f"operator {op} is not supported on {key!r}", "OTHER")
+
+
+def check_sort_fields(sort: list[dict], spec, key: str = "query.sort") -> None:
+    for s in sort:
+        if s["fieldName"] not in spec.sortable:
+            raise validation_error(f"{key}.fieldName", f"sorting by {s['fieldName']!r} is not supported", "OTHER")
+
+
 def equality_values(flt, field: str):
     """Values that ``field`` is narrowed to by ``flt`` (equality or $in, top level or inside $and).
 
@@ -412,8 +458,9 @@ def parse_limit(value, field: str, default: int = DEFAULT_LIMIT) -> int:
     return limit or default
 
 
-def cursor_query(kind: str, query: dict | None, default_sort: list[dict]):
-    """Parse a CursorQuery. Returns (filter, sort, offset, limit)."""
+def cursor_query(kind: str, query: dict | None, default_sort: list[dict], spec=None, strict: bool = True):
+    """Parse a CursorQuery. Returns (filter, sort, offset, limit). ``spec``: the entity's
+    :class:`sandbox.specs.QuerySpec` (fields and operators checked when ``strict``)."""
     query = query or {}
     if not isinstance(query, dict):
         raise validation_error("query", "must be an object", "FORMAT")
@@ -427,8 +474,12 @@ def cursor_query(kind: str, query: dict | None, default_sort: list[dict]):
         return state.get("f") or {}, state.get("s") or default_sort, int(state.get("o", 0)), limit
     flt = query.get("filter") or {}
     validate_filter(flt)
-    sort = validate_sort(query.get("sort")) or default_sort
-    return flt, sort, 0, limit
+    sort = validate_sort(query.get("sort"))
+    if spec is not None:
+        check_filter_fields(flt, spec, strict=strict)
+        if strict:
+            check_sort_fields(sort, spec)
+    return flt, sort or default_sort, 0, limit
 
 
 def cursor_page(kind: str, items: list, flt, sort, offset: int, limit: int, extra: dict | None = None):

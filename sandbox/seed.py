@@ -129,15 +129,29 @@ def _weighted(rng: random.Random, table):
     return table[-1][0]
 
 
-def build_studio(members: int = 300, seed: int = 7, bookings: bool | dict = True) -> Studio:
+FRACTIONS = (Decimal("0.5"), Decimal("0.25"), Decimal("0.1234"), Decimal("1.75"))
+
+
+def build_studio(
+    members: int = 300,
+    seed: int = 7,
+    bookings: bool | dict = True,
+    *,
+    fractional: bool = False,
+    plans_without_credits: str = "no_balance",
+) -> Studio:
     """Build a deterministic studio with ``members`` members (same seed -> identical data).
 
     ``bookings``: install Wix Bookings (``True``, or a dict of :func:`sandbox.bookings.install_bookings`
     arguments such as ``{"today": "2026-03-29", "time_zone": "Europe/Berlin", "credit_mode": "reserve"}``);
     ``False`` leaves Bookings out.
+    ``fractional``: every third balance of a plan with credits (Maya's packs included) gets a fractional
+    grant (0.5, 0.25, 0.1234 or 1.75 credits — Wix allows 4 decimal places), as a real transaction so
+    histories still replay to the balance. ``plans_without_credits``: ``"no_balance"`` (default: a pool,
+    no balance), ``"zero_balance"`` (a balance of ``"0"``) or ``"no_pool"`` (see ``Studio.make_pool``).
     """
     rng = random.Random(seed)
-    studio = Studio(seed)
+    studio = Studio(seed, plans_without_credits=plans_without_credits)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the build only allocates; cyclic GC passes over a growing heap cost ~20%
     try:
@@ -148,6 +162,8 @@ def build_studio(members: int = 300, seed: int = 7, bookings: bool | dict = True
                 else:
                     _random_member(studio, rng, i)
             studio.ai_credits = _ai_credits(rng)
+            if fractional:
+                _add_fractions(studio)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -300,12 +316,12 @@ def _random_member(studio: Studio, rng: random.Random, i: int) -> None:
         for _ in range(finished):
             old_plan = rng.choice(["intro2", "pack5", "pack10", "pack20"])
             left = 0 if rng.random() < 0.7 else _ri(rng, 1, 2)
-            pool_cases.append((old_plan, "ENDED", min(left, int(PLANS[old_plan].credits)), 0, 0))
+            pool_cases.append((old_plan, "ENDED", min(left, int(PLANS[old_plan].credits or 0)), 0, 0))
         if n_pools >= 1:
             pool_cases.append(_random_case(rng))
         if n_pools >= 3:
             plan = rng.choice(["pack5", "pack10"])
-            pool_cases.append((plan, "ACTIVE", _ri(rng, 1, int(PLANS[plan].credits)), 0, 0))
+            pool_cases.append((plan, "ACTIVE", _ri(rng, 1, int(PLANS[plan].credits or 0)), 0, 0))
     earliest = created
     for k, case in enumerate(pool_cases):
         older = k < len(pool_cases) - 1 and case[1] == "ENDED"
@@ -344,8 +360,8 @@ def _random_case(rng: random.Random):
         renewals = _ri(rng, 8, 14) if rng.random() < 0.08 else _ri(rng, 0, 6)
     if plan.credits is None:
         return (plan_key, status, 0, 0, renewals)
-    n = int(plan.credits)
-    top = n + (int(plan.balance_cap) if plan.rollover and renewals else 0)
+    n = int(plan.credits or 0)  # not None: checked above
+    top = n + (int(plan.balance_cap or 0) if plan.rollover and renewals else 0)
     if status in ("PENDING", "PROVISIONING"):
         return (plan_key, status, n, 0, 0)
     u = rng.random()
@@ -401,6 +417,20 @@ def _make_seed_pool(studio: Studio, rng: random.Random, member_id: str, case, ol
         hseed=rng.getrandbits(48),
     )
     return created
+
+
+def _add_fractions(studio: Studio) -> None:
+    with_credits = [p["id"] for p in studio.pools if p["details"].get("creditConfiguration") and studio.balance(p["id"])]
+    chosen = [pid for i, pid in enumerate(with_credits) if i % 3 == 0 or pid == DEMO_POOL_ID]
+    for i, pool_id in enumerate(chosen):
+        studio.change_balance(
+            pool_id,
+            op="ADJUST",
+            value=FRACTIONS[i % len(FRACTIONS)],
+            idempotency_key=f"seed-fraction-{pool_id}",
+            reason="Partial credit",
+            allow_negative=True,
+        )
 
 
 def _ai_credits(rng: random.Random) -> dict:

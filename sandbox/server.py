@@ -1,4 +1,9 @@
-"""The HTTP side: routing, auth, fault injection, the request log and ``SandboxServer``."""
+"""The Wix HTTP side: the route table, dispatch with fault injection and the request log, ``SandboxServer``.
+
+Auth lives in :mod:`sandbox.auth`, OAuth in :mod:`sandbox.oauth`, the ``/_sandbox/`` control API in
+:mod:`sandbox.control`, start/stop in :mod:`sandbox.httpserver`. How to add an endpoint: see the package
+docstring (``sandbox/__init__.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,22 @@ import re
 import secrets
 import socket
 import struct
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from typing import Any, cast
 
-from . import api, credentials
+from . import api, consistency, control
+from .auth import authenticate
 from .bookings import routes as bookings_routes
 from .bookings.control import bookings_control
-from .errors import WixError, application_error, not_found_path, status_error, system_error, validation_error
+from .errors import WixError, application_error, not_found_path, scripted_error, status_error, validation_error
 from .faults import Faults
+from .httpserver import LOOPBACK, LoopbackServer, QuietHandler
 from .log import RequestLog, RequestRecord
+from .oauth import TokenStore
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+__all__ = ["LOOPBACK", "ROUTES", "SandboxServer", "match_route", "register"]
 
 _ID = r"(?P<id>[^/]+)"
 # (method, path regex, handler, auth kind: site|account|none, mutation?)
@@ -48,12 +56,13 @@ _ROUTES_SPEC = [
     ("POST", "/oauth2/token-info", "token_info", "none", False),
 ]
 _ROUTES_SPEC += bookings_routes.ROUTES_SPEC  # Wix Bookings, Site Properties, pool items (sandbox/bookings)
+control.EXTRA["/_sandbox/bookings"] = lambda sandbox, method, body: bookings_control(sandbox.studio, method, body)
 
 
 class _Route:
     __slots__ = ("method", "regex", "handler", "auth", "mutation", "literal")
 
-    def __init__(self, method, pattern, handler, auth, mutation):
+    def __init__(self, method: str, pattern: str, handler: Callable[..., Any] | str, auth: str, mutation: bool):
         self.method = method
         self.regex = re.compile("^" + pattern + "/?$")
         self.handler = handler
@@ -62,10 +71,17 @@ class _Route:
         self.literal = "(?P<" not in pattern
 
 
-ROUTES = [_Route(*spec) for spec in _ROUTES_SPEC]
+ROUTES = [_Route(*spec) for spec in cast(list[tuple[str, str, Any, str, bool]], _ROUTES_SPEC)]
 
 
-def match_route(method: str, path: str):
+def register(method: str, pattern: str, handler: Callable[..., Any], auth: str = "site", mutation: bool = False) -> None:
+    """Add a route at run time (for endpoint modules kept outside this file); same fields as ``_ROUTES_SPEC``."""
+    if auth not in ("site", "account", "none"):
+        raise ValueError("auth must be site, account or none")
+    ROUTES.append(_Route(method, pattern, handler, auth, mutation))
+
+
+def match_route(method: str, path: str) -> tuple[_Route, dict[str, str]]:
     """Returns (route, params). Raises 404 for unknown paths, 405 for a known path with another method."""
     for literal_pass in (True, False):
         allowed = []
@@ -89,7 +105,7 @@ def match_route(method: str, path: str):
     raise not_found_path(path)
 
 
-def _redact(path: str, body):
+def _redact(path: str, body: Any) -> Any:
     if isinstance(body, dict) and path.startswith("/oauth2/"):
         body = dict(body)
         for k in ("client_secret", "token", "refresh_token", "code"):
@@ -102,61 +118,37 @@ def _request_id() -> str:
     return f"{int(time.time() * 1000)}.{secrets.randbelow(10**9):09d}"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "WixSandbox/1.0"
-    # Headers and body go out in separate writes: with Nagle on, each answer waits ~40 ms for the
-    # client's delayed ACK, which would add a fake 40 ms to every emulated Wix call.
-    disable_nagle_algorithm = True
-    sys_version = ""
-    timeout = 120  # idle keep-alive connections end after this
 
-    def log_message(self, format, *args):  # quiet
-        pass
-
-    def setup(self):
-        super().setup()
-        try:
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        self.server.sandbox._track(self.connection, True)
-
-    def finish(self):
-        try:
-            super().finish()
-        except OSError:
-            pass
-        self.server.sandbox._track(self.connection, False)
-
-    def do_GET(self):
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_PUT(self):
+    def do_PUT(self) -> None:
         self._dispatch("PUT")
 
-    def do_PATCH(self):
+    def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
-    def do_DELETE(self):
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
     # ------------------------------------------------------------------------------------------
-    def _send(self, status: int, payload: bytes, headers: dict | None = None, declared: int | None = None):
+    def _send(self, status: int, payload: bytes, headers: dict | None = None, declared: int | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(declared if declared is not None else len(payload)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         # headers and body in one write (two small writes + Nagle + delayed ACK = 40 ms per call)
-        self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(payload)
+        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+        self._headers_buffer.append(payload)  # type: ignore[attr-defined]
         self.flush_headers()
 
-    def _reset_connection(self):
+    def _reset_connection(self) -> None:
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -164,16 +156,17 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
-    def _dispatch(self, method: str):
-        sandbox = self.server.sandbox
+    def _dispatch(self, method: str) -> None:
+        sandbox: SandboxServer = self.server.sandbox  # type: ignore[assignment]
         started = time.time()
         t0 = time.perf_counter()
         url = urllib.parse.urlsplit(self.path)
         path, qs = url.path, url.query
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
-        if path == "/_sandbox" or path.startswith("/_sandbox/"):
-            return self._control(method, path, raw)
+        if control.is_control_path(path):
+            status, answer = control.handle(sandbox, method, path, raw)
+            return self._send(status, json.dumps(answer).encode(), {"x-wix-request-id": _request_id()})
 
         body, body_error = None, False
         if raw.strip():
@@ -229,18 +222,18 @@ class _Handler(BaseHTTPRequestHandler):
                     if scripted.retry_after is not None:
                         ra = scripted.retry_after
                         extra["Retry-After"] = ra if isinstance(ra, str) else str(int(-(-float(ra) // 1)))
-                    raise status_error(scripted.status, extra)
+                    raise scripted_error(scripted, extra)
             elif faults.roll_error():
                 fault = "error_rate"
                 raise status_error(int(faults.error_status or 503))
             if body_error:
                 raise validation_error("body", "is not valid JSON", "FORMAT")
             if route.handler == "token":
-                result = sandbox._issue_token(body if isinstance(body, dict) else {})
+                result = sandbox.tokens.issue(body if isinstance(body, dict) else {}, faults.token_ttl)
             elif route.handler == "token_info":
-                result = sandbox._token_info(body if isinstance(body, dict) else {})
+                result = sandbox.tokens.info(body if isinstance(body, dict) else {})
             else:
-                scopes = sandbox._authenticate(route, self.headers)
+                scopes = authenticate(route.auth, self.headers, sandbox.tokens, faults.bearer_api_key)
                 retry = faults.check_rate_limit()
                 if retry is not None:
                     fault = "rate_limit"
@@ -252,9 +245,27 @@ class _Handler(BaseHTTPRequestHandler):
                         headers={"Retry-After": str(retry)},
                     )
                 req = api.Request(method, path, params, urllib.parse.parse_qs(qs, keep_blank_values=True), body, scopes)
-                result = route.handler(sandbox.studio, faults, req)
+                if scripted is not None and scripted.kind == "apply_then_timeout" and scripted.apply_after > 0:
+                    log(0)  # Wix still working: the change lands apply_after seconds in, the answer later
+                    if sandbox._stopping.wait(scripted.apply_after):
+                        return self._reset_connection()
+                before = sandbox.consistency.snapshot(sandbox.studio, params.get("id")) if route.mutation else None
+                result = cast(Callable[..., Any], route.handler)(sandbox.studio, faults, req)
+                if route.mutation:
+                    headers[consistency.HEADER] = sandbox.consistency.record(before, result, float(faults.read_lag or 0))
+                elif faults.read_lag:  # lag off (also after faults.reset()): every read is current
+                    result = sandbox.consistency.view(result, self.headers.get(consistency.HEADER))
+                    if result is None:
+                        tid = params.get("id", "")
+                        raise application_error(
+                            404, "TRANSACTION_NOT_FOUND", f"Transaction {tid} not found", {"transactionId": tid}
+                        )
                 if scripted is not None and scripted.kind == "apply_then_fail":
-                    raise system_error(503, "UNAVAILABLE: upstream error after the change was applied")
+                    raise scripted_error(scripted, message="UNAVAILABLE: upstream error after the change was applied")
+                if scripted is not None and scripted.kind == "apply_then_timeout":
+                    log(0)  # applied; the answer is held until after the client's timeout
+                    if sandbox._stopping.wait(max(0.0, scripted.hang - scripted.apply_after)):
+                        return self._reset_connection()
             status, payload = 200, result
         except WixError as e:
             status, payload = e.status, e.body
@@ -281,56 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (e.g. after a timeout fault)
             self.close_connection = True
 
-    # ------------------------------------------------------------------------------------------
-    def _control(self, method: str, path: str, raw: bytes):
-        sandbox = self.server.sandbox
-        path = path.rstrip("/")
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            body = None
-        status, payload = 200, None
-        if path == "/_sandbox/health" and method == "GET":
-            with sandbox.studio.lock:
-                payload = {"ok": True, "members": len(sandbox.studio.members)}
-        elif path == "/_sandbox/requests" and method == "GET":
-            payload = {"requests": [r.to_dict() for r in sandbox.log.records()]}
-        elif path == "/_sandbox/requests/clear" and method == "POST":
-            sandbox.log.clear()
-            payload = {"ok": True}
-        elif path == "/_sandbox/bookings":
-            status, payload = bookings_control(sandbox.studio, method, body)
-        elif path == "/_sandbox/faults" and method == "GET":
-            payload = sandbox.faults.to_dict()
-        elif path == "/_sandbox/faults" and method == "POST":
-            try:
-                if not isinstance(body, dict):
-                    raise ValueError("body must be a JSON object")
-                body = dict(body)
-                if body.pop("reset", False):
-                    sandbox.faults.reset()
-                script = body.pop("script", None) or []
-                sandbox.faults.update(**body)
-                for s in script:
-                    sandbox.faults.script(**s)
-                payload = sandbox.faults.to_dict()
-            except (ValueError, TypeError) as e:
-                status, payload = 400, {"message": str(e), "details": {"validationError": {"fieldViolations": []}}}
-        else:
-            status, payload = 404, {"message": f"unknown control endpoint {method} {path}", "details": {}}
-        self._send(status, json.dumps(payload).encode(), {"x-wix-request-id": _request_id()})
 
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def handle_error(self, request, client_address):  # quiet: clients vanish, faults reset sockets
-        pass
-
-
-class SandboxServer:
+class SandboxServer(LoopbackServer):
     """A threaded HTTP server emulating the Wix REST endpoints over a :class:`~sandbox.Studio`.
 
     ``SandboxServer(studio, host="127.0.0.1", port=0).start()`` binds a loopback port (0 = ephemeral)
@@ -338,11 +301,11 @@ class SandboxServer:
     and does not wait for hung handler threads. Also a context manager.
     """
 
+    thread_name = "wix-sandbox"
+
     def __init__(
         self, studio=None, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None, log: RequestLog | None = None
     ):
-        if host not in LOOPBACK:
-            raise ValueError("the sandbox only binds a loopback address (127.0.0.1)")
         if studio is None:
             from .seed import build_studio
 
@@ -350,129 +313,13 @@ class SandboxServer:
         self.studio = studio
         self.faults = faults or Faults(seed=getattr(studio, "seed", 0))
         self.log = log or RequestLog()
-        self._tokens: dict[str, float] = {}
-        self._conns: set = set()
-        self._conns_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._httpd = _HTTPServer((host, port), _Handler)
-        self._httpd.sandbox = self
-        self._thread: threading.Thread | None = None
-        self.host, self.port = self._httpd.server_address[:2]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        self.tokens = TokenStore()
+        self.consistency = consistency.Consistency()
+        super().__init__(_Handler, host, port)
 
     def start(self) -> SandboxServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name=f"wix-sandbox-{self.port}", daemon=True
-            )
-            self._thread.start()
+        super().start()
         return self
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=2)
-            self._thread = None
-        self._httpd.server_close()
-        with self._conns_lock:
-            conns = list(self._conns)
-            self._conns.clear()
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread (used by the CLI) until KeyboardInterrupt."""
-        try:
-            self._httpd.serve_forever(poll_interval=0.2)
-        finally:
-            self._stopping.set()
-            self._httpd.server_close()
-
-    def __enter__(self):
+    def __enter__(self) -> SandboxServer:
         return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    # -- internals used by the handler ----------------------------------------------------------
-    def _track(self, conn, add: bool):
-        with self._conns_lock:
-            if add:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
-
-    def _authenticate(self, route, headers) -> frozenset:
-        auth = (headers.get("Authorization") or "").strip()
-        if not auth:
-            raise application_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED: missing Authorization header")
-        token = auth[7:].strip() if auth[:7].lower() == "bearer " else auth
-        key_scopes = {
-            credentials.API_KEY: credentials.FULL_SCOPES,
-            credentials.READONLY_API_KEY: credentials.READONLY_SCOPES,
-            credentials.NO_AI_API_KEY: credentials.NO_AI_SCOPES,
-        }
-        if token in key_scopes:
-            scopes = key_scopes[token]
-            site = (headers.get("wix-site-id") or "").strip()
-            account = (headers.get("wix-account-id") or "").strip()
-            if route.auth == "account":
-                if account == credentials.ACCOUNT_ID or site == credentials.SITE_ID:
-                    return scopes
-                raise application_error(
-                    403, "PERMISSION_DENIED", "PERMISSION_DENIED: the wix-account-id (or wix-site-id) header is missing or wrong"
-                )
-            if site == credentials.SITE_ID:
-                return scopes
-            if not site:
-                raise application_error(
-                    403,
-                    "PERMISSION_DENIED",
-                    "PERMISSION_DENIED: the wix-site-id header is missing; site-level APIs need the site id",
-                )
-            raise application_error(
-                403,
-                "PERMISSION_DENIED",
-                "PERMISSION_DENIED: the wix-site-id header is wrong: this API key has no access to that site",
-            )
-        expiry = self._tokens.get(token)
-        if expiry is not None:
-            if expiry > time.time():
-                return credentials.FULL_SCOPES
-            raise application_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED: the access token has expired")
-        raise application_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED: invalid API key or access token")
-
-    def _issue_token(self, body: dict) -> dict:
-        def oauth_error(status, error, description):
-            return WixError(status, {"error": error, "error_description": description})
-
-        if body.get("grant_type") != "client_credentials":
-            raise oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
-        if body.get("client_id") != credentials.APP_ID or body.get("client_secret") != credentials.APP_SECRET:
-            raise oauth_error(401, "invalid_client", "client_id or client_secret is wrong")
-        if body.get("instance_id") != credentials.INSTANCE_ID:
-            raise oauth_error(400, "invalid_client", "instance_id is missing or unknown for this app")
-        ttl = self.faults.token_ttl
-        ttl = int(ttl) if float(ttl).is_integer() else float(ttl)
-        token = "OauthNG.JWS." + secrets.token_urlsafe(96)
-        self._tokens[token] = time.time() + ttl
-        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
-
-    def _token_info(self, body: dict) -> dict:
-        expiry = self._tokens.get(body.get("token") or "")
-        if expiry is None or expiry <= time.time():
-            raise WixError(401, {"error": "invalid_token", "error_description": "token is unknown or expired"})
-        return {
-            "active": True,
-            "clientId": credentials.APP_ID,
-            "instanceId": credentials.INSTANCE_ID,
-            "siteId": credentials.SITE_ID,
-            "exp": int(expiry),
-        }

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from . import plans as plans_mod
 from .plans import NAMESPACE, PLANS, Plan
@@ -83,6 +84,9 @@ def iso(ms: int) -> str:
     return f"{prefix}{hour:02d}:{minute:02d}:{sec:02d}.{milli:03d}Z"
 
 
+PLANS_WITHOUT_CREDITS = ("no_balance", "zero_balance", "no_pool")
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -137,8 +141,8 @@ def _cycle_plans(spec: HistorySpec):
     if plan.credits is None:
         return []
     rng = random.Random(spec.hseed)
-    n = Decimal(plan.credits)
-    cap = Decimal(plan.balance_cap) if plan.rollover else None
+    n = Decimal(plan.credits or "0")  # not None: checked above
+    cap = Decimal(plan.balance_cap or "0") if plan.rollover else None  # rollover plans all have a cap
     one = Decimal(1)
     avail = Decimal(0)
     cycles = max(1, spec.cycles)
@@ -252,9 +256,12 @@ _DIRECTION = {
 class Studio:
     """The live data of one emulated Wix site. Use :func:`sandbox.build_studio` to make one."""
 
-    def __init__(self, seed: int = 7):
+    def __init__(self, seed: int = 7, plans_without_credits: str = "no_balance"):
+        if plans_without_credits not in PLANS_WITHOUT_CREDITS:
+            raise ValueError(f"plans_without_credits must be one of {PLANS_WITHOUT_CREDITS}")
         self.lock = threading.RLock()
         self.seed = seed
+        self.plans_without_credits = plans_without_credits
         self.members: list[dict] = []
         self.pools: list[dict] = []  # creation order; index = ordinal
         self.pool_definitions: list[dict] = []
@@ -389,7 +396,12 @@ class Studio:
         hseed: int,
         beneficiary: dict | None = None,
     ) -> dict:
-        """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed."""
+        """Insert a pool (+ its balance when the plan has credits). Internal; used by the seed.
+
+        A plan without credits (unlimited) gets, by ``plans_without_credits``: a pool and no balance
+        (``"no_balance"``), a pool whose balance says ``"0"`` (``"zero_balance"``), or no pool at all
+        (``"no_pool"``: the returned pool is not stored). Wix does not document which is real.
+        """
         self.changes += 1
         ordinal = len(self.pools)
         beneficiary = beneficiary or {"memberId": member_id}
@@ -411,16 +423,38 @@ class Studio:
             "poolDefinitionRevision": "1",
             "renewalCount": renewal_count,
         }
+        if plan.credits is None and self.plans_without_credits == "no_pool":
+            return pool
         self.pools.append(pool)
         self._pools_by_id[pool_id] = pool
         self._pools_by_member.setdefault(member_id, []).append(pool_id)
         self._pool_by_program[program_id] = pool_id
         if plan.credits is None:
+            if self.plans_without_credits == "zero_balance":
+                self._balances[pool_id] = {
+                    "id": pool_id,
+                    "revision": "0",
+                    "createdDate": pool["createdDate"],
+                    "updatedDate": pool["createdDate"],
+                    "beneficiary": beneficiary,
+                    "amount": {"available": "0", "reserved": "0"},
+                    "poolInfo": {
+                        "id": pool_id,
+                        "poolDefinitionId": plan.pool_definition_id,
+                        "programDefinitionId": plan.program_definition_id,
+                        "programId": program_id,
+                        "namespace": NAMESPACE,
+                        "externalProgramDefinitionId": plan.external_id,
+                        "externalProgramId": program_external_id,
+                        "creditRolloverConfiguration": {"enabled": False},
+                        "status": status,
+                    },
+                }
             return pool
         spec = HistorySpec(ordinal, hseed, plan.key, renewal_count + 1, available, reserved, start_ms, end_ms)
         self._specs[pool_id] = spec
         n_tx, last_ms = history_summary(spec)
-        rollover = {"enabled": plan.rollover}
+        rollover: dict[str, Any] = {"enabled": plan.rollover}
         if plan.rollover:
             rollover["balanceCap"] = plan.balance_cap
         self._balances[pool_id] = {
@@ -540,7 +574,7 @@ class Studio:
                 since_ms = int(datetime.datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() * 1000) - 1
             except ValueError:
                 since, since_ms = None, None
-        out = []
+        out: list[dict] = []
         for pool in self.pools:
             pid = pool["id"]
             hist = self._histories.get(pid)
@@ -759,11 +793,13 @@ class Studio:
             if prior is not None:
                 if idempotency_mode == "replay":
                     return json.loads(prior["response"])
+                data = (
+                    {}
+                    if idempotency_mode == "conflict_no_data"
+                    else {"transactionId": prior["transactionId"], "poolId": prior["poolId"]}
+                )
                 raise application_error(
-                    409,
-                    "ALREADY_EXECUTED",
-                    "ALREADY_EXECUTED: a change with this idempotencyKey was already executed",
-                    {"transactionId": prior["transactionId"], "poolId": prior["poolId"]},
+                    409, "ALREADY_EXECUTED", "ALREADY_EXECUTED: a change with this idempotencyKey was already executed", data
                 )
             pool = self._pools_by_id.get(pool_id)
             if pool is None:

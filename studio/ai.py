@@ -17,5 +17,5 @@ def ai_credits_panel(request, view: Page):
     status = 200
     if not result.ok:
         # Wix refusing the key is Wix's answer, not an outage: 502; anything else: 503.
-        status = 502 if issubclass(result.failure, WixPermissionError) else 503
+        status = 502 if result.failure is not None and issubclass(result.failure, WixPermissionError) else 503
     return view.render({"result": result, "error": result.error}, status=status)

@@ -1,16 +1,13 @@
 """Owners' audit log of credit changes (filter, CSV export). Undo of one change is the desk's: members/undo.py."""
 
-import csv
-
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from balances import roles
+from balances import csv_safe, roles
 from balances.audit import AuditEntry
 from balances.directory.models import DirectoryEntry
-from balances.exports import spreadsheet_cell
 from balances.roles import requires
 from config.web import Page, form_errors, page, paginator_pager
 
@@ -72,31 +69,30 @@ def audit_export(request):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="credit-desk-audit-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = csv_safe.writer(response)
     writer.writerow(CSV_COLUMNS)
+    # Text columns are guarded against spreadsheet formulas; numbers (a delta of -1) stay numbers.
+    text, number = csv_safe.text, csv_safe.number
     for e in form.filter(AuditEntry.objects.all()).iterator():
         writer.writerow(
             [
-                spreadsheet_cell(v)
-                for v in (
-                    timezone.localtime(e.created_at).isoformat(timespec="seconds"),
-                    e.username,
-                    e.member_name,
-                    e.member_id,
-                    e.plan_name,
-                    e.pool_id,
-                    e.kind,
-                    e.requested,
-                    e.available_before,
-                    e.available_after,
-                    e.delta,
-                    e.reason,
-                    e.outcome,
-                    e.message,
-                    e.transaction_id,
-                    e.idempotency_key,
-                    e.reverts_id or "",
-                )
+                timezone.localtime(e.created_at).isoformat(timespec="seconds"),
+                text(e.username),
+                text(e.member_name),
+                text(e.member_id),
+                text(e.plan_name),
+                text(e.pool_id),
+                text(e.kind),
+                number(e.requested),
+                number(e.available_before),
+                number(e.available_after),
+                number(e.delta),
+                text(e.reason),
+                text(e.outcome),
+                text(e.message),
+                text(e.transaction_id),
+                text(e.idempotency_key),
+                number(e.reverts_id),
             ]
         )
     return response

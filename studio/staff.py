@@ -37,7 +37,7 @@ class LoginForm(AuthenticationForm):
 class StaffCreationForm(UserCreationForm):
     role = forms.ChoiceField(choices=[(FRONT_DESK, FRONT_DESK), (OWNER, OWNER)], initial=FRONT_DESK)
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # django-stubs omits Meta
         model = get_user_model()
         fields = ("username",)
 

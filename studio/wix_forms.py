@@ -48,7 +48,7 @@ class ConnectionForm(forms.Form):
         # Secrets go into HTTP headers; Wix keys (JWT-like) and app secrets (GUIDs) use only these characters.
         if value and not SECRET_CHARS.fullmatch(value):
             raise forms.ValidationError(
-                f"The {self.fields[name].label.lower()} has characters Wix keys never "
+                f"The {str(self.fields[name].label).lower()} has characters Wix keys never "
                 "contain; paste it again exactly as Wix shows it."
             )
         return value

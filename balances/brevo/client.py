@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypedDict, TypeVar
+from urllib.parse import quote
 
 import httpx
 from brevo import Brevo
@@ -53,6 +54,18 @@ def error_from_api(exc: ApiError) -> errors.BrevoError:
     return errors.BrevoError(f"Brevo did not accept the request ({text or f'HTTP {status}'}).", **kwargs)
 
 
+def path_segment(value: str) -> str:
+    """`value` percent-encoded as exactly one URL path segment.
+
+    brevo-python 5.1.0 puts path parameters into the URL as they are (its `encode_path_param` only
+    calls str()), so a member's e-mail such as `maya.levi%40example.com#@evil.example` would cut the
+    request at `#` and ask Brevo about Maya Levi instead (issue 19, finding 5); `/`, `..` and `?` would
+    change the endpoint or the query. Every reserved character, `@` included, is encoded here: Brevo
+    documents the e-mail identifier as URL-encoded and decodes it once.
+    """
+    return quote(value, safe="")
+
+
 class BrevoLoyaltyClient:
     def __init__(self, api_key: str, program_id: str, base_url: str, *, timeout: float = 5.0):
         self.program_id = program_id
@@ -79,9 +92,13 @@ class BrevoLoyaltyClient:
 
     def find_contact_id(self, email: str) -> int | None:
         """The Brevo contact with this e-mail, or None when there is none."""
+        if not email or any(ord(c) < 0x20 or c == "\x7f" for c in email):
+            return None  # no address Brevo could hold; never sent
         try:
             contact = self._call(
-                lambda: self.sdk.contacts.get_contact_info(email, identifier_type="email_id", request_options=NO_RETRIES)
+                lambda: self.sdk.contacts.get_contact_info(
+                    path_segment(email), identifier_type="email_id", request_options=NO_RETRIES
+                )
             )
         except errors.BrevoNotFound:
             return None
@@ -91,7 +108,7 @@ class BrevoLoyaltyClient:
         # version=active: the published configuration; Brevo's default is the unpublished draft.
         page = self._call(
             lambda: self.sdk.balance.get_balance_definition_list(
-                self.program_id, version="active", limit=100, request_options=NO_RETRIES
+                path_segment(self.program_id), version="active", limit=100, request_options=NO_RETRIES
             )
         )
         return [BalanceDefinition.from_sdk(d) for d in ((page.items or []) if page else [])]
@@ -99,14 +116,16 @@ class BrevoLoyaltyClient:
     def balances(self, contact_id: int) -> dict[str, Decimal]:
         """Completed balance per definition. Raises BrevoNotEnrolled (422) for a contact not subscribed."""
         data = self._call(
-            lambda: self.sdk.balance.get_subscription_balances(self.program_id, str(contact_id), request_options=NO_RETRIES)
+            lambda: self.sdk.balance.get_subscription_balances(
+                path_segment(self.program_id), str(int(contact_id)), request_options=NO_RETRIES
+            )
         )
         return {str(b.balance_definition_id): to_decimal(b.value) for b in (data.balance or [])}
 
     def lots(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[Lot]:
         data = self._call(
             lambda: self.sdk.balance.get_active_balances_api(
-                self.program_id,
+                path_segment(self.program_id),
                 contact_id=contact_id,
                 balance_definition_id=definition_id,
                 limit=limit,
@@ -120,7 +139,7 @@ class BrevoLoyaltyClient:
         # No status filter: open drafts are picked out here, whichever spelling Brevo stored them with.
         data = self._call(
             lambda: self.sdk.balance.get_transaction_history_api(
-                self.program_id,
+                path_segment(self.program_id),
                 contact_id=contact_id,
                 balance_definition_id=definition_id,
                 limit=limit,

@@ -12,14 +12,12 @@ def new_idempotency_key() -> str:
 
 
 @register.simple_tag
-def undoable_changes(transactions) -> dict:
-    """Our applied, not yet undone changes among these Wix transactions, by transaction ID (one query)."""
+def our_changes(transactions) -> dict:
+    """Credit Desk's applied changes among these Wix transactions, by transaction ID (one query). Their reason is
+    ours, since Wix may keep none (``transactionDetails.reason`` is read-only in its request type); those not yet
+    undone offer Undo (``entry.undoable``)."""
     from balances.audit import AuditEntry
 
     ids = [t.id for t in transactions if t.id]
-    entries = (
-        AuditEntry.objects.filter(transaction_id__in=ids, outcome=AuditEntry.Outcome.APPLIED)
-        .exclude(kind=AuditEntry.Kind.UNDO)
-        .prefetch_related("undos")
-    )
-    return {e.transaction_id: e for e in entries if e.undoable}
+    entries = AuditEntry.objects.filter(transaction_id__in=ids, outcome=AuditEntry.Outcome.APPLIED).prefetch_related("undos")
+    return {e.transaction_id: e for e in entries}

@@ -1,4 +1,4 @@
-"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (shared/brevo-and-ai-credits.md §1).
+"""A loopback HTTP emulator of the Brevo endpoints Credit Desk reads (https://developers.brevo.com/reference).
 
 Served under `/v3` like https://api.brevo.com/v3: contact lookup by e-mail, the loyalty program's
 balance definitions (`version=active|draft`), subscription balances, active balances (lots) and
@@ -16,8 +16,8 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..httpserver import LoopbackServer, QuietHandler
 from ..log import RequestLog, RequestRecord
 from .loyalty import Loyalty
 
@@ -68,8 +68,8 @@ def _str_param(query: dict, name: str, *, required: bool = False) -> str:
 
 
 def _page(items: list, query: dict) -> list:
-    limit = _int_param(query, "limit", default=50)
-    offset = _int_param(query, "offset", default=0)
+    limit = _int_param(query, "limit", default=50) or 0
+    offset = _int_param(query, "offset", default=0) or 0
     if limit < 1 or limit > 500 or offset < 0:
         raise BrevoError(400, "invalid_parameter", "limit must be 1-500 and offset 0 or more")
     return items[offset : offset + limit]
@@ -190,14 +190,8 @@ def _number(value):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in separate writes; no 40 ms ACK wait
+class _Handler(QuietHandler):
     server_version = "BrevoSandbox/1.0"
-    sys_version = ""
-
-    def log_message(self, format, *args):
-        pass
 
     def do_GET(self):
         self._dispatch("GET")
@@ -206,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def _dispatch(self, method: str):
-        server: BrevoSandboxServer = self.server.sandbox
+        server: BrevoSandboxServer = self.server.sandbox  # type: ignore[assignment]
         started, t0 = time.time(), time.perf_counter()
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -242,54 +236,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        pass
-
-
-class BrevoSandboxServer:
+class BrevoSandboxServer(LoopbackServer):
     """`BrevoSandboxServer(build_loyalty(emails), port=0).start()` → `.url` (+ "/v3" for the SDK's base
-    URL), `.loyalty`, `.faults`, `.log`, `.stop()`. Binds loopback only."""
+    URL), `.loyalty`, `.faults`, `.log`, `.stop()`. Binds loopback only; start/stop as the Wix sandbox's."""
+
+    thread_name = "brevo-sandbox"
 
     def __init__(self, loyalty: Loyalty, host: str = "127.0.0.1", port: int = 0):
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise ValueError("the sandbox only binds a loopback address (127.0.0.1)")
         self.loyalty = loyalty
         self.faults = BrevoFaults()
         self.log = RequestLog()
         self._api = _Api(loyalty)
         self._budget: collections.deque[float] = collections.deque()
         self._budget_lock = threading.Lock()
-        self._httpd = _HTTPServer((host, port), _Handler)
-        self._httpd.sandbox = self
-        self._thread: threading.Thread | None = None
-        self.host, self.port = self._httpd.server_address[:2]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(_Handler, host, port)
 
     @property
     def api_url(self) -> str:
         return self.url + "/v3"
 
     def start(self) -> BrevoSandboxServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"brevo-sandbox-{self.port}", daemon=True
-            )
-            self._thread.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=2)
-            self._thread = None
-        self._httpd.server_close()
 
     def reset_budget(self) -> None:
         with self._budget_lock:
@@ -313,8 +281,5 @@ class BrevoSandboxServer:
                 "x-sib-ratelimit-reset": reset,
             }
 
-    def __enter__(self):
+    def __enter__(self) -> BrevoSandboxServer:
         return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

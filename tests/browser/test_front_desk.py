@@ -137,6 +137,6 @@ def test_owner_exports_the_filtered_view_with_progress(page, tmp_path):
     path = tmp_path / "members.csv"
     download.value.save_as(path)
     lines = path.read_text().splitlines()
-    assert lines[0].startswith("member_id,name,email")
+    assert lines[0].startswith('"member_id","name","email"')  # every field quoted (CSV formula guard)
     assert len(lines) > 1 and all("Maya" in line or "maya" in line for line in lines[1:])
     expect(page.locator(".export-status")).to_have_text(f"Exported {len(lines) - 1} members.")

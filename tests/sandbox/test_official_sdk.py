@@ -28,6 +28,8 @@ def test_the_official_sdk_reads_and_changes_the_sandbox(node, fresh_sandbox):
     member = next(m for m in studio.members if studio.pools_for(m["id"]))
     pool = next(p for p in studio.pools_for(member["id"]) if studio.balance(p["id"]))
     before = copy.deepcopy(studio.balance(pool["id"]))
+    # Reads lag writes unless they send X-Wix-Consistent back: the SDK's re-read after its change proves it does.
+    fresh_sandbox.faults.update(read_lag=60)
     env = dict(
         os.environ,
         SANDBOX_URL=fresh_sandbox.url,
@@ -57,6 +59,7 @@ def test_the_official_sdk_reads_and_changes_the_sandbox(node, fresh_sandbox):
     assert out["transactionCount"] == min(len(studio.transactions_for(pool["id"])) - 1, 50)  # before the change
     assert Decimal(out["changed"]["available"]) == Decimal(before["amount"]["available"]) + 2
     assert out["changed"]["transactionId"]
+    assert out["reread"] == out["changed"]["available"]
     assert out["notFound"] != "no error"
     assert out["appMemberId"] == studio.members[0]["id"]
     paths = {(r.method, r.path) for r in fresh_sandbox.log.records()}

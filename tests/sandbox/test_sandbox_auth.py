@@ -124,3 +124,12 @@ def test_unknown_path_404_and_wrong_method_405(client):
     assert_wix_error(r, 405)
     assert "POST" in r.headers["allow"]
     assert isinstance(httpx, object)
+
+
+def test_bearer_before_an_api_key_is_refused_unless_switched_on(server, anon):
+    headers = {"Authorization": f"Bearer {credentials.API_KEY}", "wix-site-id": credentials.SITE_ID}
+    r = anon.post("/members/v1/members/query", json={}, headers=headers)
+    body = assert_wix_error(r, 401, "UNAUTHENTICATED")
+    assert "without 'Bearer'" in body["message"]
+    server.faults.update(bearer_api_key=True)
+    assert anon.post("/members/v1/members/query", json={}, headers=headers).status_code == 200

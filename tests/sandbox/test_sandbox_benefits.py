@@ -225,7 +225,7 @@ def test_transactions_polling_by_created_date_without_pool_filter(client, studio
     assert all(t["createdDate"] > since for t in got)
 
 
-def test_query_operators(client, studio):
+def test_query_operators(client, server, studio):
     def ids(flt, path=POOLS, key="pools"):
         out, _ = _all_pages(client, path, key, {"filter": flt, "cursorPaging": {"limit": 100}})
         return {p["id"] for p in out}
@@ -241,10 +241,15 @@ def test_query_operators(client, studio):
     assert ids({"details.benefits.itemSetId": {"$hasSome": [monthly_set]}}) == {
         p["id"] for p in studio.pools if p["displayName"] == "Monthly 8 Classes"
     }
+    # Fields outside PoolQuerySpec: 400 by default; the operator engine itself, with strictness off.
+    for flt in ({"details.creditConfiguration": {"$exists": False}}, {"displayName": {"$startsWith": "monthly"}}):
+        assert_wix_error(client.post(POOLS, json={"query": {"filter": flt}}), 400, "OTHER")
+    server.faults.update(strict_queries=False)
     assert ids({"details.creditConfiguration": {"$exists": False}}) == {
         p["id"] for p in studio.pools if p["displayName"] == "Unlimited Monthly"
     }
     assert ids({"displayName": {"$startsWith": "monthly"}}) == ids({"displayName": "Monthly 8 Classes"})
+    server.faults.update(strict_queries=True)
     cut = "2026-06-01T00:00:00.000Z"
     assert ids({"createdDate": {"$lt": cut}}) | ids({"createdDate": {"$gte": cut}}) == every
     assert ids({"createdDate": {"$lt": cut}}) == {p["id"] for p in studio.pools if p["createdDate"] < cut}

@@ -22,7 +22,8 @@ def _adjust(client, value, key, reason="Manual correction", pool=DEMO_POOL_ID):
     )
 
 
-def test_adjust_moves_balance_and_creates_transaction(client, studio):
+def test_adjust_moves_balance_and_creates_transaction(client, server, studio):
+    server.faults.update(keep_read_only_fields=True)
     before = dict(studio.balance(DEMO_POOL_ID))
     r = _adjust(client, "-2", "k-1", "Late cancellation fee")
     assert r.status_code == 200, r.text
@@ -125,3 +126,36 @@ def test_revert_a_seeded_redemption(client, studio):
     assert seeded
     r = client.post(f"/benefit-programs/v1/balances/changes/{seeded[0]['id']}/revert", json={"idempotencyKey": "x"})
     assert r.status_code == 200 and studio.balance(DEMO_POOL_ID)["amount"]["available"] == "8"
+
+
+def test_read_only_details_are_dropped_by_default_and_instructing_party_is_switchable(client, server, studio):
+    body = {
+        "poolId": DEMO_POOL_ID,
+        "idempotencyKey": "ro-1",
+        "type": "ADJUST",
+        "adjustOptions": {"value": "1"},
+        "instructingParty": {"wixUserId": "2f6c1e9a-8b4d-4a7e-9c3f-1d5b7e9a2c4f"},
+        "transactionDetails": {
+            "reason": "Goodwill",
+            "effectiveDate": "2020-01-01T00:00:00.000Z",
+            "item": {"externalId": "x", "displayName": "Yoga"},
+            "itemCount": 1,
+            "benefitKey": "classes",
+        },
+    }
+    r = client.post(CHANGE, json=body)
+    assert r.status_code == 200, r.text
+    tx = client.get(f"/benefit-programs/v1/transactions/{r.json()['transactionId']}").json()["transaction"]
+    assert "reason" not in tx["details"] and "item" not in tx["details"]
+    assert tx["details"]["effectiveDate"] > "2026-01-01" and tx["details"]["itemCount"] == 1
+    assert tx["details"]["benefitKey"] == "classes" and tx["idempotencyKey"] == "ro-1"
+    assert tx["instructingParty"] == {"wixUserId": "2f6c1e9a-8b4d-4a7e-9c3f-1d5b7e9a2c4f"}
+
+    server.faults.update(keep_read_only_fields=True, instructing_party="absent")
+    r = client.post(CHANGE, json={**body, "idempotencyKey": "ro-2"})
+    tx = client.get(f"/benefit-programs/v1/transactions/{r.json()['transactionId']}").json()["transaction"]
+    assert tx["details"]["reason"] == "Goodwill" and tx["details"]["effectiveDate"] == "2020-01-01T00:00:00.000Z"
+    assert tx["details"]["item"] == {"externalId": "x", "displayName": "Yoga"} and "instructingParty" not in tx
+    revert = client.post(f"/benefit-programs/v1/balances/changes/{tx['id']}/revert", json={**body, "transactionId": tx["id"]})
+    rtx = client.get(f"/benefit-programs/v1/transactions/{revert.json()['transactionId']}").json()["transaction"]
+    assert "instructingParty" not in rtx

@@ -48,6 +48,8 @@ const changed = await viaKey.balances.changeBalance(poolId, "sdk-check-1", {
   transactionDetails: { reason: "SDK check" },
 });
 out.changed = { available: changed.balance.amount.available, transactionId: changed.transactionId };
+// The SDK sends the write's X-Wix-Consistent header back, so this read sees the change even while reads lag.
+out.reread = (await viaKey.balances.getBalance(poolId)).amount.available;
 
 try {
   await viaKey.balances.getBalance("0b7e2a51-93c4-4d8e-a1f6-7c2d9e4b5a38");

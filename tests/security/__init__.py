@@ -1,0 +1,1 @@
+"""Security tests: one file per concern (issue 19)."""

@@ -1,6 +1,6 @@
 """``python manage.py runsandbox --port 8765 --members 300 --seed 7 --latency-ms 0 --error-rate 0 --rate-limit 0``"""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand  # type: ignore[import-untyped, unused-ignore]
 
 from sandbox import cli
 

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from balances.brevo.models import BrevoConnection
 from balances.brevo.service import member_loyalty
-from balances.management.commands.demo import Command
+from config.demo.management.commands.demo import Command
 from sandbox.brevo import API_KEY
 
 
@@ -34,7 +34,7 @@ def test_make_demo_refuses_a_busy_port_before_printing_anything_else():
     import subprocess
     from pathlib import Path
 
-    from balances.management.commands.demo import _port_free
+    from config.demo.management.commands.demo import _port_free
 
     if not shutil.which("make"):
         pytest.fail("make is needed to run the demo")

@@ -1,0 +1,62 @@
+"""System checks: production rules (`manage.py check --deploy`) and settings that must parse."""
+
+import ipaddress
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security)
+def trusted_proxies_are_addresses(app_configs, **kwargs):
+    """TRUSTED_PROXY_IPS entries are IP addresses or CIDR networks; a typo must not wait for a log-in."""
+    errors = []
+    for entry in settings.TRUSTED_PROXY_IPS:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                checks.Error(
+                    f"TRUSTED_PROXY_IPS entry {entry!r} is not an IP address or CIDR network.",
+                    hint="Use addresses or networks such as 10.0.0.0/8, comma-separated.",
+                    id="site_config.E004",
+                )
+            )
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def shared_state_is_configured(app_configs, **kwargs):
+    """A real server runs several processes: they must share one cache and one set of keys.
+
+    Without REDIS_URL each process has its own local-memory cache, so the Wix call budget, the login
+    throttle's delays, refresh limits and locks hold per process only (N processes = N times the limit).
+    Without CREDENTIALS_KEYS stored Wix and Brevo secrets cannot be encrypted or read.
+    """
+    if settings.DEBUG:
+        return []
+    errors = []
+    if not settings.REDIS_URL:
+        errors.append(
+            checks.Error(
+                "REDIS_URL is not set: every process would keep its own call budget, locks and rate limits.",
+                hint="Set REDIS_URL=redis://host:6379/0 (shared by every process and server).",
+                id="site_config.E001",
+            )
+        )
+    if not settings.CREDENTIALS_KEYS:
+        errors.append(
+            checks.Error(
+                "CREDENTIALS_KEYS is not set: stored Wix and Brevo secrets cannot be encrypted.",
+                hint="Set CREDENTIALS_KEYS=k1:<32 random bytes, urlsafe base64> (README, Configuration).",
+                id="site_config.E002",
+            )
+        )
+    if settings.TRUSTED_PROXY_COUNT and not settings.TRUSTED_PROXY_IPS:
+        errors.append(
+            checks.Error(
+                "TRUSTED_PROXY_COUNT is set without TRUSTED_PROXY_IPS: X-Forwarded-For would be ignored.",
+                hint="Set TRUSTED_PROXY_IPS to the addresses or CIDR networks of the proxies that connect to the app.",
+                id="site_config.E003",
+            )
+        )
+    return errors

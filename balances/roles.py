@@ -78,6 +78,6 @@ def sync_roles(using: str = "default", **kwargs: object) -> None:
         group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label=APP_LABEL, codename__in=codenames))
 
 
-def is_owner(user) -> bool:
+def is_owner(user: Any) -> bool:
     """Owner-only actions that have no permission of their own (adjusting an ended plan)."""
     return bool(getattr(user, "is_superuser", False)) or user.groups.filter(name=OWNER).exists()

@@ -140,3 +140,13 @@ document.addEventListener("click", async function (event) {
     if (region) region.textContent = "Press Control+C (Command+C) to copy the selected e-mails.";
   }
 });
+
+// Every control that waits for Wix says so: busy while its request runs (the stylesheet adds a spinner).
+document.addEventListener("htmx:beforeRequest", function (event) {
+  const elt = event.detail.elt;
+  if (elt && elt.setAttribute) elt.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  const elt = event.detail.elt;
+  if (elt && elt.removeAttribute) elt.removeAttribute("aria-busy");
+});

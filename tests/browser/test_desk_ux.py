@@ -160,3 +160,43 @@ def test_navigation_collapses_on_a_phone_and_shows_where_you_are(page, wix):
     page.goto("/staff/")
     expect(page.locator("#site-nav summary")).to_have_text("Studio")
     expect(page.locator(".nav-studio details")).to_have_class(re.compile("active"))
+
+
+def test_controls_that_wait_for_wix_show_it_and_failures_offer_try_again(page, wix, width):
+    log_in(page, "Owner")
+    page.goto("/members/?q=Maya")
+    page.locator(MAYA).first.click()
+    explain = page.locator(f"#pool-{DEMO_POOL_ID} .explain-link")
+    wix.faults.update(latency=1.0)
+    explain.click()
+    expect(explain).to_have_attribute("aria-busy", "true")  # busy (with a spinner) while Wix answers
+    expect(page.locator(f"#explain-{DEMO_POOL_ID} h4")).to_be_visible(timeout=15_000)
+    expect(explain).not_to_have_attribute("aria-busy", "true")
+    wix.faults.reset()
+    wix.faults.script("status", times=50, status=503)
+    page.locator(f"#pool-{DEMO_POOL_ID} a.quick-btn").first.click()
+    retry = page.locator(f"#adjust-{DEMO_POOL_ID}").get_by_role("link", name="Try again")
+    expect(retry).to_be_visible(timeout=15_000)
+    expect(page.locator("#announce")).not_to_be_empty()
+    wix.faults.reset()
+    retry.click()
+    expect(page.locator(f"#adjust-{DEMO_POOL_ID} .reason-picks button").first).to_be_visible()
+    if width == "laptop":
+        screenshot(page, "quick-reason-picker")
+
+
+def test_a_needs_attention_list_copies_its_emails(page, wix, browser):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, "Owner")
+    page.goto("/")
+    expect(page.locator(".attention-grid")).to_be_visible(timeout=20_000)
+    page.locator(".attention-out a").click()
+    copy = page.locator("button[data-copy]")
+    expect(copy).to_have_text(re.compile(r"Copy \d+ e-mail"))
+    count = int(re.search(r"\d+", copy.inner_text()).group())
+    copy.click()
+    expect(copy).to_have_text(re.compile(r"Copied \d+"))
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert len(copied.split(", ")) == count and "@" in copied
+    expect(page.get_by_role("link", name="Export CSV")).to_be_visible()
+    screenshot(page, "attention-outreach", full_page=True)

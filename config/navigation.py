@@ -34,6 +34,7 @@ NAVIGATION: list[Entry] = [
     Entry("AI credits", "ai:credits", roles.MANAGE_CONNECTION, STUDIO),
     Entry("Brevo", "brevo:settings", roles.MANAGE_CONNECTION, STUDIO),
     Entry("Audit log", "audit:list", roles.VIEW_AUDIT, STUDIO),
+    Entry("Jobs", "jobs", roles.MANAGE_CONNECTION, STUDIO),
 ]
 
 # "Needs attention" and "Members" were always shown to every signed-in account (their pages answer

@@ -70,6 +70,7 @@ PAGES = {
     "ai:credits": ["normal"],
     "brevo:settings": ["normal"],
     "brevo:member": ["normal"],
+    "jobs": ["normal"],
     "login": ["normal", "form error"],
 }
 

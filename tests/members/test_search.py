@@ -119,3 +119,24 @@ def test_the_sync_spends_only_from_its_share_leaving_people_sixty_percent(fresh_
     result = rewalk(get_client())  # waits for room rather than spending people's 60 %
     assert time.monotonic() - started >= 1.0
     assert result.added == len(fresh_wix.studio.members)
+
+
+@pytest.mark.django_db
+def test_the_index_is_kept_by_two_scheduled_jobs_every_minute_and_nightly(fresh_wix, settings):
+    from datetime import UTC, datetime
+
+    from jobs import schedule
+    from jobs.models import JobRun
+    from jobs.schedule import Daily, Every, Scheduler
+
+    settings.WIX_CALLS_PER_MINUTE = 100_000
+    new_members, nightly = schedule.JOBS["directory-new-members"], schedule.JOBS["directory-rewalk"]
+    assert new_members.schedule == Every(60) and isinstance(nightly.schedule, Daily)
+    worker = Scheduler("w")
+    for job in (nightly, new_members):
+        period, attempt = worker._claim(job, datetime.now(UTC))
+        worker._run(job, period, attempt)
+    runs = dict(JobRun.objects.values_list("job", "outcome"))
+    assert runs["directory-rewalk"].startswith(f"{len(fresh_wix.studio.members)} added")
+    assert runs["directory-new-members"] == "0 added, 0 updated in 1 Wix calls."
+    assert DirectoryEntry.objects.count() == len(fresh_wix.studio.members)

@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   let opener = null; // the row link that opened the panel: focus goes back to it on close
+  let outcomeUntil = 0; // an adjustment's outcome is not talked over by the list refreshing behind it
 
   function typing(target) {
     return target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
@@ -88,6 +89,11 @@
     if (elt && elt.classList && elt.classList.contains("member-link")) opener = elt;
   });
 
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.id && target.id.indexOf("adjust-") === 0) outcomeUntil = Date.now() + 4000;
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     const target = event.detail.target;
     if (!target) return;
@@ -99,7 +105,7 @@
       announce(name.trim() + " opened.");
       return;
     }
-    if (target.id === "results") {
+    if (target.id === "results" && Date.now() > outcomeUntil) {
       const said = target.querySelector("[data-announce]");
       if (said) announce(said.textContent);
     }
@@ -110,7 +116,10 @@
     const elt = event.detail.elt;
     if (!elt || !elt.querySelector) return;
     const said = elt.querySelector("[data-announce]");
-    if (said && elt.id !== "results") announce(said.textContent);
+    if (said && elt.id !== "results") {
+      outcomeUntil = Date.now() + 4000;
+      announce(said.textContent);
+    }
     const first = elt.querySelector("[data-autofocus]");
     if (first) first.focus();
     else if (elt.classList && elt.classList.contains("adjust")) {

@@ -75,7 +75,11 @@ def adjust_credits(request, view: Page, member_id, pool_id):
             )
         return view.render({"form": _fresh_form(balance), "balance": balance})
 
-    form = AdjustForm(request.POST)
+    posted = request.POST.copy()
+    # The quick picker sends its tapped reason and the (empty) free-text box under the same name: the one given counts.
+    given = [reason for reason in posted.getlist("reason") if reason.strip()]
+    posted.setlist("reason", given[:1] or [""])
+    form = AdjustForm(posted)
     context["form"] = form
     if not form.is_valid():
         return view.render(status=400)

@@ -1,8 +1,8 @@
-"""The directory index's scheduled jobs (run by `manage.py worker`; jobs/schedule.py explains scheduling)."""
+"""The directory index's scheduled jobs (run by `manage.py worker`; balances/jobs/schedule.py explains scheduling)."""
 
 from django_tasks import task
 
-from jobs.schedule import daily, every
+from balances.jobs.schedule import daily, every
 
 from ..wix.connection import get_client
 from .sync import pick_up_new, rewalk

@@ -125,9 +125,9 @@ def test_the_sync_spends_only_from_its_share_leaving_people_sixty_percent(fresh_
 def test_the_index_is_kept_by_two_scheduled_jobs_every_minute_and_nightly(fresh_wix, settings):
     from datetime import UTC, datetime
 
-    from jobs import schedule
-    from jobs.models import JobRun
-    from jobs.schedule import Daily, Every, Scheduler
+    from balances.jobs import schedule
+    from balances.jobs.models import JobRun
+    from balances.jobs.schedule import Daily, Every, Scheduler
 
     settings.WIX_CALLS_PER_MINUTE = 100_000
     new_members, nightly = schedule.JOBS["directory-new-members"], schedule.JOBS["directory-rewalk"]

@@ -12,9 +12,9 @@ from django.db import connection, transaction
 
 from balances.brevo.models import BrevoConnection
 from balances.directory.sync import rewalk
+from balances.jobs.worker import start_in_thread
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import get_client, reset_clients
-from jobs.worker import start_in_thread
 from sandbox import SandboxServer, build_studio
 from sandbox import brevo as brevo_sandbox
 from sandbox import credentials as sandbox_credentials

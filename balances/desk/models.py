@@ -19,8 +19,8 @@ class QuickReasons(models.Model):
 
     @classmethod
     def current(cls) -> "QuickReasons":
-        found, _ = cls.objects.get_or_create(pk=1)
-        return found
+        # Read-only until an owner saves: showing a page never writes (tests/security: no GET changes anything).
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
     def for_mode(self, mode: str) -> tuple[str, ...]:
         text = {"add": self.add_reasons, "remove": self.remove_reasons}.get(mode, "")

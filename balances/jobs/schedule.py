@@ -38,6 +38,7 @@ The same task can also be queued on demand with `resolve_unknown.enqueue()`; the
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import threading
 import time as time_module
@@ -53,6 +54,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import Task
 
+from ..concurrency import run_detached
 from .models import JobLease, JobRun, WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -167,12 +169,10 @@ class Scheduler:
             claimed = self._claim(job, now)
             if claimed:
                 period, attempt = claimed
-                thread = threading.Thread(
-                    target=self._run_in_thread, args=(job, period, attempt), name=f"job-{job.name}", daemon=True
-                )
-                with self.lock:
-                    self.running[job.name] = thread
-                thread.start()
+                with self.lock:  # held across the start, so the job's thread finds itself registered
+                    self.running[job.name] = run_detached(
+                        functools.partial(self._run_in_thread, job, period, attempt), name=f"job-{job.name}"
+                    )
                 started.append(job.name)
         return started
 

@@ -22,11 +22,12 @@ class Entry:
     url_name: str
     permission: str
     group: str = "desk"
+    owns: tuple[str, ...] = ()  # other paths that belong to this entry (its active state), e.g. its lists
 
 
 DESK, STUDIO = "desk", "studio"
 NAVIGATION: list[Entry] = [
-    Entry("Needs attention", "home", roles.VIEW_MEMBERS),
+    Entry("Needs attention", "home", roles.VIEW_MEMBERS, owns=("/members/attention/",)),
     Entry("Members", "members:list", roles.VIEW_MEMBERS),
     Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION, STUDIO),
     Entry("Staff", "staff:list", roles.MANAGE_STAFF, STUDIO),
@@ -47,13 +48,16 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav": [], "nav_desk": [], "nav_studio": [], "studio_active": False, "can": {}, "is_owner": False}
     can = {roles.codename(p): user.has_perm(p) for p in roles.ALL}
-    nav = []
+    entries: list[tuple[Entry, str, int]] = []
     for e in NAVIGATION:
         if e.url_name in ALWAYS or can[roles.codename(e.permission)]:
             url = reverse(e.url_name)
-            # The home page is active only on itself; a section is active on its own pages too (/members/<id>/).
-            active = request.path == url if url == "/" else request.path.startswith(url)
-            nav.append({"label": e.label, "url": url, "group": e.group, "active": active})
+            # How closely this entry claims the page: its own URL exactly, a section's pages (/members/<id>/), or
+            # a path it owns; the closest claim is the active entry (so /members/attention/out/ is Needs attention).
+            claims = [len(p) for p in (url, *e.owns) if request.path == p or (p != "/" and request.path.startswith(p))]
+            entries.append((e, url, max(claims, default=0)))
+    best = max((claim for _, _, claim in entries), default=0)
+    nav = [{"label": e.label, "url": url, "group": e.group, "active": best > 0 and claim == best} for e, url, claim in entries]
     studio = [n for n in nav if n["group"] == STUDIO]
     return {
         "nav": nav,

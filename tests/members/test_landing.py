@@ -29,3 +29,9 @@ def test_front_desk_sees_no_studio_menu(frontdesk_client):
     page = frontdesk_client.get(reverse("members:list")).content.decode()
     assert "<summary>Studio</summary>" not in page
     assert f'href="{reverse("members:list")}" aria-current="page"' in page
+
+
+def test_a_needs_attention_list_is_marked_as_needs_attention_not_members(frontdesk_client, wix):
+    page = frontdesk_client.get(reverse("members:attention", args=["out"])).content.decode()
+    assert f'href="{reverse("home")}" aria-current="page"' in page
+    assert f'href="{reverse("members:list")}" aria-current' not in page

@@ -76,9 +76,15 @@ PAGES = {
 
 
 @pytest.fixture
-def axe_page(browser, site):
-    """A page of its own that may run the injected axe script (the site's CSP rightly forbids it otherwise)."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=site, bypass_csp=True)
+def scheme(request):
+    return getattr(request, "param", "light")
+
+
+@pytest.fixture
+def axe_page(browser, site, scheme):
+    """A page of its own that may run the injected axe script (the site's CSP rightly forbids it otherwise), in the
+    light or dark colour scheme (the stylesheet has both)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=site, bypass_csp=True, color_scheme=scheme)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -171,8 +177,9 @@ def _enter_state(page, name: str, state: str, url: str, wix) -> None:
         raise AssertionError(f"no set-up for {name} / {state}")
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_serious_or_critical_violations_on_any_page_or_state(axe_page, wix, width):
+# Dark mode at desk width only: the layout is the same in both schemes, only the colours change.
+@pytest.mark.parametrize(("width", "scheme"), [(1440, "light"), (390, "light"), (1440, "dark")], indirect=["scheme"])
+def test_no_serious_or_critical_violations_on_any_page_or_state(axe_page, wix, width, scheme):
     rewalk(get_client())
     axe_page.set_viewport_size({"width": width, "height": 900})
     routes = dict(_patterns(get_resolver().url_patterns))

@@ -11,6 +11,7 @@ from balances.roles import requires
 from config.web import Page, page
 
 from .adjust_forms import _NUMBER, AdjustForm
+from .views import panel_after_change
 
 TEMPLATE = "members/adjust.html"
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
@@ -57,11 +58,14 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
     if request.method == "GET":
-        balance = client.get_balance(pool_id)
+        with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
+            balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
             return view.render({"error": "This plan does not belong to this member."}, status=404)
         if balance.status == ENDED and not context["owner"]:
             return view.render({"error": ENDED_REFUSED}, status=403)
+        # Loaded into the member panel (HTMX), an applied change answers with the whole panel again.
+        in_panel = bool(request.htmx)
         # +1 / −1 in the panel: the same form with the change filled in, and the reasons as one tap each.
         preset = {"mode": request.GET.get("mode", ""), "amount": request.GET.get("amount", "")}
         if preset["mode"] in ("add", "remove") and _NUMBER.fullmatch(preset["amount"]):
@@ -71,16 +75,17 @@ def adjust_credits(request, view: Page, member_id, pool_id):
                     "balance": balance,
                     "quick": preset,
                     "reasons": QuickReasons.current().for_mode(preset["mode"]),  # the owner's list (Needs attention)
+                    "in_panel": in_panel,
                 }
             )
-        return view.render({"form": _fresh_form(balance), "balance": balance})
+        return view.render({"form": _fresh_form(balance), "balance": balance, "in_panel": in_panel})
 
     posted = request.POST.copy()
     # The quick picker sends its tapped reason and the (empty) free-text box under the same name: the one given counts.
     given = [reason for reason in posted.getlist("reason") if reason.strip()]
     posted.setlist("reason", given[:1] or [""])
     form = AdjustForm(posted)
-    context["form"] = form
+    context.update(form=form, in_panel=bool(request.POST.get("in_panel")))
     if not form.is_valid():
         return view.render(status=400)
     data = form.cleaned_data
@@ -114,7 +119,10 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         context["form"] = AdjustForm(
             initial={**keep, "idempotency_key": new_key(), "revision": data["revision"], "seen_available": data["seen_available"]}
         )
-    response = view.render(status=STATUS[result.outcome])
+    response = None
+    if result.applied and request.htmx and request.POST.get("in_panel"):
+        response = panel_after_change(view, member_id, pool_id, result)
+    response = response or view.render(status=STATUS[result.outcome])
     if result.retry_after:  # rate limited: nothing was applied, and the form says when to try again
         response.status_code, response["Retry-After"] = 503, str(int(result.retry_after + 0.999))
     if result.applied:

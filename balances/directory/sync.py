@@ -105,7 +105,7 @@ def rewalk(client: WixClient) -> SyncResult:
             a, u, _ = _store(results.members, started)
             added, updated = added + a, updated + u
             offset += len(results.members)
-            if not results.members or offset >= results.total:
+            if not results.members or (results.total is not None and offset >= results.total) or len(results.members) < MAX_PAGE:
                 break
     removed, _ = DirectoryEntry.objects.filter(seen_at__lt=started).delete()
     return SyncResult(calls=calls, added=added, updated=updated, removed=removed)

@@ -134,7 +134,7 @@ def _enter_state(page, name: str, state: str, url: str, wix) -> None:
             page.fill("input[name=username]", "nobody")
             page.fill("input[name=password]", "wrong")
             page.click("button[type=submit]")
-            expect(page.locator(".errorlist, .banner-error, [role=alert]").first).to_be_visible()
+            expect(page.locator("main .errorlist, main .banner-error, main [role=alert]").first).to_be_visible()
         return
     if state == "normal":
         page.goto(url)
@@ -152,7 +152,7 @@ def _enter_state(page, name: str, state: str, url: str, wix) -> None:
         expect(page.locator(".reason-picks button").first).to_be_visible()
     elif state == "form error" and name == "members:list":
         page.goto(url + "?size=7")
-        expect(page.locator(".banner-error")).to_be_visible()
+        expect(page.locator("main .banner-error")).to_be_visible()
     elif state == "form error" and name == "members:adjust":
         page.goto(url)
         page.get_by_label("Credits").fill("1e9")
@@ -172,7 +172,7 @@ def _enter_state(page, name: str, state: str, url: str, wix) -> None:
         )
         if name == "members:detail":
             page.goto(url.replace(DEMO_MEMBER_ID, "00000000-0000-4000-8000-000000000000"))
-        expect(page.locator(".banner-error").first).to_be_visible()
+        expect(page.locator("main .banner-error").first).to_be_visible()
     else:
         raise AssertionError(f"no set-up for {name} / {state}")
 

@@ -96,7 +96,10 @@ def test_from_the_search_box_to_an_applied_plus_one_in_at_most_8_keystrokes(page
         if index == len(keys) - 2:
             expect(page.locator(f"#adjust-{DEMO_POOL_ID} .reason-picks button").first).to_be_focused()
     assert len(keys) <= 8
-    expect(page.locator(f"#adjust-{DEMO_POOL_ID} .banner-ok")).to_contain_text("now 8 free to book")
+    # The whole panel is read again (every number the new one), with the outcome in the plan's card, focused.
+    message = page.locator(f"#pool-{DEMO_POOL_ID} .change-message")
+    expect(message).to_contain_text("now 8 free to book")
+    expect(message).to_be_focused()
     expect(page.locator(f"#available-{DEMO_POOL_ID}")).to_have_text("8")
     expect(page.locator("#announce")).to_contain_text("now 8 free to book")
     assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "8"

@@ -8,12 +8,14 @@ DEMO_ENV := HTTPS=false DATABASE_URL=sqlite:///demo.sqlite3 DJANGO_SETTINGS_MODU
 SANDBOX_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup demo sandbox test screenshots bench lint browser sdk clean
+.PHONY: setup demo demo-port sandbox test screenshots bench lint browser sdk clean
 
 $(STAMP): pyproject.toml
+	@echo "== Creating $(VENV) and installing the pinned dependencies (the first time takes a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --progress-bar off -e ".[dev]"
+	@echo "== Dependencies installed."
 	touch $(STAMP)
 
 # A local key for the demo and tests; production sets SECRET_KEY and CREDENTIALS_KEYS itself.
@@ -24,17 +26,27 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) .env
 	@mkdir -p staticfiles
 
-demo: setup
+# The port is checked first, before anything is installed or printed.
+demo-port:
+	@$(PYTHON) -c "import socket; socket.socket().bind(('127.0.0.1', $(DEMO_PORT)))" 2>/dev/null || \
+	  { echo "Port $(DEMO_PORT) is busy on 127.0.0.1. Pick another: make demo DEMO_PORT=8123"; exit 1; }
+
+demo: demo-port setup
+	@echo "== Preparing demo.sqlite3 (migrations)..."
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@echo "== Starting the Wix and Brevo sandboxes and the dashboard on port $(DEMO_PORT)..."
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(DEMO_PORT)
 
 # The Wix sandbox alone (e.g. `make sandbox SANDBOX_ARGS="--port 8765 --members 5000 --latency-ms 50"`).
 sandbox: setup
 	DJANGO_SETTINGS_MODULE=config.demo.settings $(BIN)/python manage.py runsandbox $(SANDBOX_ARGS)
 
-# Chromium from Debian's packages for the browser tests (no browser download at run time).
+# Chromium from Debian's packages for the browser tests (no browser download at run time), and axe-core from the
+# npm registry for the accessibility tests (tests/browser/axe/, test-only: never served to users).
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
+	@test -f tests/browser/axe/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser/axe --silent --no-audit --no-fund
 
 # The official Wix JavaScript SDK, run against the sandbox by tests/sandbox/test_official_sdk.py.
 sdk:

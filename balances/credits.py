@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from itertools import chain
+from typing import cast
 
 from . import definitions
 from .catalog import Catalog, get_catalog
 from .concurrency import run_together
+from .directory.search import search as search_directory
 from .wix.client import MAX_PAGE, MemberResults, WixClient
 from .wix.errors import WixBadRequest
 from .wix.records import Balance, Member, Pool, Transaction, Wire
@@ -285,6 +287,8 @@ def member_page(
 ) -> MemberPage:
     if status:
         return _members_with_pool_status(client, cache_key, status=status, search=search, limit=limit, cursor=cursor)
+    if search.strip():
+        return _searched_page(client, cache_key, search=search, offset=offset, limit=limit)
     # The plan catalog (cached for minutes) is fetched side by side with the page's first call, so a cold
     # start costs no extra round trip.
     catalog, results = run_together(
@@ -294,6 +298,35 @@ def member_page(
     pools = credits_for(client, catalog, ids)
     rows = tuple(MemberCredits(m, _sorted_pools(pools.get(m.id, []))) for m in results.members)
     return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
+
+
+def _searched_page(client: WixClient, cache_key: str, *, search: str, offset: int, limit: int) -> MemberPage:
+    """The directory index's forgiving matches merged with Wix's own live answer for the raw text, so a member
+    who signed up after the last sync is found too. The index gives IDs only: names shown and balances are
+    Wix's, live."""
+    indexed = search_directory(search)  # in this thread: the database connection is per thread
+    catalog, live = run_together(
+        lambda: get_catalog(client, cache_key), lambda: client.query_members(search=search, limit=MAX_PAGE)
+    )
+    ids = list(dict.fromkeys([*indexed, *(m.id for m in live.members)]))
+    page_ids = ids[offset : offset + limit]
+    by_id = {m.id: m for m in live.members}
+    missing = [i for i in page_ids if i not in by_id]
+    calls = _credit_calls(client, catalog, page_ids) if page_ids else []
+    answers: list[list[PoolCredits]]
+    if missing:  # members only the index found: Wix's own record, side by side with the balances
+        results = run_together(partial(_members_by_id, client, missing), *calls)
+        by_id.update((m.id, m) for m in cast(list[Member], results[0]))
+        answers = [cast(list[PoolCredits], r) for r in results[1:]]
+    else:
+        answers = list(run_together(*calls)) if calls else []
+    pools = _by_member(page_ids, answers)
+    rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in page_ids if i in by_id)
+    return MemberPage(rows=rows, limit=limit, offset=offset, total=len(ids))
+
+
+def _members_by_id(client: WixClient, ids: list[str]) -> list[Member]:
+    return client.query_members(filter={"id": {"$in": ids}}, limit=MAX_PAGE).members
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from . import csv_safe
+from .attention import Flagged
 from .credits import MemberCredits, MemberPage, member_page
 from .formatting import credits_text
 from .wix.budget import EXPORTS
@@ -82,3 +84,22 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
     except WixError as error:
         # Headers are gone already: say so in the file, where whoever opens it will see it.
         yield writer.writerow([csv_safe.text(f"# EXPORT INCOMPLETE: {error.message}")])
+
+
+ATTENTION_HEADER = ["member_id", "name", "email", "plan", "free_to_book", "booked_not_yet_used", "why", "as_of"]
+
+
+def attention_csv(rows: Iterable[Flagged], why: str, as_of: datetime) -> Iterator[str]:
+    """One Needs attention list (balances.attention.Flagged rows, from the stored report) as CSV, for outreach."""
+    writer = csv_safe.writer(_Echo())
+    yield writer.writerow(ATTENTION_HEADER)
+    for row in rows:
+        # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
+        text = [csv_safe.text(v) for v in (row.member_id, row.name, row.email, row.plan_name)]
+        numbers = [credits_text(row.available), credits_text(row.reserved)]
+        yield writer.writerow([*text, *numbers, csv_safe.text(row.detail or why), as_of.isoformat()])
+
+
+def emails_of(rows: Iterable[Flagged]) -> list[str]:
+    """The distinct e-mails of a list's members, in list order (for "Copy e-mails")."""
+    return list(dict.fromkeys(row.email for row in rows if row.email))

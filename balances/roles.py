@@ -78,3 +78,8 @@ def sync_roles(using: str = "default", **kwargs: object) -> None:
     for name, codenames in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
         group.permissions.add(*Permission.objects.using(using).filter(content_type__app_label=APP_LABEL, codename__in=codenames))
+
+
+def is_owner(user: Any) -> bool:
+    """Owner-only actions that have no permission of their own (adjusting an ended plan)."""
+    return bool(getattr(user, "is_superuser", False)) or user.groups.filter(name=OWNER).exists()

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "axes",
     "balances",
     "balances.brevo",
+    "balances.directory",
+    "balances.desk",
     "members",
     "studio",
     "api",
@@ -107,7 +109,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 # AUTH_PASSWORD_VALIDATORS: see "Security policy" at the end.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "members:list"
+LOGIN_REDIRECT_URL = "home"  # Needs attention is the home page
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: a shared front-desk terminal must not stay logged in forever.

@@ -6,10 +6,11 @@ from django_htmx.http import trigger_client_event
 
 from balances import roles
 from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
+from balances.desk.models import QuickReasons
 from balances.roles import requires
 from config.web import Page, page
 
-from .adjust_forms import AdjustForm
+from .adjust_forms import _NUMBER, AdjustForm
 from .views import panel_after_change
 
 TEMPLATE = "members/adjust.html"
@@ -23,9 +24,19 @@ STATUS: dict[str, int] = {
 }
 
 
+ENDED = "ENDED"
+ENDED_REFUSED = "This plan has ended. Only an owner can change an ended plan."
+
+
 def _fresh_form(balance, **values) -> AdjustForm:
     return AdjustForm(
-        initial={"idempotency_key": new_key(), "revision": balance.revision, "seen_available": balance.available, **values}
+        initial={
+            "idempotency_key": new_key(),
+            "revision": balance.revision,
+            "seen_available": balance.available,
+            "ended": balance.status == ENDED,
+            **values,
+        }
     )
 
 
@@ -42,6 +53,7 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         result=None,
         balance=None,
         may_go_negative=request.user.has_perm(roles.ALLOW_NEGATIVE_BALANCE),
+        owner=roles.is_owner(request.user),
     )
     client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
@@ -50,14 +62,35 @@ def adjust_credits(request, view: Page, member_id, pool_id):
             balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
             return view.render({"error": "This plan does not belong to this member."}, status=404)
+        if balance.status == ENDED and not context["owner"]:
+            return view.render({"error": ENDED_REFUSED}, status=403)
         # Loaded into the member panel (HTMX), an applied change answers with the whole panel again.
-        return view.render({"form": _fresh_form(balance), "balance": balance, "in_panel": bool(request.htmx)})
+        in_panel = bool(request.htmx)
+        # +1 / −1 in the panel: the same form with the change filled in, and the reasons as one tap each.
+        preset = {"mode": request.GET.get("mode", ""), "amount": request.GET.get("amount", "")}
+        if preset["mode"] in ("add", "remove") and _NUMBER.fullmatch(preset["amount"]):
+            return view.render(
+                {
+                    "form": _fresh_form(balance, **preset),
+                    "balance": balance,
+                    "quick": preset,
+                    "reasons": QuickReasons.current().for_mode(preset["mode"]),  # the owner's list (Needs attention)
+                    "in_panel": in_panel,
+                }
+            )
+        return view.render({"form": _fresh_form(balance), "balance": balance, "in_panel": in_panel})
 
-    form = AdjustForm(request.POST)
+    posted = request.POST.copy()
+    # The quick picker sends its tapped reason and the (empty) free-text box under the same name: the one given counts.
+    given = [reason for reason in posted.getlist("reason") if reason.strip()]
+    posted.setlist("reason", given[:1] or [""])
+    form = AdjustForm(posted)
     context.update(form=form, in_panel=bool(request.POST.get("in_panel")))
     if not form.is_valid():
         return view.render(status=400)
     data = form.cleaned_data
+    if not context["owner"] and client.get_balance(pool_id).status == ENDED:  # one read, for non-owners only
+        return view.render({"error": ENDED_REFUSED, "form": None}, status=403)
     change = AdjustmentRequest(
         member_id=member_id,
         pool_id=pool_id,

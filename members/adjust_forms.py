@@ -29,9 +29,19 @@ class AdjustForm(forms.Form):
         error_messages={"required": "A reason is required.", "max_length": "Keep the reason under 256 characters."},
     )
     allow_negative = forms.BooleanField(required=False, label="Allow the balance to go below zero")
+    # An ended plan: shown only to owners, who confirm they mean it (members/adjust.py refuses everyone else).
+    ended = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    confirm_ended = forms.BooleanField(required=False, label="Yes, change this ended plan")
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     revision = forms.RegexField(regex=r"^\d{1,19}$", widget=forms.HiddenInput)
     seen_available = forms.DecimalField(max_digits=14, decimal_places=4, required=False, widget=forms.HiddenInput)
+
+    @property
+    def is_for_ended(self) -> bool:
+        """The form was shown for an ended plan (so it asks for the owner's confirmation)."""
+        if self.is_bound:
+            return bool(self.fields["ended"].to_python(self.data.get("ended")))
+        return bool(self.initial.get("ended"))
 
     def clean_amount(self) -> Decimal:
         text = self.cleaned_data["amount"]
@@ -51,4 +61,6 @@ class AdjustForm(forms.Form):
         data = super().clean()
         if data.get("mode") in ("add", "remove") and data.get("amount") == 0:
             self.add_error("amount", "Enter more than zero credits to add or remove.")
+        if data.get("ended") and not data.get("confirm_ended"):
+            self.add_error("confirm_ended", "This plan has ended. Tick the box to confirm the change.")
         return data

@@ -1,17 +1,21 @@
 """The home page: Needs attention counts, each linking to its list of members."""
 
+from datetime import UTC
+
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from balances import roles
 from balances.attention import CATEGORIES, last_error, request_scan, scan_running
+from balances.exports import attention_csv, emails_of
 from balances.feed import cached_state_report, current_state, is_stale
 from balances.models import StudioPreferences
 from balances.roles import requires
 from config.web import Page, page, paginator_pager
 
 from .drift import drift_context
+from .reasons import reasons_form
 from .threshold import threshold_form
 
 
@@ -56,6 +60,7 @@ def home(request, view: Page):
     context = {**_report_context(view), **drift_context(view), "categories": CATEGORIES}
     if request.user.has_perm(roles.MANAGE_CONNECTION):  # a studio setting, with the owner's other settings
         context["threshold_form"] = threshold_form()
+        context["reasons_form"] = reasons_form()
     return view.render(context)
 
 
@@ -69,5 +74,29 @@ def attention_list(request, view: Page, category):
     context = _report_context(view)
     rows = context["report"].groups.get(category, ()) if context["report"] else ()
     rows_page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    context.update(category=chosen, page=rows_page, pager=paginator_pager(rows_page, f"{rows_page.paginator.count} in all"))
+    context.update(
+        category=chosen,
+        page=rows_page,
+        pager=paginator_pager(rows_page, f"{rows_page.paginator.count} in all"),
+        emails=emails_of(rows),  # the whole list's, not just this page's: outreach goes to everyone in it
+    )
     return view.render(context)
+
+
+@require_GET
+@requires(roles.EXPORT_MEMBERS)
+@page(None)
+def attention_export(request, view: Page, category):
+    """One list as CSV, from the same stored report the page shows (no Wix call)."""
+    chosen = next((c for c in CATEGORIES if c.key == category), None)
+    if chosen is None:
+        raise Http404("No such list.")
+    report = _report_context(view)["report"]
+    if report is None:
+        return HttpResponse("Still checking every balance in Wix; try again in a moment.", status=503, content_type="text/plain")
+    response = StreamingHttpResponse(
+        attention_csv(report.groups.get(category, ()), chosen.title, report.as_of), content_type="text/csv; charset=utf-8"
+    )
+    stamp = report.as_of.astimezone(UTC).strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{category}-{stamp}.csv"'
+    return response

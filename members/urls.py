@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import adjust, attention, brevo, drift, export, pool_views, threshold, undo, views
+from . import adjust, attention, brevo, drift, export, pool_views, reasons, threshold, undo, views
 
 app_name = "members"
 urlpatterns = [
@@ -12,7 +12,9 @@ urlpatterns = [
     path("attention/bookings-and-credits/", drift.drift_list, name="drift"),
     path("attention/bookings-and-credits/<uuid:member_id>/", drift.drift_member, name="drift_member"),
     path("attention/<slug:category>/", attention.attention_list, name="attention"),
+    path("attention/<slug:category>/export.csv", attention.attention_export, name="attention_export"),
     path("low-credit-threshold/", threshold.set_threshold, name="threshold"),
+    path("quick-reasons/", reasons.set_quick_reasons, name="quick_reasons"),
 ]
 home = path("", attention.home, name="home")
 # Mounted into the "brevo" and "audit" namespaces beside the owner's pages (config/urls.py).

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from balances import csv_safe, roles
 from balances.audit import AuditEntry
+from balances.directory.models import DirectoryEntry
 from balances.resolve import resolve
 from balances.roles import requires
 from config.web import Page, form_errors, page, paginator_pager
@@ -59,7 +60,10 @@ def audit_log(request, view: Page):
         prev_label="← Newer",
         next_label="Older →",
     )
-    return view.render({"form": form, "page": rows, "pager": pager, "query": query.urlencode()})
+    # A change whose first read failed stored no names: the directory index still knows who the member is.
+    nameless = {e.member_id for e in rows if not e.member_name}
+    known = dict(DirectoryEntry.objects.filter(member_id__in=nameless).values_list("member_id", "name")) if nameless else {}
+    return view.render({"form": form, "page": rows, "pager": pager, "query": query.urlencode(), "known_names": known})
 
 
 @require_GET

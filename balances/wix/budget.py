@@ -27,6 +27,8 @@ site); code outside any share spends as `people`:
     drift      50 %                as long as the window takes: the bookings-vs-credits check, a scan too
     feed       50 %                as long as the window takes: the change feed, its status sweep and
                                    reconciliation (balances/feed.py), which also cap their own calls per run
+    directory  60 %                as long as the window takes: the members' search index sync (a full
+                                   walk must not stop halfway; it comes after scans and exports)
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
@@ -88,7 +90,10 @@ SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
 DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
 FEED = Share("feed", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED)}
+DIRECTORY = Share("directory", Fraction(3, 5), Waits.FOR_ROOM)
+SHARES: dict[str, Share] = {
+    s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY)
+}
 
 
 @contextlib.contextmanager

@@ -57,6 +57,7 @@ class Member:
     photo_url: str
     created: datetime | None
     last_login: datetime | None
+    phone: str = ""  # the contact's first phone, for the directory index (members search)
 
     @property
     def name(self) -> str:
@@ -78,6 +79,7 @@ class Member:
             photo_url=(profile.get("photo") or {}).get("url", ""),
             created=parse_datetime(data.get("createdDate")),
             last_login=parse_datetime(data.get("lastLoginDate")),
+            phone=next((p for p in contact.get("phones") or [] if isinstance(p, str)), ""),
         )
 
 

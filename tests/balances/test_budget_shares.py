@@ -4,7 +4,20 @@ import uuid
 
 import pytest
 
-from balances.wix.budget import CHANGES, DRIFT, EXPORTS, FEED, MACHINES, PEOPLE, PREFETCH, RELOADS, SCANS, SHARES, RateBudget
+from balances.wix.budget import (
+    CHANGES,
+    DIRECTORY,
+    DRIFT,
+    EXPORTS,
+    FEED,
+    MACHINES,
+    PEOPLE,
+    PREFETCH,
+    RELOADS,
+    SCANS,
+    SHARES,
+    RateBudget,
+)
 from balances.wix.errors import WixBudgetExhausted
 
 
@@ -26,8 +39,9 @@ def test_the_table_names_every_share_with_its_number():
         "exports": 50,
         "drift": 50,
         "feed": 50,
+        "directory": 60,
     }
-    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED) == tuple(SHARES.values())
+    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY) == tuple(SHARES.values())
 
 
 def test_machines_stop_at_eighty_percent_and_people_go_on(budget):

@@ -1,6 +1,7 @@
 """`make demo`: the dashboard on the built-in Wix sandbox, with two demo logins, in one process."""
 
 import os
+import socket
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,15 +11,25 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from balances.brevo.models import BrevoConnection
+from balances.directory.sync import rewalk
 from balances.jobs.worker import start_in_thread
 from balances.roles import FRONT_DESK, OWNER
-from balances.wix.connection import reset_clients
+from balances.wix.connection import get_client, reset_clients
 from sandbox import SandboxServer, build_studio
 from sandbox import brevo as brevo_sandbox
 from sandbox import credentials as sandbox_credentials
 from sandbox.brevo import BrevoSandboxServer, build_loyalty
 
 DEMO_USERS = (("owner", OWNER), ("frontdesk", FRONT_DESK))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class Command(BaseCommand):
@@ -34,6 +45,8 @@ class Command(BaseCommand):
         name = str(connection.settings_dict["NAME"])
         if connection.vendor != "sqlite" or not name.endswith("demo.sqlite3"):
             raise CommandError("The demo runs only on demo.sqlite3 (use `make demo`).")
+        if port and not _port_free(port):  # before anything is printed: no banner for a server that never starts
+            raise CommandError(f"Port {port} is busy on 127.0.0.1. Pick another: make demo DEMO_PORT={port + 1}")
 
         # drift_cases: three bookings that disagree with their credits, so Needs attention has some to show.
         studio = build_studio(members=members, bookings={"drift_cases": True})
@@ -46,6 +59,8 @@ class Command(BaseCommand):
         settings.WIX_SITE_ID = sandbox_credentials.SITE_ID
         reset_clients()
         brevo = self._brevo(sandbox)
+        self.stdout.write("Filling the members' search index from the sandbox…")
+        rewalk(get_client())
 
         password = os.environ.get("DEMO_PASSWORD", "demo")
         User = get_user_model()

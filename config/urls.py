@@ -11,6 +11,8 @@ import members.urls
 import studio.urls
 from studio.staff import LoginForm
 
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     members.urls.home,
     path("today/", members.today.today, name="today"),  # the front desk's day (members/today.py)

@@ -67,4 +67,4 @@ def test_previous_and_next_day_follow_the_url(page, wix):
     page.go_back()
     expect(page.locator("h1")).to_contain_text("Today, ")
     page.goto("/today/?day=2026-02-30")
-    expect(page.locator(".banner-error")).to_contain_text("YYYY-MM-DD")
+    expect(page.locator("#day .banner-error")).to_contain_text("YYYY-MM-DD")

@@ -143,6 +143,26 @@ def json_error(status: int, code: str, message: str, **headers: str) -> JsonResp
     return response
 
 
+# What Django's own error answers become under /api/ (config.middleware.ApiJsonErrorsMiddleware).
+_JSON_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    401: ("unauthenticated", "Send a valid token as 'Authorization: Bearer <token>'."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", "No such endpoint. The lookup is /api/v1/credits."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request body is too large."),
+    429: ("rate_limited", "Too many requests; retry later."),
+}
+
+
+def json_error_code(status: int) -> tuple[str, str]:
+    if status in _JSON_ERRORS:
+        return _JSON_ERRORS[status]
+    if status >= 500:
+        return "server_error", "Something went wrong on our side; retry later."
+    return "error", "The request was refused."
+
+
 def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For the machine endpoints: a Wix failure is JSON too — 404 for no such member, otherwise 503
     (the caller can only wait; Wix's own status stays ours to log)."""

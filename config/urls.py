@@ -8,7 +8,7 @@ from django.urls import include, path
 
 import members.urls
 import studio.urls
-from studio.staff import LoginForm
+from studio.staff import LoginForm, OwnPasswordChangeView
 
 urlpatterns = [
     members.urls.home,
@@ -26,4 +26,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", OwnPasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

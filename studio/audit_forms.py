@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from balances.audit import AuditEntry
 
-
 # The audit log starts with Credit Desk; dates far outside it (9999-12-31, 0001-01-01) overflow the
 # day-after and time-zone arithmetic of the filter, so they are refused with a message instead.
 EARLIEST = date(2000, 1, 1)

@@ -21,7 +21,7 @@ from balances.roles import FRONT_DESK
 PUBLIC = {"login", "healthz", "api_credits"}  # healthz: the load balancer's probe (no data, no Wix call);
 # api_credits: the site's balance lookup, behind its own bearer token (401 JSON without one).
 # Views any signed-in account may use, whatever its permissions.
-ANY_STAFF = {"home", "logout", "login", "healthz"}
+ANY_STAFF = {"home", "logout", "login", "healthz", "password_change", "password_change_done"}
 SAMPLE = {"int": "1", "uuid": str(uuid.UUID(int=1)), "str": "x", "slug": "x", "path": "x"}
 
 

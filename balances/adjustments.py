@@ -279,8 +279,20 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 # --- undo --------------------------------------------------------------------------------------------
 
 
-def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
-    """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change."""
+def undo_refusal(original: AuditEntry) -> str:
+    """Why `original` cannot be undone, judged from the log alone; "" when it can be."""
+    if original.outcome != Outcome.APPLIED or not original.transaction_id or original.kind in (Kind.UNDO, Kind.STAFF):
+        return "Only an applied change can be undone."
+    if original.undos.exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
+        return "This change was already undone."
+    return ""
+
+
+def undo(
+    client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str, may_go_negative: bool = False
+) -> AdjustmentResult:
+    """Reverse an applied change with Wix's revert endpoint, once; the undo is audited like any change.
+    `may_go_negative`: the person holds the below-zero permission (the same rule as an adjustment)."""
     request = AdjustmentRequest(
         member_id=original.member_id,
         pool_id=original.pool_id,
@@ -292,6 +304,10 @@ def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key
     )
     with pool_lock(original.pool_id):
         original.refresh_from_db()
+        if not AuditEntry.objects.filter(idempotency_key=idempotency_key).exists():
+            # Refused before Wix is asked: nothing to record (a row without amounts only clutters the log).
+            if refusal := undo_refusal(original):
+                return AdjustmentResult(Outcome.REFUSED, refusal, None)
         entry, created = _claim(user, request, kind=Kind.UNDO, reverts=original)
         if not created:
             if entry.reverts_id != original.pk:
@@ -308,11 +324,13 @@ def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key
         if original.undos.exclude(pk=entry.pk).exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
             _finish(entry, Outcome.REFUSED, "This change was already undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
-        return _revert(client, entry, original, retrying=False)
+        return _revert(client, entry, original, retrying=False, may_go_negative=may_go_negative)
 
 
 @_invalidates_reads
-def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retrying: bool) -> AdjustmentResult:
+def _revert(
+    client: WixClient, entry: AuditEntry, original: AuditEntry, *, retrying: bool, may_go_negative: bool = False
+) -> AdjustmentResult:
     try:
         before = client.get_balance(entry.pool_id)
     except errors.WixError as error:
@@ -323,6 +341,22 @@ def _revert(client: WixClient, entry: AuditEntry, original: AuditEntry, *, retry
     if before is not None and entry.available_before is None:
         entry.available_before = before.available
         entry.save()
+    if (
+        not retrying
+        and before is not None
+        and entry.delta is not None
+        and before.available + entry.delta < 0
+        and not may_go_negative
+    ):
+        # Our own below-zero rule, as for an adjustment: credits booked since may make the undo overdraw.
+        after = before.available + entry.delta
+        _finish(
+            entry,
+            Outcome.REFUSED,
+            f"Undoing it would leave {credits_text(after)} credits. Only an owner can allow a balance below zero.",
+            available_after=after,
+        )
+        return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
     try:
         reverting_id = _send_revert(client, entry, original, lost=retrying)
     except errors.WixNotFound as error:

@@ -129,6 +129,9 @@ def test_a_staff_row_cannot_be_undone(owner_client, frontdesk, wix):
     owner_client.post(reverse("staff:change", args=[frontdesk.pk]), {"action": "grant_adjust"})
     row = _staff_rows()[0]
     assert not row.undoable
+    response = owner_client.post(reverse("audit:undo", args=[row.pk]), {"idempotency_key": "0b6f3b1e-8a1c-4d2e-9f00-3b1c2d3e4f50"})
+    assert response.status_code == 422 and "Only an applied change" in response.content.decode()
+    assert len(_staff_rows()) == 1 and not AuditEntry.objects.exclude(kind=AuditEntry.Kind.STAFF).exists()
 
 
 # --- one's own account -------------------------------------------------------------------------------

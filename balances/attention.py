@@ -1,7 +1,8 @@
 """Needs attention: whole-studio answers (who is low, out, paused, renewing, over the rollover cap).
 
-They need every balance in the studio, so they are computed in the background — a thread started on
-demand or `manage.py scan_attention` — walking balances 100 at a time, spending at most half of the shared
+They need every balance in the studio, so they are computed in the background by `manage.py worker`
+(the `attention-scan` job in balances/tasks.py: every 10 minutes, and queued on demand by the page when
+the report is missing or old) — walking balances 100 at a time, spending at most half of the shared
 Wix call budget (`client.budget.share(SCANS)`), so the desk keeps the rest. The result and its "as of" time
 live in Django's cache (Redis in production), so every process shows the same answer and only one
 process scans at a time.
@@ -15,14 +16,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import partial
 from typing import TypeVar
 
 from django.core.cache import cache
 
 from .cache import cache_lock, lock_held
 from .catalog import get_catalog
-from .concurrency import run_detached
 from .credits import USABLE_STATUSES
 from .formatting import credits_text
 from .wix.budget import SCANS
@@ -117,7 +116,8 @@ def cached_report(fingerprint: str) -> AttentionReport | None:
 
 
 def scan_running(fingerprint: str) -> bool:
-    return lock_held(_report_key(fingerprint) + ":lock")
+    """A scan is running, or queued for the worker and not yet started."""
+    return lock_held(_report_key(fingerprint) + ":lock") or cache.get(_report_key(fingerprint) + ":queued") is not None
 
 
 class _Calls:
@@ -221,6 +221,9 @@ def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[s
 
 def refresh(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport | None:
     """Scan and store the report, unless another process is scanning already (then return None)."""
+    # The queued request is served by this scan, or by the one holding the lock: from now on a page that
+    # finds the report old queues a newer one.
+    cache.delete(_report_key(fingerprint) + ":queued")
     with cache_lock(_report_key(fingerprint) + ":lock", hold_seconds=SCAN_LOCK_SECONDS) as held:
         if not held:
             return None
@@ -240,19 +243,17 @@ def last_error(fingerprint: str) -> str:
     return cache.get(_report_key(fingerprint) + ":error") or ""
 
 
-def refresh_in_background(client: WixClient, fingerprint: str, threshold: Decimal) -> bool:
-    """Start a scan in a daemon thread when none is running; True if one is (now) running."""
+def request_scan(fingerprint: str) -> bool:
+    """Queue a scan for the worker unless one is running or queued already; True if one is (now) on its way."""
     if scan_running(fingerprint):
         return True
-    run_detached(partial(_refresh_logged, client, fingerprint, threshold), name="attention-scan")
+    # Polling pages ask every 2 s: only the first request in a while queues a task. If the worker is down,
+    # the mark expires and the next request queues again.
+    if cache.add(_report_key(fingerprint) + ":queued", datetime.now(UTC).isoformat(), timeout=REFRESH_AFTER_SECONDS):
+        from .tasks import scan_attention  # tasks imports this module
+
+        scan_attention.enqueue()
     return True
-
-
-def _refresh_logged(client: WixClient, fingerprint: str, threshold: Decimal) -> None:
-    try:
-        refresh(client, fingerprint, threshold)
-    except Exception:  # a background thread has nobody to raise to
-        log.exception("attention scan crashed")
 
 
 def needs_refresh(report: AttentionReport | None, threshold: Decimal) -> bool:

@@ -29,6 +29,7 @@ NAVIGATION: list[Entry] = [
     Entry("API tokens", "api_tokens", roles.MANAGE_CONNECTION),
     Entry("Staff", "staff:list", roles.MANAGE_STAFF),
     Entry("Settings", "wix:settings", roles.MANAGE_CONNECTION),
+    Entry("Jobs", "jobs", roles.MANAGE_CONNECTION),
 ]
 
 # "Needs attention" and "Members" were always shown to every signed-in account (their pages answer

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "members",
     "studio",
     "api",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
 ]
 # The emulators (`sandbox`) and the demo that wires them to our models are installed only by
 # config.demo.settings (`make demo`, the tests), never here.
@@ -194,6 +197,12 @@ WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
 WIX_READ_CACHE_SECONDS = env.int("WIX_READ_CACHE_SECONDS", default=45)  # served without asking Wix
 WIX_STALE_SECONDS = env.int("WIX_STALE_SECONDS", default=24 * 3600)  # shown, marked, when Wix fails
 WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)
+
+# --- Background work (jobs/: `manage.py worker`; django-tasks + django-tasks-db) ---------------------
+# Tasks queued by pages are stored in our own database and run by the worker; tests run them in-process
+# (tests/conftest.py switches to django-tasks' ImmediateBackend).
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+JOBS_LEASE_SECONDS = env.float("JOBS_LEASE_SECONDS", default=30.0)  # a dead worker's job is rerun after this
 
 # --- Security policy (issue 19: OWASP ASVS 5.0 level 2; docs/security/asvs-l2.md) --------------------
 # Kept together so a reviewer finds every knob in one place. Other blocks: leave these lines to it.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/", include((studio.urls.staff_urls, "staff"))),
     path("ai-credits/", include((studio.urls.ai_urls, "ai"))),
     path("brevo/", include(([*studio.urls.brevo_urls, *members.urls.brevo_urls], "brevo"))),
+    path("jobs/", include(studio.urls.jobs_urls)),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),

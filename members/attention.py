@@ -10,7 +10,7 @@ from balances.attention import (
     cached_report,
     last_error,
     needs_refresh,
-    refresh_in_background,
+    request_scan,
     scan_running,
 )
 from balances.models import StudioPreferences
@@ -21,7 +21,7 @@ from .threshold import threshold_form
 
 
 def _report_context(view: Page):
-    """The cached report, starting a background scan when it is missing or old. Without a Wix connection
+    """The cached report, queueing a scan for the worker when it is missing or old. Without a Wix connection
     the page still renders (with the threshold form), saying why there are no counts."""
     threshold = StudioPreferences.current().low_credit_threshold
     problem = view.wix_problem()
@@ -30,7 +30,7 @@ def _report_context(view: Page):
     fingerprint = view.fingerprint
     report = cached_report(fingerprint)
     if needs_refresh(report, threshold):
-        refresh_in_background(view.client, fingerprint, threshold)
+        request_scan(fingerprint)
     return {
         "report": report,
         "threshold": threshold,

@@ -3,7 +3,7 @@ config/urls.py mounts each list under its prefix and namespace."""
 
 from django.urls import path
 
-from . import ai, audit, brevo, staff, tokens, wix
+from . import ai, audit, brevo, jobs, staff, tokens, wix
 
 wix_urls = [
     path("", wix.connection_settings, name="settings"),
@@ -32,3 +32,4 @@ token_urls = [
     path("api-tokens/", tokens.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", tokens.revoke_token, name="api_token_revoke"),
 ]
+jobs_urls = [path("", jobs.jobs_page, name="jobs")]

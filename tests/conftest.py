@@ -36,6 +36,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process(settings):
+    """Queued tasks run at once, in the test's process (django-tasks' ImmediateBackend); the real worker
+    process is tested in tests/balances/test_tasks.py."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Tokens, catalogs and cached reads must not leak from one test into the next."""
     cache.clear()

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from balances.brevo.models import BrevoConnection
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
+from jobs.worker import start_in_thread
 from sandbox import SandboxServer, build_studio
 from sandbox import brevo as brevo_sandbox
 from sandbox import credentials as sandbox_credentials
@@ -57,9 +58,12 @@ class Command(BaseCommand):
         self.stdout.write(f"         or  frontdesk / {password}  (Front desk)")
         self.stdout.write(f"  Wix sandbox with {members} members at {sandbox.url}")
         self.stdout.write(f"  Brevo Loyalty sandbox at {brevo.url} (connected, key stored encrypted)\n")
+        stop_worker = start_in_thread()  # `manage.py worker` in-process: scheduled jobs and queued tasks
+        self.stdout.write("  Background worker running in this process (owners see its jobs at /jobs/)\n")
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         finally:
+            stop_worker.set()
             brevo.stop()
             sandbox.stop()
 

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
+
+
+class JobsConfig(AppConfig):
+    name = "jobs"
+    verbose_name = "Background jobs"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Every app's `tasks.py` registers its tasks and scheduled jobs on import (see jobs/schedule.py),
+        # so the worker and the owner's Jobs page know the same list in every process.
+        autodiscover_modules("tasks")

@@ -7,7 +7,11 @@ A member's e-mail in a URL ends up in access logs, proxies' logs and monitoring;
 not, so the README steers new sites to POST, and a POST that carries them in its URL is refused.
 
 Outside the login (the site's backend code calls it), so every answer is JSON: 401 without a valid
-token, 400 for a bad query, 404 for an unknown member, 429 past the token's rate, 503 when Wix fails.
+token, 400 for a bad query, 404 for an unknown member, 429 past the token's rate, 503 with Retry-After
+when Wix fails or the machines' share of the call budget is spent.
+
+Answers come through the read cache, and a token is limited in requests and in the Wix calls they
+really cost (a sliding minute each, shared by every process: balances/api_tokens.py).
 No session or cookie is read here, so there is nothing for CSRF to protect (the token is the credential).
 """
 
@@ -21,9 +25,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from balances.api_tokens import over_rate_limit, token_from_header
+from balances.api_tokens import charge_wix_calls, over_rate_limit, token_from_header
 from balances.lookup import lookup_credits
-from balances.wix.connection import get_client
+from balances.wix.budget import counting_calls
+from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from config.web import json_api
 from config.web import json_error as _error
 
@@ -85,5 +90,10 @@ def credits_lookup(request: HttpRequest) -> HttpResponse:
         member_id, email = _query(request)
     except BadQuery as error:
         return _error(400, "bad_request", str(error))
-    result = lookup_credits(get_client(), member_id=member_id, email=email)
+    auth = current_auth()
+    with counting_calls() as tally:
+        try:
+            result = lookup_credits(get_client(auth), connection_fingerprint(auth), member_id=member_id, email=email)
+        finally:  # a failed lookup spent its calls too
+            charge_wix_calls(token, tally.calls)
     return JsonResponse(result.as_json())

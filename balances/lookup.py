@@ -1,16 +1,26 @@
-"""One member's remaining credits, for the site's booking flow (by member ID or login email)."""
+"""One member's remaining credits, for the site's booking flow (by member ID or login email).
+
+Served through the read cache (the member panel's copy: the same key, invalidated by the same writes),
+so a booking page asking again and again costs Wix nothing; what Wix must answer is spent from the
+machines' share of the call budget (budget.SHARES), which always leaves people theirs.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from .credits import MemberCredits, member_detail
+from django.conf import settings
+
+from .cache import read_through
+from .credits import MemberCredits
 from .formatting import credits_text
+from .reads import member_detail_read
 from .wix.budget import MACHINES
 from .wix.client import WixClient
-from .wix.errors import WixNotFound
+from .wix.errors import WixNotFound, WixRateLimited, WixUnavailable
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,7 @@ class CreditLookup:
     member_id: str
     credits: MemberCredits
     as_of: datetime
+    stale: bool = False  # Wix failed; this is the last good copy, as of `as_of`
 
     def as_json(self) -> dict[str, object]:
         def text(value: Decimal | None) -> str | None:
@@ -41,6 +52,7 @@ class CreditLookup:
                 for p in credits.pools
             ],
             "asOf": self.as_of.isoformat().replace("+00:00", "Z"),
+            "stale": self.stale,
         }
 
 
@@ -51,9 +63,24 @@ def member_id_for_email(client: WixClient, email: str) -> str:
     return found[0].id
 
 
-def lookup_credits(client: WixClient, *, member_id: str = "", email: str = "") -> CreditLookup:
+def _member_id_read(client: WixClient, connection: str, email: str) -> str:
+    """The member ID of a login e-mail, cached like any read (the key is a digest: no e-mails in Redis)."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return read_through(
+        connection,
+        f"member-by-email:{digest}",
+        lambda: member_id_for_email(client, email),
+        fresh_seconds=settings.WIX_READ_CACHE_SECONDS,
+        keep_seconds=settings.WIX_STALE_SECONDS,
+        stale_on=(WixUnavailable, WixRateLimited),
+        single_flight=True,
+    ).value
+
+
+def lookup_credits(client: WixClient, connection: str, *, member_id: str = "", email: str = "") -> CreditLookup:
     # Machines' calls leave people their share of the Wix budget (budget.SHARES).
     with client.budget.share(MACHINES):
-        member_id = member_id or member_id_for_email(client, email)
-        detail = member_detail(client, member_id, transactions=1)
-    return CreditLookup(member_id, detail.credits, datetime.now(UTC))
+        member_id = member_id or _member_id_read(client, connection, email)
+        detail = member_detail_read(client, connection, member_id)
+    as_of = detail.fetched_at or datetime.now(UTC)
+    return CreditLookup(member_id, detail.value.credits, as_of, stale=detail.stale)

@@ -45,12 +45,12 @@ def _members(studio, count):
 @pytest.mark.django_db
 def test_repeated_lookups_are_served_from_the_read_cache(wix, client, owner):
     token = create_token("Booking page", owner, requests_per_minute=100)[1]
-    first = client.post(URL, {"email": DEMO_EMAIL}, **_auth(token))
+    first = client.get(URL, {"email": DEMO_EMAIL}, **_auth(token))
     assert first.status_code == 200
     spent = len(wix_calls(wix))
     assert spent >= 2
     for _ in range(10):
-        assert client.post(URL, {"email": DEMO_EMAIL}, **_auth(token)).json() == first.json()
+        assert client.get(URL, {"email": DEMO_EMAIL}, **_auth(token)).json() == first.json()
         assert client.get(URL, {"memberId": DEMO_MEMBER_ID}, **_auth(token)).json()["available"] == first.json()["available"]
     assert len(wix_calls(wix)) == spent  # 20 more answers, not one more Wix call
 
@@ -87,7 +87,7 @@ def test_tokens_draining_the_budget_leave_people_their_share(fresh_wix, client, 
     tokens = [create_token(f"Site {n}", owner, requests_per_minute=100, wix_calls_per_minute=100)[1] for n in range(3)]
     answers = []
     for n, member_id in enumerate(_members(fresh_wix.studio, 12)):
-        answers.append(client.post(URL, {"memberId": member_id}, **_auth(tokens[n % 3])))
+        answers.append(client.get(URL, {"memberId": member_id}, **_auth(tokens[n % 3])))
     unavailable = [r for r in answers if r.status_code == 503]
     assert unavailable, [r.status_code for r in answers]
     assert unavailable[0].json()["error"]["code"] == "upstream_unavailable"
@@ -136,7 +136,7 @@ def test_refresh_is_limited_per_person(wix, owner_client, frontdesk, settings):
 def test_the_api_503_says_when_to_retry(fresh_wix, client, owner):
     token = create_token("Booking page", owner)[1]
     fresh_wix.faults.update(error_rate=1.0, error_status=500)
-    response = client.post(URL, {"memberId": DEMO_MEMBER_ID}, **_auth(token))
+    response = client.get(URL, {"memberId": DEMO_MEMBER_ID}, **_auth(token))
     assert response.status_code == 503 and response["Content-Type"] == "application/json"
     assert int(response["Retry-After"]) >= 1
 

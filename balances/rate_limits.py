@@ -23,7 +23,9 @@ from limits.strategies import MovingWindowRateLimiter
 @functools.cache
 def _limiter(url: str) -> MovingWindowRateLimiter:
     options = {"key_prefix": "credit-desk-limits"} if url.startswith("redis") else {}
-    storage: Storage = storage_from_string(url, **options)
+    storage = storage_from_string(url, **options)
+    if not isinstance(storage, Storage):  # an async storage ("async+redis://") would need await
+        raise ValueError(f"RATE_LIMIT_STORAGE_URL must name a synchronous storage, not {url.split(':', 1)[0]}")
     return MovingWindowRateLimiter(storage)
 
 

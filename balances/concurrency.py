@@ -88,7 +88,10 @@ def in_background(call: Callable[[], None], *, pool: PoolName = "prefetch") -> F
     return _submit(pool, call)
 
 
-def run_detached(call: Callable[[], None], *, name: str) -> None:
-    """Long background work (a scan of the whole studio) on a daemon thread of its own, so it never
-    holds a pool's worker for minutes."""
-    threading.Thread(target=call, name=name, daemon=True).start()
+def run_detached(call: Callable[[], None], *, name: str) -> threading.Thread:
+    """Long background work (a scan of the whole studio, a scheduled job, the worker's loops) on a daemon
+    thread of its own, so it never holds a pool's worker for minutes. Returns the started thread, for
+    callers that wait for it to end."""
+    thread = threading.Thread(target=call, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -1,8 +1,8 @@
-"""Background tasks of the data side, run by `manage.py worker` (jobs/schedule.py explains scheduling)."""
+"""Background tasks of the data side, run by `manage.py worker` (balances/jobs/schedule.py explains scheduling)."""
 
 from django_tasks import task
 
-from jobs.schedule import every
+from balances.jobs.schedule import every
 
 from .attention import REFRESH_AFTER_SECONDS, last_error, refresh
 from .models import StudioPreferences

@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "api",
     "django_tasks",
     "django_tasks_db",
-    "jobs",
+    "balances.jobs",
 ]
 # The emulators (`sandbox`) and the demo that wires them to our models are installed only by
 # config.demo.settings (`make demo`, the tests), never here.

@@ -24,10 +24,10 @@ from django.urls import reverse
 from django_tasks import task
 
 from balances import attention
+from balances.jobs import schedule
+from balances.jobs.models import JobLease, JobRun, WorkerBeat
+from balances.jobs.schedule import Daily, Every, Scheduler
 from balances.wix.connection import connection_fingerprint, current_auth
-from jobs import schedule
-from jobs.models import JobLease, JobRun, WorkerBeat
-from jobs.schedule import Daily, Every, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 30, 10, 0, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import time
 
 from django_tasks import task
 
-from jobs.schedule import current_period, every
+from balances.jobs.schedule import current_period, every
 
 
 def note(event: str) -> None:

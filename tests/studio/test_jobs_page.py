@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from jobs import schedule
-from jobs.models import JobLease, JobRun
-from jobs.schedule import Scheduler
+from balances.jobs import schedule
+from balances.jobs.models import JobLease, JobRun
+from balances.jobs.schedule import Scheduler
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from balances.brevo.models import BrevoConnection
+from balances.jobs.worker import start_in_thread
 from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
-from jobs.worker import start_in_thread
 from sandbox import SandboxServer, build_studio
 from sandbox import brevo as brevo_sandbox
 from sandbox import credentials as sandbox_credentials

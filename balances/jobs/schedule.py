@@ -20,7 +20,7 @@ adds both, small:
 Adding a scheduled job is a few lines in any app's `tasks.py` (imported by every process at start-up):
 
     from django_tasks import task
-    from jobs.schedule import daily, every
+    from balances.jobs.schedule import daily, every
 
     @every(minutes=5, title="Resolve unknown audit rows")
     @task()
@@ -38,12 +38,13 @@ The same task can also be queued on demand with `resolve_unknown.enqueue()`; the
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import threading
 import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import Task
 
+from ..concurrency import run_detached
 from .models import JobLease, JobRun, WorkerBeat
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,7 @@ class Daily:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)  # the studio's time zone
 
-    def _at_on(self, day) -> datetime:
+    def _at_on(self, day: date) -> datetime:
         return datetime.combine(day, self.at, tzinfo=self.zone).astimezone(UTC)  # zoneinfo handles DST
 
     def period(self, now: datetime) -> datetime:
@@ -167,12 +169,10 @@ class Scheduler:
             claimed = self._claim(job, now)
             if claimed:
                 period, attempt = claimed
-                thread = threading.Thread(
-                    target=self._run_in_thread, args=(job, period, attempt), name=f"job-{job.name}", daemon=True
-                )
-                with self.lock:
-                    self.running[job.name] = thread
-                thread.start()
+                with self.lock:  # held across the start, so the job's thread finds itself registered
+                    self.running[job.name] = run_detached(
+                        functools.partial(self._run_in_thread, job, period, attempt), name=f"job-{job.name}"
+                    )
                 started.append(job.name)
         return started
 
@@ -250,7 +250,7 @@ class Scheduler:
             return bool(self.running)
 
 
-def _upsert(model, keys: dict, values: dict) -> None:
+def _upsert(model: Any, keys: dict[str, Any], values: dict[str, Any]) -> None:
     """UPDATE, else INSERT: unlike update_or_create's SELECT-then-write transaction, each statement takes
     SQLite's write lock directly (waiting for it), so concurrent workers never see "database is locked"."""
     if not model.objects.filter(**keys).update(**values):
@@ -260,7 +260,7 @@ def _upsert(model, keys: dict, values: dict) -> None:
             model.objects.filter(**keys).update(**values)
 
 
-def _retrying(write, attempts: int = 20):
+def _retrying(write: Callable[[], T], attempts: int = 20) -> T:
     """A write that must happen (a run's outcome): retried while the database is busy or briefly away."""
     for attempt in range(attempts):
         try:
@@ -271,6 +271,7 @@ def _retrying(write, attempts: int = 20):
             log.warning("database busy; retrying", exc_info=True)
             connection.close()
             time_module.sleep(min(0.1 * 2**attempt, 2.0))
+    raise AssertionError("unreachable: the last attempt raises")
 
 
 def requeue_orphans(now: datetime | None = None) -> int:

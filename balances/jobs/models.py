@@ -18,7 +18,7 @@ class JobLease(models.Model):
     done_period = models.DateTimeField(null=True, blank=True)  # the newest period finished (either way)
     attempt = models.PositiveIntegerField(default=0)  # of `period`: 2+ means a dead worker's run was redone
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} held by {self.holder or 'nobody'}"
 
 
@@ -40,7 +40,7 @@ class JobRun(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "period"], name="one_run_per_job_period")]
         indexes = [models.Index(fields=["job", "-period"], name="jobrun_latest")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.job} {self.period:%Y-%m-%d %H:%M:%S} {self.state}"
 
 
@@ -50,5 +50,5 @@ class WorkerBeat(models.Model):
     worker_id = models.CharField(max_length=64, primary_key=True)
     beat_at = models.DateTimeField()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.worker_id

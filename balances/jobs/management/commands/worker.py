@@ -7,22 +7,24 @@ still runs once per period, by one of them (jobs/schedule.py says how).
 import importlib
 import signal
 import threading
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from jobs.worker import Worker
+from balances.jobs.worker import Worker
 
 
 class Command(BaseCommand):
     help = "Run scheduled jobs (exactly one runner per job at a time) and tasks queued by the pages."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tick", type=float, default=1.0, help="seconds between looks at the schedule and the queue")
         parser.add_argument("--worker-id", default="", help="unique per worker process (default: host-pid-random)")
         parser.add_argument("--import", dest="modules", action="append", default=[], help="also import this module's jobs")
 
-    def handle(self, *args, tick, worker_id, modules, **options):
+    def handle(self, *args: Any, tick: float, worker_id: str, modules: list[str], **options: Any) -> None:
         for module in modules:
             importlib.import_module(module)
         if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
@@ -33,7 +35,7 @@ class Command(BaseCommand):
         worker = Worker(worker_id or None, tick=tick)
         stop = threading.Event()
 
-        def graceful(signum, frame):
+        def graceful(signum: int, frame: FrameType | None) -> None:
             self.stdout.write(f"{signal.Signals(signum).name}: finishing running jobs, then stopping")
             stop.set()
 

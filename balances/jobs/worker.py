@@ -6,6 +6,7 @@ process (the demo, so `make demo` needs no second command and shares the demo's 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -16,6 +17,7 @@ from django.db import close_old_connections, connection
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as QueueRunner
 
+from ..concurrency import run_detached
 from .schedule import JOBS, Scheduler, lease_seconds, requeue_orphans
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,7 @@ class Worker:
 
     def run(self, stop: threading.Event, *, grace: float = 60.0) -> None:
         """Until `stop` is set: beat, requeue dead workers' tasks, start due jobs. Then let running work end."""
-        queue_thread = threading.Thread(target=self._run_queue, name="task-queue", daemon=True)
-        queue_thread.start()
+        queue_thread = run_detached(self._run_queue, name="task-queue")
         beat_every = max(lease_seconds() / 6, 0.2)
         last_beat = 0.0
         while not stop.is_set():
@@ -90,6 +91,6 @@ def start_in_thread(tick: float = 1.0) -> threading.Event:
     """Run a worker in a daemon thread of this process; set the returned event to stop it."""
     stop = threading.Event()
     worker = Worker(tick=tick)
-    threading.Thread(target=worker.run, args=(stop,), kwargs={"grace": 5.0}, name="worker", daemon=True).start()
+    run_detached(functools.partial(worker.run, stop, grace=5.0), name="worker")
     log.info("worker %s started in-process (jobs: %s)", worker.worker_id, ", ".join(worker.job_names()))
     return stop

@@ -83,3 +83,13 @@ def test_an_email_in_the_query_of_a_post_is_refused(wix, client, token):
     """A POST is chosen to keep the address out of URLs: one in the query string defeats it, so say so."""
     response = client.post(f"{URL}?email={DEMO_EMAIL}", {}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert _is_json_error(response, 400)["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_a_body_too_large_is_a_json_400_not_djangos_html(wix, client, token, settings):
+    """Django refuses an over-large body before the view runs, with its HTML 400 page; under /api/ it is JSON."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = json.dumps({"email": "a" * 200 + "@example.com"})
+    response = client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert _is_json_error(response, 400)["code"] == "bad_request"
+    assert not wix.log.records()

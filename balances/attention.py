@@ -20,14 +20,15 @@ from typing import TypeVar
 
 from django.core.cache import cache
 
+from . import definitions
 from .cache import cache_lock, lock_held
 from .catalog import get_catalog
-from .credits import USABLE_STATUSES
+from .credits import PoolCredits
 from .formatting import credits_text
 from .wix.budget import SCANS
 from .wix.client import MAX_PAGE, CursorPage, WixClient
 from .wix.errors import WixError
-from .wix.records import ZERO, Balance, Wire
+from .wix.records import ZERO, Wire
 
 T = TypeVar("T")
 
@@ -45,18 +46,24 @@ class Category:
 
 
 CATEGORIES = (
-    Category("out", "Out of credits", "Members whose active plans have 0 credits free to book."),
-    Category("low", "Running low", "Members with some credits free to book, but no more than the threshold."),
+    Category("out", "Out of credits", "Members with a plan but no credits free to book and no active unlimited plan."),
+    Category(
+        "low", "Running low", "Members with some credits free to book, but no more than the threshold, and no unlimited plan."
+    ),
     Category(
         "over_cap",
         "Credits lost at next renewal",
         "Rollover plans holding more free credits than the cap: the extra is lost when the plan renews.",
     ),
-    Category("paused", "Paused plans", "Plans paused in Wix: their credits cannot be booked until resumed."),
+    Category(
+        "paused",
+        "Plans on hold",
+        "Plans paused or pending in Wix: their credits are on hold and cannot be booked until the plan is active.",
+    ),
     Category(
         "renewing",
         "Renewing now",
-        "Plans Wix reports as renewing at this moment. Wix gives no end or renewal date for a plan, so "
+        "Plans Wix reports as renewing at this moment, unlimited ones included. Wix gives no end or renewal date for a plan, so "
         "Credit Desk cannot list plans ending within N days.",
     ),
 )
@@ -146,40 +153,36 @@ def scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionRe
 def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionReport:
     calls = _Calls()
     catalog = get_catalog(client, fingerprint)
-    balances: list[Balance] = list(calls.pages(client.query_balances))
-    unlimited_members: set[str] = set()
-    paused_unlimited = []
-    if catalog.unlimited_ids:
-        for pool in calls.pages(client.query_pools, filter={"poolDefinitionId": {"$in": catalog.unlimited_ids}}):
-            if pool.status in USABLE_STATUSES:
-                unlimited_members.add(pool.member_id)
-            elif pool.status == "PAUSED":
-                paused_unlimited.append(pool)
+    unlimited_ids = set(catalog.unlimited_ids)
+    plans: dict[str, list[PoolCredits]] = defaultdict(list)
+    scanned = 0
+    for b in calls.pages(client.query_balances):
+        scanned += 1
+        if b.pool_definition_id not in unlimited_ids:  # a "0" balance of a plan without credits: its pool tells
+            plans[b.member_id].append(PoolCredits.from_balance(b, catalog))
+    if unlimited_ids:
+        for pool in calls.pages(client.query_pools, filter={"poolDefinitionId": {"$in": sorted(unlimited_ids)}}):
+            plans[pool.member_id].append(PoolCredits.without_balance(pool))
 
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    # Every rule below is a definitions.py answer, the same the member list and the lookup API give.
     by_category: dict[str, list[tuple[str, Decimal, Decimal, str, str, str]]] = defaultdict(list)
-    for b in balances:
-        name = catalog.plan(b.pool_definition_id).name
-        if b.status in USABLE_STATUSES:
-            totals[b.member_id][0] += b.available
-            totals[b.member_id][1] += b.reserved
-            if b.rollover_enabled and b.rollover_cap is not None and b.available > b.rollover_cap:
-                lost = b.available - b.rollover_cap
-                by_category["over_cap"].append(
-                    (b.member_id, b.available, b.reserved, name, b.pool_id, f"{_fmt(lost)} over the cap of {_fmt(b.rollover_cap)}")
+    for member_id, pools in plans.items():
+        available, reserved = definitions.free_to_book(pools), definitions.booked(pools)
+        for p in pools:
+            if p.usable and p.available is not None and p.rollover_cap is not None and p.available > p.rollover_cap:
+                lost = p.available - p.rollover_cap
+                detail = f"{credits_text(lost)} over the cap of {credits_text(p.rollover_cap)}"
+                by_category["over_cap"].append((member_id, p.available, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
+            if p.on_hold:
+                by_category["paused"].append(
+                    (member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, p.status.lower())
                 )
-        if b.status == "PAUSED":
-            by_category["paused"].append((b.member_id, b.available, b.reserved, name, b.pool_id, "paused"))
-        elif b.status == "RENEWING":
-            by_category["renewing"].append((b.member_id, b.available, b.reserved, name, b.pool_id, "renewing"))
-    for pool in paused_unlimited:
-        by_category["paused"].append((pool.member_id, ZERO, ZERO, pool.plan_name, pool.id, "paused"))
-    for member_id, (available, reserved) in totals.items():
-        if member_id in unlimited_members:
-            continue  # an unlimited plan means they can always book
-        if available <= 0:
+            elif p.status == "RENEWING":
+                detail = "renewing, unlimited" if p.unlimited else "renewing"
+                by_category["renewing"].append((member_id, p.available or ZERO, p.reserved or ZERO, p.plan_name, p.pool_id, detail))
+        if definitions.out_of_credits(pools):
             by_category["out"].append((member_id, available, reserved, "", "", ""))
-        elif available <= threshold:
+        elif definitions.running_low(pools, threshold):
             by_category["low"].append((member_id, available, reserved, "", "", ""))
 
     flagged_ids = sorted({row[0] for rows in by_category.values() for row in rows if row[0]})
@@ -200,13 +203,7 @@ def _scan(client: WixClient, fingerprint: str, threshold: Decimal) -> AttentionR
             for m, a, r, plan, pool_id, detail in by_category.get(key, [])
         ]
         groups[key] = tuple(sorted(rows, key=lambda f: (f.available, f.name.lower())))
-    return AttentionReport(
-        threshold=threshold, as_of=datetime.now(UTC), pools_scanned=len(balances), calls=calls.made, groups=groups
-    )
-
-
-def _fmt(value: Decimal) -> str:
-    return credits_text(value)
+    return AttentionReport(threshold=threshold, as_of=datetime.now(UTC), pools_scanned=scanned, calls=calls.made, groups=groups)
 
 
 def _resolve_members(client: WixClient, ids: list[str], calls: _Calls) -> dict[str, tuple[str, str]]:

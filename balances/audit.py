@@ -28,7 +28,7 @@ class AuditEntry(models.Model):
         STAFF = "staff", "Staff account"
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"  # written before the call; stays so only if we died mid-way
+        PENDING = "pending", "Pending"  # written before the call; stays so only if we died (or lost the database) mid-way
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"  # a rule (ours or Wix's) said no; nothing changed
         CONFLICT = "conflict", "Conflict"  # the balance moved since the form was shown; nothing changed
@@ -37,6 +37,11 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the last attempt went out to Wix. Set (and committed) before the call: from then on the change
+    # may have reached Wix, and only a definite answer from Wix may settle the row.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # When Resolve last settled the row from Wix's ledger ("not applied" is re-checked for a while after).
+    resolved_at = models.DateTimeField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept when the account is deleted
     member_id = models.CharField(max_length=64, db_index=True)
@@ -71,6 +76,11 @@ class AuditEntry(models.Model):
         # Over .all() so a prefetch_related("undos") serves the whole audit page in one query.
         live = (self.Outcome.APPLIED, self.Outcome.UNKNOWN, self.Outcome.PENDING)
         return any(u.outcome in live for u in self.undos.all())
+
+    @property
+    def open(self) -> bool:
+        """Wix's answer was lost or never recorded: Resolve settles it from Wix's transactions."""
+        return self.outcome in (self.Outcome.UNKNOWN, self.Outcome.PENDING)
 
     @property
     def undoable(self) -> bool:

@@ -10,7 +10,13 @@ raised, and callers that must never raise turn it into `Cached.failed(…)`. `re
 the source.
 
 A scope groups the copies that one write can make wrong: `invalidate(scope)` after a write to Wix stops
-every copy of that connection from being served as fresh (stale copies stay for outages).
+every copy of that connection from being served as fresh (stale copies stay for outages). A copy may also
+belong to a subscope (one member's panel, the member pages): `invalidate(scope, subscopes=[...])` makes
+only those out of date, so a busy desk's changes do not make every other member's panel cost Wix calls.
+
+A reload that has its last good copy at hand spends from the Wix call budget as `reloads` (it yields to
+people who have nothing to show yet), and a stale copy says why in one word (`stale_cause`): our own
+call budget, Wix rate limiting, or Wix unreachable.
 
 With `single_flight=True` one process loads a missing copy while others wanting the same key wait for
 it, so a burst of identical requests — or a click on "Next" while that page is being prefetched — costs
@@ -32,6 +38,8 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar, cast
 
 from django.core.cache import cache
+
+from .wix.budget import copy_at_hand
 
 T = TypeVar("T")
 V = TypeVar("V", covariant=True)  # a Cached[Page] is a Cached[Page | None]: results are read-only
@@ -68,15 +76,29 @@ class Cached(Generic[V]):
         """Why a stale copy is shown (the freshness line's wording)."""
         return self.error if self.stale else ""
 
+    @property
+    def stale_cause(self) -> str:
+        """ "budget" (our own call budget: Wix itself is fine), "rate_limited" (Wix's 429) or "unreachable"."""
+        from .wix.errors import WixBudgetExhausted, WixRateLimited
+
+        if not self.stale or self.failure is None:
+            return ""
+        if issubclass(self.failure, WixBudgetExhausted):
+            return "budget"
+        return "rate_limited" if issubclass(self.failure, WixRateLimited) else "unreachable"
+
+
+Generation = tuple[int, int]  # the scope's and the subscope's: a copy is fresh only while neither moved
+
 
 @dataclass(frozen=True)
 class _Entry(Generic[V]):
-    generation: int
+    generation: Generation
     fetched_at: datetime
     fresh_seconds: float
     value: V
 
-    def fresh(self, generation: int, fresh_seconds: float | None = None) -> bool:
+    def fresh(self, generation: Generation, fresh_seconds: float | None = None) -> bool:
         """Not outdated by a write, and younger than `fresh_seconds` (by default, what its read asked for)."""
         age = (datetime.now(UTC) - self.fetched_at).total_seconds()
         limit = self.fresh_seconds if fresh_seconds is None else fresh_seconds
@@ -87,13 +109,15 @@ def _key(scope: str, key: str) -> str:
     return f"reads:{scope}:{key}"
 
 
-def _generation_key(scope: str) -> str:
-    return f"reads:gen:{scope}"
+def _generation_key(scope: str, subscope: str = "") -> str:
+    return f"reads:gen:{scope}:{subscope}" if subscope else f"reads:gen:{scope}"
 
 
-def _generation(scope: str) -> int:
-    found = cache.get(_generation_key(scope), 0)
-    return found if isinstance(found, int) else 0
+def _generation(scope: str, subscope: str = "") -> Generation:
+    keys = [_generation_key(scope), _generation_key(scope, subscope)]
+    found = cache.get_many(keys)
+    numbers = [found.get(k, 0) for k in keys]
+    return (numbers[0] if isinstance(numbers[0], int) else 0, numbers[1] if isinstance(numbers[1], int) else 0)
 
 
 def _entry(full_key: str) -> _Entry[object] | None:
@@ -101,14 +125,15 @@ def _entry(full_key: str) -> _Entry[object] | None:
     return found if isinstance(found, _Entry) else None  # anything else is from an older release
 
 
-def invalidate(scope: str) -> None:
-    """After a write: cached reads of this scope stop being served as fresh (stale copies stay)."""
-    key = _generation_key(scope)
-    if not cache.add(key, 1, timeout=None):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=None)
+def invalidate(scope: str, *, subscopes: list[str] | None = None) -> None:
+    """After a write: cached reads of this scope — or only of its `subscopes` — stop being served as fresh
+    (stale copies stay)."""
+    for key in [_generation_key(scope, sub) for sub in subscopes] if subscopes else [_generation_key(scope)]:
+        if not cache.add(key, 1, timeout=None):
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=None)
 
 
 def _message(error: Exception) -> str:
@@ -127,11 +152,12 @@ def read_through(
     describe: Callable[[Exception], str] = _message,
     single_flight: bool = False,
     refresh: bool = False,
+    subscope: str = "",
 ) -> Cached[T]:
     """`load()` or a recent copy of its result; the last good copy (marked stale) if `load` fails with
     one of `stale_on`. Any other failure, or one with no copy to fall back on, is raised."""
     full_key = _key(scope, key)
-    generation = _generation(scope)
+    generation = _generation(scope, subscope)
     # What is stored under a key was stored by a read of that key, so it holds this read's type.
     entry = cast("_Entry[T] | None", _entry(full_key))
     if not refresh and entry is not None and entry.fresh(generation, fresh_seconds):
@@ -159,7 +185,11 @@ def read_through(
         if newer:
             return _served(newer[0])
         try:
-            value = load()
+            if entry is not None and not refresh:
+                with copy_at_hand():  # the last good copy is at hand: yield to people who have nothing yet
+                    value = load()
+            else:
+                value = load()
         except stale_on as error:
             if entry is None:
                 raise
@@ -180,19 +210,20 @@ def _served(entry: _Entry[T]) -> Cached[T]:
     return Cached(entry.value, entry.fetched_at, from_cache=True)
 
 
-def peek(scope: str, key: str, *, fresh_seconds: float | None = None) -> bool:
+def peek(scope: str, key: str, *, fresh_seconds: float | None = None, subscope: str = "") -> bool:
     """Is there a fresh copy? (Prefetching skips work that is already done.) Reads only the copy's
     small stamp: unpickling a whole page to look at its date would cost a warm page a millisecond."""
     stamp = cache.get(_key(scope, key) + ":stamp")
-    return isinstance(stamp, _Entry) and stamp.fresh(_generation(scope), fresh_seconds)
+    return isinstance(stamp, _Entry) and stamp.fresh(_generation(scope, subscope), fresh_seconds)
 
 
-def cached_copy(scope: str, key: str, kind: type[T], *, fresh_seconds: float | None = None) -> Cached[T] | None:
+def cached_copy(scope: str, key: str, kind: type[T], *, fresh_seconds: float | None = None, subscope: str = "") -> Cached[T] | None:
     """The stored copy of a `kind` value without loading anything: marked stale when past its fresh time."""
     entry = _entry(_key(scope, key))
     if entry is None or not isinstance(entry.value, kind):
         return None
-    return Cached(entry.value, entry.fetched_at, from_cache=True, stale=not entry.fresh(_generation(scope), fresh_seconds))
+    fresh = entry.fresh(_generation(scope, subscope), fresh_seconds)
+    return Cached(entry.value, entry.fetched_at, from_cache=True, stale=not fresh)
 
 
 @contextmanager

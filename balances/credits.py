@@ -7,6 +7,7 @@ credits, one Query Pools call for those. No call is made per member or per pool 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,10 +15,12 @@ from decimal import Decimal
 from functools import partial
 from itertools import chain
 
+from . import definitions
 from .catalog import Catalog, get_catalog
 from .concurrency import run_together
 from .wix.client import MAX_PAGE, MemberResults, WixClient
-from .wix.records import ZERO, Balance, Member, Pool, Transaction
+from .wix.errors import WixBadRequest
+from .wix.records import Balance, Member, Pool, Transaction, Wire
 
 # Members per Query Balances call, at most. Studios average ~2.4 pools a member; 35 keeps a chunk's
 # balances within one 100-item Wix page nearly always, so chunks run side by side instead of cursor
@@ -25,7 +28,7 @@ from .wix.records import ZERO, Balance, Member, Pool, Transaction
 MAX_MEMBERS_PER_BALANCE_QUERY = 35
 PAGE_SIZES = (25, 50, 100)
 POOL_STATUSES = ("ACTIVE", "PAUSED", "ENDED", "PROVISIONING", "RENEWING", "PENDING")
-USABLE_STATUSES = frozenset({"ACTIVE", "RENEWING"})
+USABLE_STATUSES = definitions.FREE_TO_BOOK_STATUSES
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,26 @@ class PoolCredits:
 
     @property
     def usable(self) -> bool:
-        return self.status in USABLE_STATUSES
+        return definitions.bookable(self)
+
+    @property
+    def on_hold(self) -> bool:
+        """Paused or pending: its credits exist but cannot be booked (definitions.py)."""
+        return definitions.held(self)
+
+    @property
+    def available_words(self) -> str:
+        """ "free to book", "on hold" or "left, not bookable": what its available credits are."""
+        return definitions.available_words(self)
 
     @classmethod
     def from_balance(cls, balance: Balance, catalog: Catalog, pool: Pool | None = None) -> PoolCredits:
         plan = catalog.plan(balance.pool_definition_id)
+        known = catalog.plans.get(balance.pool_definition_id)
+        # A plan without credits may still carry a "0" balance in Wix (undocumented either way): its
+        # definition, not the balance, says whether it is unlimited.
+        if pool.is_unlimited if pool else known is not None and known.is_unlimited:
+            return cls.without_balance(pool) if pool else cls._unlimited(balance, plan.name, plan.unit)
         return cls(
             pool_id=balance.pool_id,
             member_id=balance.member_id,
@@ -69,6 +87,22 @@ class PoolCredits:
             revision=balance.revision,
             updated=balance.updated,
             last_transaction_id=balance.last_transaction_id,
+        )
+
+    @classmethod
+    def _unlimited(cls, balance: Balance, plan_name: str, unit: str) -> PoolCredits:
+        return cls(
+            pool_id=balance.pool_id,
+            member_id=balance.member_id,
+            plan_name=plan_name,
+            status=balance.status,
+            unit=unit,
+            pack_size=None,
+            available=None,
+            reserved=None,
+            rollover_enabled=False,
+            rollover_cap=None,
+            updated=balance.updated,
         )
 
     @classmethod
@@ -100,18 +134,34 @@ class MemberCredits:
     member: Member
     pools: tuple[PoolCredits, ...]
 
+    # Every answer below is defined once, in definitions.py.
     @property
     def total_available(self) -> Decimal:
-        """Credits free to book now: active plans only (paused or ended credits can't be booked)."""
-        return sum((p.available for p in self.pools if p.usable and p.available is not None), ZERO)
+        """Credits free to book now."""
+        return definitions.free_to_book(self.pools)
 
     @property
     def total_reserved(self) -> Decimal:
-        return sum((p.reserved for p in self.pools if p.usable and not p.unlimited and p.reserved is not None), ZERO)
+        return definitions.booked(self.pools)
+
+    @property
+    def total_on_hold(self) -> Decimal:
+        return definitions.on_hold(self.pools)
 
     @property
     def has_unlimited(self) -> bool:
-        return any(p.unlimited and p.usable for p in self.pools)
+        return definitions.has_unlimited(self.pools)
+
+    @property
+    def out_of_credits(self) -> bool:
+        return definitions.out_of_credits(self.pools)
+
+    @property
+    def can_book(self) -> bool:
+        return definitions.can_book(self.pools)
+
+    def running_low(self, threshold: Decimal) -> bool:
+        return definitions.running_low(self.pools, threshold)
 
 
 @dataclass(frozen=True)
@@ -119,20 +169,25 @@ class MemberPage:
     rows: tuple[MemberCredits, ...]
     limit: int
     offset: int = 0
-    total: int | None = None
-    next_cursor: str | None = None  # status-filtered pages walk pools by cursor instead of offsets
+    total: int | None = None  # None: Wix did not count (`tooManyToCount`), or a status page
+    next_cursor: str | None = None  # status-filtered pages page by member cursor (StatusCursor) instead of offsets
     prev_cursor: str | None = None
+    by_cursor: bool = False
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def has_next(self) -> bool:
-        if self.total is None:
+        if self.by_cursor:
             return bool(self.next_cursor)
+        if self.total is None:
+            # Wix may leave the total out (paging metadata `tooManyToCount`): a full page means there
+            # may be more; an empty next page is then the honest end.
+            return len(self.rows) >= self.limit
         return self.offset + self.limit < self.total
 
     @property
     def has_prev(self) -> bool:
-        return bool(self.prev_cursor) if self.total is None else self.offset > 0
+        return bool(self.prev_cursor) if self.by_cursor else self.offset > 0
 
     @property
     def next_offset(self) -> int:
@@ -181,12 +236,14 @@ def _credit_calls(client: WixClient, catalog: Catalog, member_ids: list[str]) ->
     the shared pool must never wait on more calls queued to that same pool.
     """
 
+    unlimited = catalog.unlimited_ids
+
     def balances_of(chunk: list[str]) -> list[PoolCredits]:
         found = client.iterate(client.query_balances, filter={"beneficiary.memberId": {"$in": chunk}}, limit=MAX_PAGE)
-        return [PoolCredits.from_balance(balance, catalog) for balance in found]
+        # A "0" balance of a plan without credits is skipped: its pool (below) tells the truth.
+        return [PoolCredits.from_balance(balance, catalog) for balance in found if balance.pool_definition_id not in unlimited]
 
     calls: list[CreditCall] = [partial(balances_of, chunk) for chunk in balance_query_chunks(member_ids)]
-    unlimited = catalog.unlimited_ids
     if unlimited:
 
         def without_balances() -> list[PoolCredits]:
@@ -239,22 +296,71 @@ def member_page(
     return MemberPage(rows=rows, limit=limit, offset=results.offset, total=results.total)
 
 
+@dataclass(frozen=True)
+class StatusCursor:
+    """Where a status-filtered page starts: after (or before) a member ID, members walked in ID order.
+
+    Pages are of members, not of plans: a member with several matching plans is one row, on one page.
+    Pools are queried sorted by `beneficiary.memberId` (sortable and filterable with every operator, per
+    the SDK's PoolQuerySpec), so one member's pools are adjacent and "after member X" is a stable place.
+    """
+
+    member_id: str
+    before: bool = False
+
+    def encode(self) -> str:
+        return f"{'before' if self.before else 'after'}:{self.member_id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> StatusCursor | None:
+        if not text:
+            return None
+        side, _, member_id = text.partition(":")
+        if side not in ("after", "before") or not _MEMBER_ID.fullmatch(member_id):
+            raise WixBadRequest("That page link is not valid any more: start from the first page.")
+        return cls(member_id, before=side == "before")
+
+
+_MEMBER_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def _members_with_status(client: WixClient, status: str, limit: int, cursor: StatusCursor | None) -> tuple[list[str], bool]:
+    """Up to `limit` distinct member IDs holding a plan in `status`, from `cursor` on, in member-ID order
+    (descending when walking back), and whether there are more beyond them."""
+    conditions: list[Wire] = [{"status": status}]
+    if cursor is not None:
+        conditions.append({"beneficiary.memberId": {"$lt" if cursor.before else "$gt": cursor.member_id}})
+    order = "DESC" if cursor and cursor.before else "ASC"
+    found = client.iterate(
+        client.query_pools,
+        filter=conditions[0] if len(conditions) == 1 else {"$and": conditions},
+        sort=[{"fieldName": "beneficiary.memberId", "order": order}],
+        limit=MAX_PAGE,
+    )
+    ids: dict[str, None] = {}
+    for pool in found:
+        if pool.member_id:
+            ids[pool.member_id] = None
+            if len(ids) > limit:  # one member past the page: there is a next page, and this page is complete
+                return list(ids)[:limit], True
+    return list(ids), False
+
+
 def _members_with_pool_status(
     client: WixClient, cache_key: str, *, status: str, search: str, limit: int, cursor: str | None
 ) -> MemberPage:
     """Filtering on pool data has to start from pools, then resolve their members by ID."""
-    catalog, page = run_together(
-        lambda: get_catalog(client, cache_key),
-        lambda: client.query_pools(
-            filter={"status": status},
-            sort=[{"fieldName": "createdDate", "order": "DESC"}],
-            limit=limit,
-            cursor=cursor,
-        ),
+    start = StatusCursor.decode(cursor)
+    catalog, (ids, more) = run_together(
+        lambda: get_catalog(client, cache_key), lambda: _members_with_status(client, status, limit, start)
     )
-    ids = list(dict.fromkeys(p.member_id for p in page.items if p.member_id))
+    backwards = start is not None and start.before
+    if backwards:
+        ids.reverse()
     if not ids:
-        return MemberPage(rows=(), limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+        return MemberPage(rows=(), limit=limit, by_cursor=True)
+    next_cursor = StatusCursor(ids[-1]).encode() if (more if not backwards else True) else None
+    prev_cursor = StatusCursor(ids[0], before=True).encode() if (more if backwards else start is not None) else None
     # One flat batch: the members and their credits side by side (never a wait inside the pool).
     members: list[MemberResults] = []
 
@@ -267,7 +373,7 @@ def _members_with_pool_status(
     pools = _by_member(ids, answers[1:])
     by_id = {m.id: m for m in found.members}
     rows = tuple(MemberCredits(by_id[i], _sorted_pools(pools.get(i, []))) for i in ids if i in by_id)
-    return MemberPage(rows=rows, limit=limit, next_cursor=page.next_cursor, prev_cursor=page.prev_cursor)
+    return MemberPage(rows=rows, limit=limit, next_cursor=next_cursor, prev_cursor=prev_cursor, by_cursor=True)
 
 
 def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) -> MemberDetail:

@@ -4,6 +4,10 @@ Wix keeps every change as a transaction with a source and a target (AVAILABLE, R
 Replaying them from the oldest gives how the balance came to be: granted, used, reserved, rolled over,
 lost at renewal, adjusted by staff. The rebuilt numbers are compared with the live balance, so a gap
 (history too long to fetch, or a change Wix did not record) is shown rather than hidden.
+
+Credit Desk's own changes are told by our audit log (balances.ours), never by what Wix kept of them: Wix
+may keep no reason and no instructing party, and then a +1 from the desk looks like a renewal grant. A
+renewal (and with it "rolled over" and "lost at renewal") is counted only where the transaction says so.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from .concurrency import run_together
+from .ours import CHANGE, OurChange, recognise
 from .wix.client import MAX_PAGE, WixClient
 from .wix.records import ZERO, Balance, Transaction
 
@@ -22,7 +27,10 @@ LABELS = {
     "granted": "Granted (purchase or renewal)",
     "rolled_over": "Rolled over at renewal",
     "lost": "Lost at renewal (over the rollover cap or expired)",
-    "adjusted": "Adjusted by staff",
+    "desk": "Changed in Credit Desk",
+    "undone": "Undone in Credit Desk",
+    "adjusted": "Adjusted by staff in Wix",
+    "removed": "Removed in Wix",
     "used": "Used (class booked and taken)",
     "reserved": "Booked, not yet used",
     "released": "Bookings cancelled (returned)",
@@ -34,7 +42,22 @@ def effect(tx: Transaction) -> tuple[Decimal, Decimal]:
     return tx.available_change, tx.reserved_change
 
 
-def category(tx: Transaction) -> str:
+# Words in a transaction's reason or key that say it happened at a renewal (Wix's own wording is
+# unconfirmed: docs/wix-probe.md). Without them an addition is a grant and a removal is "removed".
+RENEWAL_WORDS = ("renew",)
+LOST_WORDS = ("renew", "rollover", "roll over", "expire")
+# Steps that change credits by a signed amount (the others are counted as magnitudes).
+SIGNED = frozenset({"desk", "undone", "adjusted"})
+
+
+def _says(tx: Transaction, words: tuple[str, ...]) -> bool:
+    text = f"{tx.reason} {tx.idempotency_key}".lower()
+    return any(w in text for w in words)
+
+
+def category(tx: Transaction, ours: OurChange | None = None) -> str:
+    if ours is not None:
+        return "desk" if ours.kind == CHANGE else "undone"
     if tx.target == "RESERVED":
         return "reserved"
     if tx.source == "RESERVED":
@@ -43,7 +66,13 @@ def category(tx: Transaction) -> str:
         return "used"
     if tx.instructed_by == "staff":
         return "adjusted"
-    return "granted" if tx.target == "AVAILABLE" else "lost"
+    if tx.target == "AVAILABLE":
+        return "granted"
+    return "lost" if _says(tx, LOST_WORDS) else "removed"
+
+
+def is_renewal(tx: Transaction, kind: str) -> bool:
+    return kind == "granted" and _says(tx, RENEWAL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -76,34 +105,27 @@ class BalanceExplanation:
         return [(k, LABELS[k], self.totals[k]) for k in LABELS if self.totals.get(k)]
 
 
-def explain(transactions: list[Transaction], balance: Balance, *, complete: bool = True) -> BalanceExplanation:
+def explain(
+    transactions: list[Transaction], balance: Balance, *, complete: bool = True, ours: dict[str, OurChange] | None = None
+) -> BalanceExplanation:
+    """`ours`: Credit Desk's changes among the transactions (balances.ours.recognise), by transaction ID."""
+    ours = ours or {}
     available = reserved = ZERO
     totals = dict.fromkeys(LABELS, ZERO)
     steps = []
-    seen_grant = False
     for tx in sorted(transactions, key=lambda t: (t.created or datetime.min.replace(tzinfo=UTC), t.id)):
         if tx.status == "FAILED":
             continue
-        kind = category(tx)
+        mine = ours.get(tx.id)
+        kind = category(tx, mine)
         d_available, d_reserved = effect(tx)
-        if kind == "granted":
-            if seen_grant and available > 0:
-                totals["rolled_over"] += available  # what was still free when the plan renewed
-            seen_grant = True
-        totals[kind] += tx.magnitude if kind != "adjusted" else d_available
+        if is_renewal(tx, kind) and available > 0:
+            totals["rolled_over"] += available  # what was still free when the plan renewed
+        totals[kind] += d_available if kind in SIGNED else tx.magnitude
         available += d_available
         reserved += d_reserved
-        steps.append(
-            Step(
-                tx.created,
-                kind,
-                LABELS[kind],
-                d_available,
-                available,
-                reserved,
-                " — ".join(x for x in (tx.reason, tx.item_name) if x),
-            )
-        )
+        note = mine.note if mine else " — ".join(x for x in (tx.reason, tx.item_name) if x)
+        steps.append(Step(tx.created, kind, LABELS[kind], d_available, available, reserved, note))
     # Credits that were reserved and then used are not also "booked, not yet used": show what is held now.
     totals["reserved"] = reserved
     return BalanceExplanation(balance, tuple(steps), totals, available, reserved, complete)
@@ -129,4 +151,4 @@ def explain_pool(client: WixClient, pool_id: str) -> BalanceExplanation:
         return items, complete
 
     balance, (items, complete) = run_together(lambda: client.get_balance(pool_id), history)
-    return explain(items, balance, complete=complete)
+    return explain(items, balance, complete=complete, ours=recognise(items))

@@ -35,7 +35,8 @@ def all_members(
     return first.total, rows()
 
 
-HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "unlimited", "plans"]
+# Columns mean what balances/definitions.py says (the README's glossary): one row per member.
+HEADER = ["member_id", "name", "email", "free_to_book", "booked_not_yet_used", "on_hold", "unlimited", "out_of_credits", "plans"]
 
 
 class _Echo:
@@ -53,7 +54,15 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
         for row in rows:
             plans = "; ".join(
                 f"{p.plan_name} ({p.status.lower()}): "
-                + ("unlimited" if p.unlimited else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked")
+                + (
+                    "unlimited"
+                    if p.unlimited
+                    else f"{credits_text(p.available)} on hold"
+                    if p.on_hold
+                    else f"{credits_text(p.available)} free, {credits_text(p.reserved)} booked"
+                    if p.usable
+                    else f"{credits_text(p.available)} left, not bookable"
+                )
                 for p in row.pools
             )
             # Text columns are guarded against spreadsheet formulas (csv_safe); numbers stay numbers.
@@ -64,7 +73,9 @@ def csv_lines(rows: Iterator[MemberCredits]) -> Iterator[str]:
                     csv_safe.text(row.member.email),
                     credits_text(row.total_available),
                     credits_text(row.total_reserved),
+                    credits_text(row.total_on_hold),
                     "yes" if row.has_unlimited else "no",
+                    "yes" if row.out_of_credits else "no",
                     csv_safe.text(plans),
                 ]
             )

@@ -11,14 +11,23 @@ from decimal import Decimal
 NONE = "—"
 
 
+def _number(value: Decimal | str | int | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(value)
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+
+
 def credits_text(value: Decimal | str | int | None) -> str:
-    """ "7" for Decimal("7.0000"), "1.5" for "1.50", "—" for None."""
-    if value is None:
-        return NONE
-    return format(Decimal(value).normalize(), "f")
+    """ "7" for Decimal("7.0000"), "1.5" for "1.50", "—" for a missing amount (a refused undo, an unresolved
+    change, a balance that could not be read): never an error page."""
+    number = _number(value)
+    return NONE if number is None else format(number.normalize(), "f")
 
 
-def signed_credits_text(value: Decimal | str | int) -> str:
-    """ "+2", "-1.5", "0": a change, with its direction."""
-    value = Decimal(value)
-    return ("+" if value > 0 else "") + credits_text(value)
+def signed_credits_text(value: Decimal | str | int | None) -> str:
+    """ "+2", "-1.5", "0": a change, with its direction; "—" when there is none to show."""
+    number = _number(value)
+    return NONE if number is None else ("+" if number > 0 else "") + credits_text(number)

@@ -39,8 +39,10 @@ class CreditLookup:
             "memberId": self.member_id,
             "available": text(credits.total_available),
             "reserved": text(credits.total_reserved),
+            "onHold": text(credits.total_on_hold),
             "unlimited": credits.has_unlimited,
-            "canBook": credits.has_unlimited or credits.total_available > 0,
+            "outOfCredits": credits.out_of_credits,
+            "canBook": credits.can_book,  # documented meaning, kept for sites already using it
             "pools": [
                 {
                     "poolId": p.pool_id,

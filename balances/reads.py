@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PREFETCH_MIN_BUDGET = 20  # calls that must be left in the window before we spend any on a guess
+PAGES = "pages"  # the subscope of member pages: any change to any balance makes them out of date
+
+
+def member_scope(member_id: str) -> str:
+    """The subscope of one member's panel: only a change to that member's plans makes it out of date."""
+    return f"member:{member_id}"
 
 
 class PageQuery(TypedDict):
@@ -52,16 +58,36 @@ def member_page_read(
     refresh: bool = False,
 ) -> Cached[MemberPage]:
     query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
-    return _wix_read(connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh)
+    return _wix_read(
+        connection, _page_key(**query), lambda: member_page(client, connection, **query), refresh=refresh, subscope=PAGES
+    )
 
 
 def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Cached[MemberDetail]:
-    return _wix_read(connection, f"member:{member_id}", lambda: member_detail(client, member_id), refresh=refresh)
+    return _wix_read(
+        connection,
+        f"member:{member_id}",
+        lambda: member_detail(client, member_id),
+        refresh=refresh,
+        subscope=member_scope(member_id),
+    )
 
 
-def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool) -> Cached[T]:
-    """Copies of one Wix connection's reads (an adjustment invalidates them all); when Wix is unreachable
-    or rate limiting, the last good copy, marked stale."""
+def member_detail_after_change(client: WixClient, connection: str, member_id: str) -> Cached[MemberDetail] | None:
+    """The member as Wix has them now, right after a change made here (the read carries Wix's consistency
+    token, so it sees the change) — or None when Wix cannot be read: the last good copy predates the
+    change, so it must not be shown as the new state."""
+    try:
+        fetched = member_detail_read(client, connection, member_id, refresh=True)
+    except WixError:
+        return None
+    return None if fetched.stale else fetched
+
+
+def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool, subscope: str) -> Cached[T]:
+    """Copies of one Wix connection's reads (an adjustment invalidates its member's panel and the member
+    pages); when Wix is unreachable or rate limiting — or our own call budget is the limit — the last good
+    copy, marked stale."""
     return read_through(
         connection,
         key,
@@ -71,6 +97,7 @@ def _wix_read(connection: str, key: str, load: Callable[[], T], *, refresh: bool
         stale_on=(WixUnavailable, WixRateLimited),
         single_flight=True,
         refresh=refresh,
+        subscope=subscope,
     )
 
 
@@ -91,7 +118,7 @@ def prefetch_member_page(
         return None
     query: PageQuery = {"search": search, "status": status, "offset": offset, "limit": limit, "cursor": cursor}
     if (
-        peek(connection, _page_key(**query), fresh_seconds=settings.WIX_READ_CACHE_SECONDS)
+        peek(connection, _page_key(**query), fresh_seconds=settings.WIX_READ_CACHE_SECONDS, subscope=PAGES)
         or client.budget.remaining() < PREFETCH_MIN_BUDGET
     ):
         return None

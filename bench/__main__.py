@@ -40,6 +40,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--full-scan", action="store_true", help="also walk the big studio (slow: over 1,100 calls at half the call budget)"
     )
     parser.add_argument("--attention-url", default="", help="page serving the stored whole-studio answer (default: Running low)")
+    parser.add_argument("--desk-seconds", type=float, default=60.0, help="the desk leg: measured seconds (0 skips it)")
+    parser.add_argument("--desk-staff", type=int, default=20, help="the desk leg: staff at the desk")
+    parser.add_argument("--desk-warmup", type=float, default=20.0, help="the desk leg: unmeasured seconds first")
+    parser.add_argument("--only-desk", action="store_true", help="run only the desk leg (20 staff at the production budget)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     # Every page size must be full in both studios, or their call counts could not be compared.
@@ -55,7 +59,7 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="creditdesk-bench-"))
     try:
         env = configure_django(workdir)
-        from . import goals
+        from . import desk, goals
         from .report import Report
 
         def step(text: str) -> None:
@@ -80,6 +84,20 @@ def main(argv=None) -> int:
             point_at(server)
             env["WIX_API_BASE_URL"] = server.url
             dash = goals.Dashboard(owner_client(), server, latency)
+            if args.only_desk:
+                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
+                args.big_members = 0
+                raise _DeskOnly
             step("goals 1-2: calls and time per page, ours and naive")
             reference = goals.member_pages(report, dash, server, reps=args.repeats, naive_reps=args.naive_repeats)
             step("goal 3: next page")
@@ -92,6 +110,20 @@ def main(argv=None) -> int:
             )
             step("goal 6: whole-studio scan within the call budget")
             goals.whole_studio(report, dash, budget=args.budget, attention_url=args.attention_url, progress=step)
+            if args.desk_seconds:
+                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
+                desk.desk(
+                    report,
+                    env,
+                    workdir,
+                    server,
+                    staff=args.desk_staff,
+                    budget=args.budget,
+                    warmup=args.desk_warmup,
+                    seconds=args.desk_seconds,
+                )
+        except _DeskOnly:
+            pass
         finally:
             server.stop()
         if args.big_members:
@@ -127,6 +159,10 @@ def main(argv=None) -> int:
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+class _DeskOnly(Exception):
+    """--only-desk: the desk leg ran; skip the rest."""
 
 
 NOTES = [

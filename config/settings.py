@@ -90,11 +90,15 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# A persistent connection that died while the database was away is tested before reuse, so the first
+# request per thread after the database returns does not fail on it.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis, with a per-process memory cache while Redis is away (config/cache.py): never the whole site down.
+    CACHES = {"default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -189,9 +193,14 @@ LOGGING = {
 # --- Staying useful when Wix is slow, rate limiting or down (balances/wix/{budget,breaker,retry}.py,
 # balances/cache.py) ------------------------------------------------------------------------------
 WIX_CALLS_PER_MINUTE = env.int("WIX_CALLS_PER_MINUTE", default=200)  # shared by every process
+# How many processes share that budget: while Redis is away each spends at most its part (budget.py).
+WIX_PROCESSES = env.int("WIX_PROCESSES", default=env.int("WEB_CONCURRENCY", default=1))
 WIX_BUDGET_WAIT_SECONDS = env.float("WIX_BUDGET_WAIT_SECONDS", default=2.0)  # then refuse, clearly
 WIX_BUDGET_WINDOW_SECONDS = env.int("WIX_BUDGET_WINDOW_SECONDS", default=61)  # Wix's minute, plus a second
 WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting person's patience
+# How long a fresh Wix transaction may take to show in Query Transactions: Resolve decides "not applied"
+# only after twice the call timeout, the retries and this margin (balances/ledger.py).
+WIX_READ_LAG_SECONDS = env.float("WIX_READ_LAG_SECONDS", default=30.0)
 WIX_BREAKER_FAILURES = env.int("WIX_BREAKER_FAILURES", default=5)
 WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
 # Sliding-window limits (balances/rate_limits.py): shared through Redis when there is one.

@@ -10,6 +10,8 @@ import members.urls
 import studio.urls
 from studio.staff import LoginForm, OwnPasswordChangeView
 
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     members.urls.home,
     path("members/", include("members.urls")),

@@ -10,6 +10,7 @@ from balances.roles import requires
 from config.web import Page, page
 
 from .adjust_forms import AdjustForm
+from .views import panel_after_change
 
 TEMPLATE = "members/adjust.html"
 # Refusals are the person's to fix (422); a conflict asks them to look again (409).
@@ -45,13 +46,15 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     client = view.client  # resolved before anything is read or written: no connection is a 503 page
 
     if request.method == "GET":
-        balance = client.get_balance(pool_id)
+        with client.budget.writing():  # the form of a change: it outranks pages, which have stale copies
+            balance = client.get_balance(pool_id)
         if balance.member_id != member_id:
             return view.render({"error": "This plan does not belong to this member."}, status=404)
-        return view.render({"form": _fresh_form(balance), "balance": balance})
+        # Loaded into the member panel (HTMX), an applied change answers with the whole panel again.
+        return view.render({"form": _fresh_form(balance), "balance": balance, "in_panel": bool(request.htmx)})
 
     form = AdjustForm(request.POST)
-    context["form"] = form
+    context.update(form=form, in_panel=bool(request.POST.get("in_panel")))
     if not form.is_valid():
         return view.render(status=400)
     data = form.cleaned_data
@@ -83,7 +86,10 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         context["form"] = AdjustForm(
             initial={**keep, "idempotency_key": new_key(), "revision": data["revision"], "seen_available": data["seen_available"]}
         )
-    response = view.render(status=STATUS[result.outcome])
+    response = None
+    if result.applied and request.htmx and request.POST.get("in_panel"):
+        response = panel_after_change(view, member_id, pool_id, result)
+    response = response or view.render(status=STATUS[result.outcome])
     if result.retry_after:  # rate limited: nothing was applied, and the form says when to try again
         response.status_code, response["Retry-After"] = 503, str(int(result.retry_after + 0.999))
     if result.applied:

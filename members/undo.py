@@ -13,6 +13,7 @@ from balances.roles import requires
 from config.web import Page, page
 
 from .adjust import STATUS
+from .views import panel_after_change
 
 
 @require_POST
@@ -35,8 +36,11 @@ def undo_change(request, view: Page, entry_id):
         )
     except PoolBusy:
         return view.render({"error": "Another change to this plan is in progress. Try again in a moment.", "key": key}, status=409)
+    response = None
+    if result.applied and request.htmx and request.POST.get("in_panel"):
+        response = panel_after_change(view, original.member_id, original.pool_id, result)
     # Only an unknown outcome keeps its key: the retry must be recognisable as the same undo.
-    response = view.render(
+    response = response or view.render(
         {"result": result, "key": key if result.outcome == Outcome.UNKNOWN else ""}, status=STATUS[result.outcome]
     )
     if result.applied:

@@ -1,15 +1,17 @@
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, set_script_prefix
+from django.template.response import TemplateResponse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.views.decorators.http import require_GET
 
 from balances import roles
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
-from balances.reads import member_detail_read, member_page_read, prefetch_member_page
+from balances.reads import member_detail_after_change, member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
 from config.web import Page, Pager, form_errors, page
 
@@ -70,7 +72,7 @@ def member_list(request, view: Page):
         context["loyalty"] = loyalty_column([row.member.email for row in page.rows])
     if query["ai"] and request.user.has_perm(roles.MANAGE_CONNECTION):
         context["ai"] = ai_credits(client, connection)
-    if page.total is None:  # pool-status pages walk cursors
+    if page.by_cursor:  # pool-status pages walk member cursors
         next_params = {**base, "cursor": page.next_cursor} if page.has_next else None
         prev_params = {**base, "cursor": page.prev_cursor} if page.has_prev else None
     else:
@@ -84,12 +86,14 @@ def member_list(request, view: Page):
             search=query["q"],
             status=query["status"],
             limit=query["size"],
-            offset=page.next_offset if page.total is not None else 0,
-            cursor=page.next_cursor if page.total is None else None,
+            offset=page.next_offset if not page.by_cursor else 0,
+            cursor=page.next_cursor if page.by_cursor else None,
             then=_rows_renderer(get_script_prefix(), low_threshold),
         )
     if page.total is not None:
         summary = f"{page.first_row}–{page.last_row} of {page.total}"
+    elif not page.by_cursor:  # Wix did not count them (`tooManyToCount`): say which rows, not a made-up total
+        summary = f"{page.first_row}–{page.last_row}"
     else:
         summary = f"{len(page.rows)} members"
     context.update(
@@ -111,3 +115,39 @@ def member_detail(request, view: Page, member_id):
     view.context["detail"] = None
     fetched = member_detail_read(view.client, view.fingerprint, str(member_id), refresh=view.refresh)
     return view.render({"detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request)})
+
+
+@dataclass(frozen=True)
+class JustChanged:
+    """The one message the re-rendered panel shows, in the card of the plan just changed."""
+
+    pool_id: str
+    result: object  # balances.adjustments.AdjustmentResult
+
+
+def panel_after_change(view: Page, member_id: str, pool_id: str, result) -> TemplateResponse | None:
+    """After a change applied from the member panel: the whole panel again, read from Wix now.
+
+    Header, credit bar, legend, plan lines, transactions and the Undo button then all show the new
+    numbers (the read carries Wix's X-Wix-Consistent token, so it sees the change), with one message
+    in the changed plan's card — a second change or an undo replaces it instead of stacking. None when
+    Wix cannot be read right now: the caller answers with its own partial, which knows the outcome.
+    """
+    fetched = member_detail_after_change(view.client, view.fingerprint, member_id)
+    if fetched is None:
+        return None
+    response = view.render(
+        {
+            "detail": fetched.value,
+            "fetched": fetched,
+            "refresh_url": reverse("members:detail", args=[member_id]) + "?refresh=1",
+            "changed": JustChanged(pool_id, result),
+            # Explanations open before the change load again, with the new numbers.
+            "reopen_explain": set(view.request.POST.getlist("explain_open")),
+        },
+        template="members/detail.html#panel",
+    )
+    # The change's form sits inside the panel: swap the whole panel, not just the form.
+    response["HX-Retarget"] = f"#member-{member_id}"
+    response["HX-Reswap"] = "outerHTML"
+    return response

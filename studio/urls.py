@@ -27,6 +27,7 @@ staff_urls = [
 audit_urls = [
     path("", audit.audit_log, name="list"),
     path("export.csv", audit.audit_export, name="export"),
+    path("<int:entry_id>/resolve/", audit.resolve_change, name="resolve"),
 ]
 token_urls = [
     path("api-tokens/", tokens.api_tokens, name="api_tokens"),

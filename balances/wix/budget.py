@@ -10,19 +10,26 @@ differences in network latency can't push a burst over Wix's edge — the dashbo
     with budget.share(SCANS):
         ...                         # calls made here leave SCANS.leaves of the budget for people
 
-WixClient spends one call per request it sends. People come first: a person's page may use the whole
-budget. Every other caller runs inside its share from SHARES, the one table of who may spend how much
-(a new kind of caller adds a row there, never its own numbers at the call site):
+WixClient spends one call per request it sends. People come first, and a change before a page: a change a
+person is sending may use the whole budget; a page a person opened leaves a tenth for changes (a page can
+fall back on its last good copy, a change cannot). Every caller runs inside its share from SHARES, the one
+table of who may spend how much (a new kind of caller adds a row there, never its own numbers at the call
+site); code outside any share spends as `people`:
 
     share      leaves for people   waits for room
-    people     0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
+    changes    0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
+    people     10 % (for changes)  briefly, then the page shows its last good copy or refuses clearly
+    reloads    25 %                never: a person's page with its last good copy at hand shows that instead
     machines   20 %                briefly: the site's booking flow asks again, people are waiting here
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
     exports    50 %                as long as the window takes, like scans
 
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
-holds less than (1 − leaves) of the budget.
+holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
+waiting person (prefetch, scans, exports, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
+While Redis is away (config/cache.py: `degraded`) each process counts alone and so spends at most
+budget ÷ WIX_PROCESSES.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from django.core.cache import cache
 from .errors import WixBudgetExhausted
 
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
+PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background shares keep to the lower half this long
 
 
 class CallTally:
@@ -73,6 +81,8 @@ def counting_calls() -> Iterator[CallTally]:
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
+# A person's read with its last good copy at hand (cache.read_through): spends as RELOADS, whatever else holds.
+_copy_at_hand: contextvars.ContextVar[bool] = contextvars.ContextVar("wix_budget_copy_at_hand", default=False)
 
 
 class Waits(Enum):
@@ -94,12 +104,24 @@ class Share:
         return int(self.leaves * 100)
 
 
-PEOPLE = Share("people", Fraction(0), Waits.BRIEFLY)
+CHANGES = Share("changes", Fraction(0), Waits.BRIEFLY)
+PEOPLE = Share("people", Fraction(1, 10), Waits.BRIEFLY)
+RELOADS = Share("reloads", Fraction(1, 4), Waits.NEVER)
 MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
 EXPORTS = Share("exports", Fraction(1, 2), Waits.FOR_ROOM)
-SHARES: dict[str, Share] = {s.name: s for s in (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS)}
+SHARES: dict[str, Share] = {s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS)}
+
+
+@contextlib.contextmanager
+def copy_at_hand() -> Iterator[None]:
+    """Calls made inside are a person's reload that could show its last good copy instead (RELOADS)."""
+    token = _copy_at_hand.set(True)
+    try:
+        yield
+    finally:
+        _copy_at_hand.reset(token)
 
 
 @dataclass(frozen=True)
@@ -112,7 +134,15 @@ class RateBudget:
 
     @property
     def per_minute(self) -> int:
+        if getattr(cache, "degraded", False):
+            # Redis is away: this process counts alone, so it may spend only its part of the budget.
+            return max(int(settings.WIX_CALLS_PER_MINUTE) // max(int(settings.WIX_PROCESSES), 1), 1)
         return int(settings.WIX_CALLS_PER_MINUTE)
+
+    @property
+    def write_reserve(self) -> int:
+        """Calls a person's pages leave for changes."""
+        return int(self.per_minute * PEOPLE.leaves)
 
     def _key(self, second: int) -> str:
         return f"wix:budget:{self.name}:{second}"
@@ -121,6 +151,10 @@ class RateBudget:
     def window(self) -> int:
         """Seconds (one-second buckets) a call counts against the budget."""
         return getattr(settings, "WIX_BUDGET_WINDOW_SECONDS", WINDOW_SECONDS)
+
+    @property
+    def _people_refused_key(self) -> str:
+        return f"wix:budget:{self.name}:people_refused"
 
     @property
     def _pause_key(self) -> str:
@@ -143,9 +177,15 @@ class RateBudget:
     def spend(self, calls: int = 1, *, max_wait: float | None = None) -> None:
         """Take `calls` from the budget, waiting up to `max_wait` s for room; else WixBudgetExhausted."""
         background = _background.get()
-        keep, default_wait = background if background else (0, settings.WIX_BUDGET_WAIT_SECONDS)
+        keep, default_wait = background if background else (self.write_reserve, settings.WIX_BUDGET_WAIT_SECONDS)
+        if _copy_at_hand.get():
+            keep, default_wait = max(keep, int(self.per_minute * RELOADS.leaves)), 0.0
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
         limit = self.per_minute - keep
+        for_people = background is None or keep <= self.write_reserve  # a person waits on it (a page or a change)
+        if not for_people and cache.get(self._people_refused_key):
+            # People were turned away moments ago: background work steps aside for a while.
+            limit = min(limit, self.per_minute // 2)
         while True:
             now = time.time()
             key = self._key(int(now))
@@ -163,6 +203,8 @@ class RateBudget:
             cache.decr(key, calls)
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))
             if time.monotonic() + wait > deadline:
+                if for_people and paused_until <= now:
+                    cache.set(self._people_refused_key, 1, timeout=PEOPLE_FIRST_SECONDS)
                 if paused_until > now:  # Wix itself asked for the pause: say so
                     raise WixBudgetExhausted(f"Wix is rate limiting — retry in {int(wait + 0.999)} s.", retry_after=wait)
                 raise WixBudgetExhausted(retry_after=max(wait, 1.0))
@@ -190,6 +232,10 @@ class RateBudget:
             yield
         finally:
             _background.reset(token)
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """A change a person is waiting on (its re-reads included): CHANGES, first in line."""
+        return self.share(CHANGES)
 
     def share(self, share: Share) -> contextlib.AbstractContextManager[None]:
         """Calls made inside spend from `share` (a row of SHARES)."""

@@ -21,6 +21,7 @@ from .ai_records import AiCredits
 from .auth import ApiKeyAuth, AppAuth
 from .breaker import CircuitBreaker
 from .budget import RateBudget
+from .consistency import ReadYourWrites
 from .records import Balance, Member, Pool, Transaction, Wire
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class CursorPage(Generic[T]):
 class MemberResults:
     members: list[Member]
     offset: int
-    total: int
+    total: int | None  # None: Wix did not count them (`tooManyToCount`, or no `total` at all)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class WixClient:
         self.budget = RateBudget.for_upstream(
             base_url.rstrip("/"), auth.site_id if isinstance(auth, ApiKeyAuth) else auth.instance_id
         )
+        # Wix's X-Wix-Consistent token, kept and sent back like the official SDK does, per site/instance.
+        self.consistency = ReadYourWrites(base_url.rstrip("/"), auth.site_id if isinstance(auth, ApiKeyAuth) else auth.instance_id)
         self.http = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
@@ -81,15 +84,30 @@ class WixClient:
     ) -> Wire:
         """One logical call: fail fast while the breaker is open, retry what is safe to repeat."""
         self.breaker.check()
+        reached: list[errors.WixError] = []  # attempts of a write that may have reached Wix
+
+        def attempt() -> dict[str, Any]:
+            try:
+                return self._send_once(method, path, params=params, json=json, write=write)
+            except errors.WixUnknownOutcome as error:
+                reached.append(error)
+                raise
+
         try:
-            data = retry.run(
-                lambda: self._send_once(method, path, params=params, json=json, write=write),
-                repeatable=retry.is_repeatable(method, path, json),
-                read=not write,
-            )
+            data = retry.run(attempt, repeatable=retry.is_repeatable(method, path, json), read=not write)
         except errors.WixError as error:
             if self.breaker.counts(error):
                 self.breaker.record_failure()
+            if reached and not _definite_after_lost_answer(error):
+                # An earlier attempt may have been applied and this last one says nothing about it
+                # (429, our budget, a refused connection, ABORTED …): the outcome is unknown, never "failed".
+                raise errors.WixUnknownOutcome(
+                    errors.WixUnknownOutcome.default_message,
+                    status=error.status,
+                    code=error.code,
+                    request_id=error.request_id,
+                    retry_after=getattr(error, "retry_after", None),
+                ) from error
             raise
         self.breaker.record_success()
         return data
@@ -99,7 +117,7 @@ class WixClient:
     ) -> Wire:
         started = time.monotonic()
         for attempt in (1, 2):
-            headers = self.auth.headers(self.http)
+            headers = {**self.auth.headers(self.http), **self.consistency.headers()}
             self.budget.spend()
             try:
                 response = self.http.request(method, path, params=params, json=json, headers=headers)
@@ -115,6 +133,7 @@ class WixClient:
                 raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
                     "The connection to Wix broke off." if not write else errors.WixUnknownOutcome.default_message
                 ) from exc
+            self.consistency.remember(response.headers)
             # An app token can expire early (revoked, clock skew): fetch a new one once.
             if response.status_code == 401 and isinstance(self.auth, AppAuth) and attempt == 1:
                 self.auth.forget_token()
@@ -153,13 +172,17 @@ class WixClient:
         data = self._send("POST", "/members/v1/members/query", json=body)
         meta = data.get("metadata") or {}
         members = [Member.from_wire(m) for m in data.get("members") or []]
-        return MemberResults(members, int(meta.get("offset", offset) or 0), int(meta.get("total", 0) or 0))
+        total = meta.get("total")
+        if meta.get("tooManyToCount") or total is None:
+            total = None
+        return MemberResults(members, int(meta.get("offset", offset) or 0), None if total is None else int(total))
 
     def get_member(self, member_id: str) -> Member:
         data = self._send("GET", f"/members/v1/members/{member_id}", params={"fieldsets": "FULL"})
         return Member.from_wire(data.get("member") or {})
 
-    def count_members(self) -> int:
+    def count_members(self) -> int | None:
+        """How many members the site has; None when Wix does not count them."""
         return self.query_members(limit=1).total
 
     # --- benefit programs --------------------------------------------------------------------------
@@ -288,6 +311,18 @@ class WixClient:
     def get_ai_credits(self) -> AiCredits:
         """The AI credit balance; needs account- or site-level access with the AI Credits permission."""
         return AiCredits.from_wire(self._send("POST", "/appmarket/credittransactions/v1/credit-transactions/balance", json={}))
+
+
+def _definite_after_lost_answer(error: errors.WixError) -> bool:
+    """After an attempt whose answer was lost, does this error settle whether the key was applied?
+
+    Wix checks the idempotency key first: ALREADY_EXECUTED says it was; a business refusal (428, 400,
+    404, the refusing 409s) says it was not. Unknown outcomes already say "unknown"."""
+    if isinstance(error, errors.WixUnknownOutcome):
+        return True
+    if isinstance(error, errors.WixConflict):
+        return error.already_applied or error.refused
+    return isinstance(error, errors.WixPreconditionFailed | errors.WixBadRequest | errors.WixNotFound)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

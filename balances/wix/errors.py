@@ -48,9 +48,23 @@ class WixBadRequest(WixError):
 
 
 class WixConflict(WixError):
-    """409: for Change Balance, the idempotency key was already used (the change was applied)."""
+    """409. Change Balance documents several: only ALREADY_EXECUTED says an earlier attempt with this
+    idempotency key went through. BALANCE_ALREADY_INITIALIZED and TRANSACTION_ALREADY_SUPERSEDED (the
+    official SDK's error union) refuse the change; ABORTED is Wix's generic concurrency error (this
+    attempt did nothing, another may be under way). Its payload does not promise a transactionId."""
 
-    default_message = "Wix says this change was already made."
+    default_message = "Wix refused the change because of a conflicting operation."
+    APPLIED_CODES = frozenset({"ALREADY_EXECUTED"})
+    REFUSED_CODES = frozenset({"BALANCE_ALREADY_INITIALIZED", "TRANSACTION_ALREADY_SUPERSEDED"})
+
+    @property
+    def already_applied(self) -> bool:
+        return self.code in self.APPLIED_CODES
+
+    @property
+    def refused(self) -> bool:
+        """Definitely not applied by this attempt, and not worth repeating as is."""
+        return self.code in self.REFUSED_CODES
 
 
 class WixPreconditionFailed(WixError):
@@ -78,6 +92,10 @@ class WixUnknownOutcome(WixUnavailable):
     """A write whose result we never saw: it may or may not have been applied."""
 
     default_message = "Wix did not confirm the change; it may or may not have been applied."
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after  # when the last attempt was held off (429, our budget)
+        super().__init__(message, **kwargs)
 
 
 class WixNotConfigured(WixError):

@@ -31,4 +31,5 @@ def check_connection() -> ConnectionCheck:
     except WixError as error:
         return ConnectionCheck(ok=False, message=error.message)
     site = auth.site_id if isinstance(auth, ApiKeyAuth) else f"app instance {auth.instance_id}"
-    return ConnectionCheck(ok=True, message=f"Connected to {site}: {count} members.", site_id=site, member_count=count)
+    members = f"{count} members" if count is not None else "more members than Wix counts"
+    return ConnectionCheck(ok=True, message=f"Connected to {site}: {members}.", site_id=site, member_count=count)

@@ -13,11 +13,8 @@ def new_idempotency_key() -> str:
 
 @register.simple_tag
 def our_changes(transactions) -> dict:
-    """Credit Desk's applied changes among these Wix transactions, by transaction ID (one query). Their reason is
-    ours, since Wix may keep none (``transactionDetails.reason`` is read-only in its request type); those not yet
-    undone offer Undo (``entry.undoable``)."""
-    from balances.audit import AuditEntry
+    """Credit Desk's own changes among these Wix transactions, by transaction ID (balances.ours: our audit
+    log joined by transaction ID, idempotency key or revert link — whatever Wix kept of reason or party)."""
+    from balances.ours import recognise
 
-    ids = [t.id for t in transactions if t.id]
-    entries = AuditEntry.objects.filter(transaction_id__in=ids, outcome=AuditEntry.Outcome.APPLIED).prefetch_related("undos")
-    return {e.transaction_id: e for e in entries}
+    return recognise(transactions)

@@ -24,3 +24,9 @@ def get_item(mapping, key):
 @register.filter
 def attention_count(report, key):
     return report.count(key)
+
+
+@register.filter
+def running_low(row, threshold):
+    """The member list's "low" highlight: exactly Needs attention's "Running low" (balances.definitions)."""
+    return row.running_low(threshold)

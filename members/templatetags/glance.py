@@ -31,7 +31,7 @@ def credit_bar(pool):
     if pool.rollover_cap is not None:
         x = _pct(pool.rollover_cap, scale)
         cap = format_html('<line class="bar-cap" x1="{}" x2="{}" y1="0" y2="10"><title>rollover cap</title></line>', x, x)
-    label = f"{credits_text(available)} free to book, {credits_text(reserved)} booked, not yet used"
+    label = f"{credits_text(available)} {pool.available_words}, {credits_text(reserved)} booked, not yet used"
     if pool.rollover_cap is not None:
         label += f", rollover cap {credits_text(pool.rollover_cap)}"
     return format_html(

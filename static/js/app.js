@@ -10,3 +10,13 @@ document.addEventListener("keydown", function (event) {
     search.select();
   }
 });
+
+// A 500 is not swapped (base.html's htmx-config): say so above the page, leaving the form and its key alone.
+document.addEventListener("htmx:responseError", function (event) {
+  const notice = document.getElementById("request-failed");
+  if (notice && event.detail.xhr && event.detail.xhr.status === 500) notice.hidden = false;
+});
+document.addEventListener("htmx:afterRequest", function (event) {
+  const notice = document.getElementById("request-failed");
+  if (notice && event.detail.successful) notice.hidden = true;
+});

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from balances.wix.budget import EXPORTS, MACHINES, PEOPLE, PREFETCH, SCANS, SHARES, RateBudget
+from balances.wix.budget import CHANGES, EXPORTS, MACHINES, PEOPLE, PREFETCH, RELOADS, SCANS, SHARES, RateBudget
 from balances.wix.errors import WixBudgetExhausted
 
 
@@ -17,13 +17,15 @@ def budget(settings):
 
 def test_the_table_names_every_share_with_its_number():
     assert {name: share.percent_left for name, share in SHARES.items()} == {
-        "people": 0,
+        "changes": 0,  # a change a person is sending: first in line
+        "people": 10,  # a page a person opened leaves a tenth for changes
+        "reloads": 25,  # a person's page with its last good copy at hand
         "machines": 20,
         "prefetch": 25,
         "scans": 50,
         "exports": 50,
     }
-    assert (PEOPLE, MACHINES, PREFETCH, SCANS, EXPORTS) == tuple(SHARES.values())
+    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS) == tuple(SHARES.values())
 
 
 def test_machines_stop_at_eighty_percent_and_people_go_on(budget):

@@ -218,8 +218,26 @@ def test_the_dashboard_never_triggers_wix_rate_limiting(sandbox, settings):
         except WixBudgetExhausted:
             refused += 1
     calls = settled(sandbox)
-    assert refused == 8 and len(calls) == 12
+    # A person's reads leave the write reserve (a tenth) for changes; nothing ever reaches Wix's limit.
+    assert len(calls) == 12 - client.budget.write_reserve and refused == 20 - len(calls)
     assert not [c for c in calls if c.status == 429]
+
+
+def test_a_change_outranks_pages_when_calls_run_short(sandbox, settings):
+    """People first, and a change before a page: pages stop short of the write reserve (and fall back on
+    their last good copy); a change a person is sending may spend it."""
+    settings.WIX_CALLS_PER_MINUTE, settings.WIX_BUDGET_WAIT_SECONDS = 20, 0
+    client = api_client(sandbox)
+    assert client.budget.write_reserve == 2
+    for _ in range(18):
+        client.count_members()
+    with pytest.raises(WixBudgetExhausted):
+        client.count_members()
+    with client.budget.writing():
+        client.count_members()
+        client.count_members()
+        with pytest.raises(WixBudgetExhausted):
+            client.count_members()
 
 
 def test_background_work_leaves_headroom_and_never_waits(sandbox, settings):

@@ -35,6 +35,12 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
             "10",
             "--concurrency",
             "2",
+            "--desk-staff",
+            "4",
+            "--desk-warmup",
+            "1",
+            "--desk-seconds",
+            "4",
             "--out",
             str(out),
         ],
@@ -46,7 +52,7 @@ def test_bench_runs_on_a_tiny_studio_and_its_call_count_checks_pass(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     table = out.read_text()
     assert table == run.stdout  # the same table printed and written
-    for goal in "1234567":
+    for goal in [*"1234567", "13"]:
         assert re.search(rf"^\| {goal} \| ", table, re.MULTILINE), f"goal {goal} missing"
     for size in (25, 50, 100):
         assert f"upstream calls, {size}-row page" in table

@@ -20,6 +20,9 @@ def test_owner_adjusts_credits_and_undoes_it_from_the_transaction_list(page, fre
     available = panel.locator(f"#available-{DEMO_POOL_ID}")
     expect(available).to_have_text("7")
 
+    card = panel.locator(f"#pool-{DEMO_POOL_ID}")
+    card.locator("button.explain-link").click()
+    expect(card.locator(".explanation h4")).to_contain_text("How 7 free to book came to be")
     panel.locator(f"#adjust-{DEMO_POOL_ID} a.button").click()
     form = panel.locator(f"#adjust-{DEMO_POOL_ID} form.adjust-form")
     form.get_by_label("Add").check()
@@ -27,22 +30,31 @@ def test_owner_adjusts_credits_and_undoes_it_from_the_transaction_list(page, fre
     form.get_by_label("Reason (required)").fill("Class cancelled by the studio")
     form.locator("button[type=submit]").click()
 
-    expect(panel.locator(f"#adjust-{DEMO_POOL_ID} .banner-ok")).to_contain_text("now 9 free to book")
-    expect(available).to_have_text("9")  # the plan's number in the panel follows at once
+    # The whole panel is read again and swapped: every number is the new one, with one message.
+    message = panel.locator(".change-message")
+    expect(message).to_have_count(1)
+    expect(message).to_contain_text("Applied: now 9 free to book (+2)")
+    expect(available).to_have_text("9")
+    expect(panel.locator(f"#pool-{DEMO_POOL_ID} .glance-legend")).to_contain_text("9 free to book")
+    expect(card.locator(".explanation h4")).to_contain_text("How 9 free to book came to be")  # re-opened, new
     maya_row = page.locator("table.members tr", has=page.locator(f"a.member-link[href$='{DEMO_MEMBER_ID}/']"))
     expect(maya_row.locator("td.total")).to_have_text("9")  # and so does the member list beside it
     assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "9"
     screenshot(page, "member-adjusted", full_page=True)
 
-    # Open the member again: the change is in the transaction list, with its Undo.
-    page.click(f"a.member-link[href$='{DEMO_MEMBER_ID}/']")
-    row = panel.locator("table.transactions tr", has_text="Class cancelled by the studio")
+    # The change is in the transaction list already, with its Undo (who and why from our audit log).
+    row = panel.locator("table.transactions:not(.explain-steps) tr", has_text="Class cancelled by the studio")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("+2 free")
+    expect(row).to_contain_text("Credit Desk")
     row.locator("form.undo button").click()
-    expect(row.locator(".banner-ok")).to_contain_text("Undone")
+    expect(message).to_have_count(1)  # replaced, not stacked
+    expect(message).to_contain_text("Undone: now 7 free to book (-2)")
     expect(available).to_have_text("7")
+    expect(card.locator(".explanation h4")).to_contain_text("How 7 free to book came to be")
+    expect(maya_row.locator("td.total")).to_have_text("7")
     assert fresh_wix.studio.balance(DEMO_POOL_ID)["amount"]["available"] == "7"
+    screenshot(page, "member-undone", full_page=True)
 
     # The audit log tells both stories, and the undone change offers no second undo.
     page.goto("/audit/")

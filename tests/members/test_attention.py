@@ -18,26 +18,26 @@ pytestmark = pytest.mark.django_db  # the Wix connection in force is read from t
 
 
 def expected_groups(studio, threshold):
-    """What the report must say, computed from the sandbox's store directly."""
+    """What the report must say, computed from the sandbox's store directly, by the README's glossary:
+    free to book = available on ACTIVE/RENEWING plans; out = a plan, none free and no active unlimited
+    plan; low = not out, no unlimited plan, at most the threshold free; on hold = PAUSED/PENDING plans."""
     out, low, over_cap, paused = set(), set(), set(), set()
     for member in studio.members:
         pools = studio.pools_for(member["id"])
         unlimited = any(p["status"] in USABLE and studio.balance(p["id"]) is None for p in pools)
         total = Decimal(0)
-        has_balance = False
         for pool in pools:
             bal = studio.balance(pool["id"])
-            if pool["status"] == "PAUSED":
+            if pool["status"] in ("PAUSED", "PENDING"):
                 paused.add(pool["id"])
             if bal is None or pool["status"] not in USABLE:
                 continue
-            has_balance = True
             available = Decimal(bal["amount"]["available"])
             total += available
             rollover = bal["poolInfo"].get("creditRolloverConfiguration") or {}
             if rollover.get("enabled") and rollover.get("balanceCap") and available > Decimal(rollover["balanceCap"]):
                 over_cap.add(pool["id"])
-        if has_balance and not unlimited:
+        if pools and not unlimited:
             if total <= 0:
                 out.add(member["id"])
             elif total <= threshold:

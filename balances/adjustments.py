@@ -532,7 +532,7 @@ def _compensate(
             f"Undoing it would leave {credits_text(after)} credits: they were used since. Nothing was changed. "
             "Only an owner can allow a balance below zero."
         )
-        _finish(entry, Outcome.REFUSED, message)
+        _finish(entry, Outcome.REFUSED, message, available_before=before.available, available_after=after)  # what was weighed
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
     if entry.available_before is None:
         entry.available_before = before.available

@@ -419,8 +419,22 @@ def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) 
 # --- undo --------------------------------------------------------------------------------------------
 
 
-def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str) -> AdjustmentResult:
+def undo_refusal(original: AuditEntry) -> str:
+    """Why `original` cannot be undone, judged from the log alone; "" when it can be."""
+    if original.outcome != Outcome.APPLIED or not original.transaction_id or original.kind in (Kind.UNDO, Kind.STAFF):
+        return "Only an applied change can be undone."
+    if original.delta is None:
+        return "How much this change moved is not on record, so it cannot be undone safely."
+    if original.undos.exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
+        return "This change was already undone."
+    return ""
+
+
+def undo(
+    client: WixClient, user: User, original: AuditEntry, *, idempotency_key: str, may_go_negative: bool = False
+) -> AdjustmentResult:
     """Undo an applied change by the opposite change, once; the undo is audited like any change.
+    `may_go_negative`: the person holds the below-zero permission (the same rule as an adjustment).
 
     Never through Wix's Revert: it is deprecated (removal planned for 2027-03-31) and ignores its
     idempotency key, so a lost answer could only be settled by Wix refusing a second revert. The
@@ -438,6 +452,10 @@ def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key
     )
     with pool_lock(original.pool_id), client.budget.writing():
         original.refresh_from_db()
+        if not AuditEntry.objects.filter(idempotency_key=idempotency_key).exists():
+            # Refused before Wix is asked: nothing to record (a row without amounts only clutters the log).
+            if refusal := undo_refusal(original):
+                return AdjustmentResult(Outcome.REFUSED, refusal, None)
         entry, created = _claim(user, request, kind=Kind.UNDO, reverts=original)
         if not created:
             if entry.reverts_id != original.pk:
@@ -457,7 +475,7 @@ def undo(client: WixClient, user: User, original: AuditEntry, *, idempotency_key
         if original.undos.exclude(pk=entry.pk).exclude(outcome__in=[Outcome.REFUSED, Outcome.FAILED, Outcome.CONFLICT]).exists():
             _finish(entry, Outcome.REFUSED, "This change was already undone.")
             return AdjustmentResult(Outcome.REFUSED, entry.message, entry)
-        return _compensate(client, entry, original.delta, resuming=False)
+        return _compensate(client, entry, original.delta, resuming=False, may_go_negative=may_go_negative)
 
 
 def _resume_undo(client: WixClient, entry: AuditEntry, original: AuditEntry) -> AdjustmentResult:
@@ -489,7 +507,9 @@ def _reverted_elsewhere(client: WixClient, entry: AuditEntry) -> list[Transactio
     return [t for t in found.items if t.status != "FAILED" and t.available_change == -(original.delta or 0)]
 
 
-def _compensate(client: WixClient, entry: AuditEntry, delta: Decimal, *, resuming: bool) -> AdjustmentResult:
+def _compensate(
+    client: WixClient, entry: AuditEntry, delta: Decimal, *, resuming: bool, may_go_negative: bool = False
+) -> AdjustmentResult:
     """Send minus `delta` (what the undone change did) under the undo's key, after reading the balance."""
     try:
         before, reverted = run_together(
@@ -505,10 +525,14 @@ def _compensate(client: WixClient, entry: AuditEntry, delta: Decimal, *, resumin
         _finish(entry, Outcome.REFUSED, "Wix says this change was already reverted (outside Credit Desk). Nothing was changed.")
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
     after = before.available - delta
-    if not resuming and after < 0:
-        # The credits it added were booked or used since; undoing would take the member below zero.
-        message = f"Undoing it would leave {credits_text(after)} credits: they were used since. Nothing was changed."
-        _finish(entry, Outcome.REFUSED, message)
+    if not resuming and after < 0 and not may_go_negative:
+        # The credits it added were booked or used since; undoing would take the member below zero. The
+        # adjustment's rule and permission: only whoever may allow a balance below zero goes ahead.
+        message = (
+            f"Undoing it would leave {credits_text(after)} credits: they were used since. Nothing was changed. "
+            "Only an owner can allow a balance below zero."
+        )
+        _finish(entry, Outcome.REFUSED, message, available_before=before.available, available_after=after)  # what was weighed
         return AdjustmentResult(Outcome.REFUSED, entry.message, entry, before)
     if entry.available_before is None:
         entry.available_before = before.available

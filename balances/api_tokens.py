@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.utils import timezone
 
+from . import rate_limits
 from .models import ApiToken
+from .wix.budget import MACHINES
 
 PREFIX = "cdk_"
 
@@ -23,11 +24,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str, user: User | None, *, requests_per_minute: int = 60) -> tuple[ApiToken, str]:
+def max_wix_calls_per_minute() -> int:
+    """The most a token may be allowed: the machines' share of the budget (it never reaches people's)."""
+    return int(settings.WIX_CALLS_PER_MINUTE * (1 - MACHINES.leaves))
+
+
+def create_token(
+    name: str, user: User | None, *, requests_per_minute: int = 60, wix_calls_per_minute: int = 30
+) -> tuple[ApiToken, str]:
     """A new token and its plaintext, which is shown once and never stored."""
     plaintext = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, prefix=plaintext[:10], digest=_digest(plaintext), requests_per_minute=requests_per_minute, created_by=user
+        name=name,
+        prefix=plaintext[:10],
+        digest=_digest(plaintext),
+        requests_per_minute=requests_per_minute,
+        wix_calls_per_minute=min(wix_calls_per_minute, max_wix_calls_per_minute()),
+        created_by=user,
     )
     return token, plaintext
 
@@ -50,15 +63,13 @@ def token_from_header(header: str) -> ApiToken | None:
 
 
 def over_rate_limit(token: ApiToken) -> int:
-    """0 when this request may go ahead, else the seconds until the token's minute window resets."""
-    window = int(time.time() // 60)
-    key = f"api:rate:{token.pk}:{window}"
-    cache.add(key, 0, timeout=65)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=65)
-        used = 1
-    if used > token.requests_per_minute:
-        return 60 - int(time.time()) % 60 or 1
-    return 0
+    """0 when this request may go ahead, else the seconds to wait: the token's requests in the last 60 s
+    (a sliding window, shared by every process), and the Wix calls its recent requests spent."""
+    return rate_limits.take("api-requests", str(token.pk), token.requests_per_minute) or rate_limits.room(
+        "api-wix-calls", str(token.pk), token.wix_calls_per_minute
+    )
+
+
+def charge_wix_calls(token: ApiToken, calls: int) -> None:
+    """After a request: what it cost in Wix calls (none when the read cache answered)."""
+    rate_limits.charge("api-wix-calls", str(token.pk), token.wix_calls_per_minute, calls)

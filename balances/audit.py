@@ -1,8 +1,9 @@
 """The local audit log: the one record of every change Credit Desk attempts in Wix.
 
-`AuditEntry.kind` says what kind of change a row is (an adjustment — add/remove or set exact — or an
-undo); a new kind of write to Wix (check-ins, say) adds its choice to `Kind` and writes its rows here,
-so the audit page, undo and the outcome rules cover it without a second log.
+`AuditEntry.kind` says what kind of change a row is (an adjustment — add/remove or set exact — an
+undo, or a change to a staff account, kept here too so one log answers "who did what"); a new kind of
+write to Wix (check-ins, say) adds its choice to `Kind` and writes its rows here, so the audit page,
+undo and the outcome rules cover it without a second log.
 
 A row is written (status "pending") before the Wix call and completed after it, so a crash or a lost
 answer leaves an honest trace. The idempotency key is unique: a resubmitted form finds its row
@@ -23,6 +24,9 @@ class AuditEntry(models.Model):
         SET = "set", "Set exact"
         UNDO = "undo", "Undo"
         CHECKIN = "checkin", "Check-in"  # attendance set through Wix Bookings (balances/checkin.py)
+        # A change to a staff account (balances/staff.py): no member, pool or amounts; `member_name` holds
+        # the account changed and `reason` what was done. Never sent to Wix, so never undoable.
+        STAFF = "staff", "Staff account"
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"  # written before the call; stays so only if we died (or lost the database) mid-way

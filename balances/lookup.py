@@ -1,20 +1,30 @@
 """One member's remaining credits, for the site's booking flow (by member ID or login email), and — given
 a Bookings service — whether one of the member's plans can pay for it right now (Wix's Eligible Pools:
-an active pool covering the service with enough credits for one session)."""
+an active pool covering the service with enough credits for one session).
+
+The credits are served through the read cache (the member panel's copy: the same key, invalidated by the
+same writes), so a booking page asking again and again costs Wix nothing; what Wix must answer is spent
+from the machines' share of the call budget (budget.SHARES), which always leaves people theirs.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.conf import settings
+
+from .cache import read_through
 from .catalog import get_services
-from .credits import MemberCredits, member_detail
+from .credits import MemberCredits
 from .formatting import credits_text
+from .reads import member_detail_read
 from .wix.bookings_records import EligibleBenefit
 from .wix.budget import MACHINES
 from .wix.client import WixClient
-from .wix.errors import WixNotFound
+from .wix.errors import WixNotFound, WixRateLimited, WixUnavailable
 
 
 class UnknownService(LookupError):
@@ -39,6 +49,7 @@ class CreditLookup:
     member_id: str
     credits: MemberCredits
     as_of: datetime
+    stale: bool = False  # Wix failed; this is the last good copy, as of `as_of`
     service: ServiceAnswer | None = field(default=None)
 
     def as_json(self) -> dict[str, object]:
@@ -65,6 +76,7 @@ class CreditLookup:
                 for p in credits.pools
             ],
             "asOf": self.as_of.isoformat().replace("+00:00", "Z"),
+            "stale": self.stale,
         } | ({"service": self._service_json()} if self.service is not None else {})
 
     def _service_json(self) -> dict[str, object]:
@@ -88,22 +100,38 @@ def member_id_for_email(client: WixClient, email: str) -> str:
     return found[0].id
 
 
+def _member_id_read(client: WixClient, connection: str, email: str) -> str:
+    """The member ID of a login e-mail, cached like any read (the key is a digest: no e-mails in Redis)."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return read_through(
+        connection,
+        f"member-by-email:{digest}",
+        lambda: member_id_for_email(client, email),
+        fresh_seconds=settings.WIX_READ_CACHE_SECONDS,
+        keep_seconds=settings.WIX_STALE_SECONDS,
+        stale_on=(WixUnavailable, WixRateLimited),
+        single_flight=True,
+    ).value
+
+
 def lookup_credits(
-    client: WixClient, *, member_id: str = "", email: str = "", service_id: str = "", cache_key: str = ""
+    client: WixClient, connection: str, *, member_id: str = "", email: str = "", service_id: str = ""
 ) -> CreditLookup:
-    """`cache_key` (the connection's fingerprint) keys the cached list of services a `service_id` is
-    checked against: Eligible Pools answers "none" for an unknown service, which would read as "no plan"."""
+    """`connection` (the connection's fingerprint) keys the cached reads, including the list of services a
+    `service_id` is checked against: Eligible Pools answers "none" for an unknown service, which would read
+    as "no plan"."""
     # Machines' calls leave people their share of the Wix budget (budget.SHARES).
     with client.budget.share(MACHINES):
         name = ""
         if service_id:
-            found = get_services(client, cache_key).get(service_id)
+            found = get_services(client, connection).get(service_id)
             if found is None:
                 raise UnknownService(service_id)
             name = found.name
-        member_id = member_id or member_id_for_email(client, email)
-        detail = member_detail(client, member_id, transactions=1)
+        member_id = member_id or _member_id_read(client, connection, email)
+        detail = member_detail_read(client, connection, member_id)
         service = None
         if service_id:  # asked after the member is known to exist: an unknown member stays a 404
             service = ServiceAnswer(service_id, name, tuple(client.eligible_pools(service_id=service_id, member_id=member_id)))
-    return CreditLookup(member_id, detail.credits, datetime.now(UTC), service)
+    as_of = detail.fetched_at or datetime.now(UTC)
+    return CreditLookup(member_id, detail.value.credits, as_of, stale=detail.stale, service=service)

@@ -52,6 +52,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, help_text="The token's first characters, to tell tokens apart.")
     digest = models.CharField(max_length=64, unique=True)
     requests_per_minute = models.PositiveIntegerField(default=60)
+    # What a token may spend of the Wix call budget (a lookup Wix must answer costs 4–5 calls; one served
+    # from the read cache costs none), within the machines' share of budget.SHARES.
+    wix_calls_per_minute = models.PositiveIntegerField(default=30)
     created_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -95,3 +95,36 @@ class SessionLifetimeMiddleware:
             elif now - started >= self.lifetime:
                 session.flush()
         return self.get_response(request)
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/ every answer is JSON, errors included: the callers are programs that parse the body.
+
+    The API's own views answer JSON already (config.web.json_api); this catches the answers Django makes
+    before or around them — 404 for an unknown path, 405 for a wrong method, 400 for an over-large
+    body, 403 from CSRF, 500 from a crash — and gives them the same {"error": {"code", "message"}} body,
+    keeping the headers a client acts on. It sits outermost, so it sees them all."""
+
+    PREFIX = "/api/"
+    KEEP = ("Allow", "Retry-After", "WWW-Authenticate")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(self.PREFIX) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        from .web import json_error, json_error_code
+
+        status = response.status_code
+        code, message = json_error_code(status)
+        if status == 405 and response.has_header("Allow"):
+            message = f"Use {response['Allow'].replace(',', ' or')}."
+        replacement = json_error(status, code, message)
+        for header in self.KEEP:
+            if response.has_header(header):
+                replacement[header] = response[header]
+        return replacement

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ApiJsonErrorsMiddleware",  # outermost but one: every answer under /api/ is JSON
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.SessionIdleRefreshMiddleware",
@@ -204,6 +205,10 @@ WIX_RETRY_SECONDS = env.float("WIX_RETRY_SECONDS", default=5.0)  # a waiting per
 WIX_READ_LAG_SECONDS = env.float("WIX_READ_LAG_SECONDS", default=30.0)
 WIX_BREAKER_FAILURES = env.int("WIX_BREAKER_FAILURES", default=5)
 WIX_BREAKER_COOLOFF_SECONDS = env.int("WIX_BREAKER_COOLOFF_SECONDS", default=30)
+# Sliding-window limits (balances/rate_limits.py): shared through Redis when there is one.
+RATE_LIMIT_STORAGE_URL = env.str("RATE_LIMIT_STORAGE_URL", default=REDIS_URL or "memory://")
+# How often one person may force a fresh read from Wix (`?refresh=1`); past it the cached copy is shown.
+REFRESHES_PER_MINUTE = env.int("REFRESHES_PER_MINUTE", default=6)
 WIX_READ_CACHE_SECONDS = env.int("WIX_READ_CACHE_SECONDS", default=45)  # served without asking Wix
 WIX_STALE_SECONDS = env.int("WIX_STALE_SECONDS", default=24 * 3600)  # shown, marked, when Wix fails
 WIX_PREFETCH_NEXT_PAGE = env.bool("WIX_PREFETCH_NEXT_PAGE", default=True)

@@ -10,7 +10,7 @@ import members.checkin
 import members.today
 import members.urls
 import studio.urls
-from studio.staff import LoginForm
+from studio.staff import LoginForm, OwnPasswordChangeView
 
 handler500 = "config.errors.server_error"
 
@@ -37,4 +37,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", OwnPasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]

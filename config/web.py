@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
+from balances import rate_limits
 from balances.wix.client import WixClient
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from balances.wix.errors import WixBadRequest, WixError, WixNotFound
@@ -82,9 +84,18 @@ class Page:
             return error.message
         return ""
 
-    @property
+    @functools.cached_property
     def refresh(self) -> bool:
-        return self.request.GET.get("refresh") == "1"
+        """`?refresh=1` asks Wix instead of the read cache — at most REFRESHES_PER_MINUTE times in any
+        60 s per person (rate_limits: shared by every process). Past that the cached copy is shown and
+        the freshness line says why, so one login reloading cannot drain the studio's call budget."""
+        if self.request.GET.get("refresh") != "1":
+            return False
+        wait = rate_limits.take("refresh", str(self.request.user.pk), settings.REFRESHES_PER_MINUTE)
+        if wait:
+            self.context["refresh_refused"] = f"Refreshed too often — showing the saved copy; refresh again in {wait} s."
+            return False
+        return True
 
     def render(self, context: dict[str, Any] | None = None, *, status: int = 200, template: str | None = None) -> TemplateResponse:
         chosen = template or self.template
@@ -143,6 +154,26 @@ def json_error(status: int, code: str, message: str, **headers: str) -> JsonResp
     return response
 
 
+# What Django's own error answers become under /api/ (config.middleware.ApiJsonErrorsMiddleware).
+_JSON_ERRORS = {
+    400: ("bad_request", "The request could not be read."),
+    401: ("unauthenticated", "Send a valid token as 'Authorization: Bearer <token>'."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", "No such endpoint. The lookup is /api/v1/credits."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("too_large", "The request body is too large."),
+    429: ("rate_limited", "Too many requests; retry later."),
+}
+
+
+def json_error_code(status: int) -> tuple[str, str]:
+    if status in _JSON_ERRORS:
+        return _JSON_ERRORS[status]
+    if status >= 500:
+        return "server_error", "Something went wrong on our side; retry later."
+    return "error", "The request was refused."
+
+
 def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """For the machine endpoints: a Wix failure is JSON too — 404 for no such member, otherwise 503
     (the caller can only wait; Wix's own status stays ours to log)."""
@@ -154,7 +185,9 @@ def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except WixNotFound:
             return json_error(404, "not_found", "No such member.")
         except WixError as error:
-            return json_error(503, "upstream_unavailable", error.message)
+            # Always say when to come back: the site's booking flow retries, and should not hammer us.
+            wait = retry_after(error) or str(settings.WIX_BREAKER_COOLOFF_SECONDS)
+            return json_error(503, "upstream_unavailable", error.message, Retry_After=wait)
 
     return wrapped
 

@@ -22,13 +22,18 @@ from .views import panel_after_change
 def undo_change(request, view: Page, entry_id):
     original = get_object_or_404(AuditEntry, pk=entry_id)
     view.context.update(entry=original, result=None, key="")
+    if original.user_id != request.user.pk and not request.user.has_perm(roles.VIEW_AUDIT):
+        # Whoever may not read the log may not reverse what others did (they would act on rows they cannot see).
+        return view.render({"error": "Only people who can see the audit log can undo someone else's change."}, status=403)
     try:
         key = str(uuid.UUID(request.POST.get("idempotency_key", "")))
     except ValueError:
         return view.render({"error": "This Undo button is out of date. Reload the page and try again."}, status=400)
     client = view.client  # resolved before anything is written: no connection is a 503 page
     try:
-        result = undo(client, request.user, original, idempotency_key=key)
+        result = undo(
+            client, request.user, original, idempotency_key=key, may_go_negative=request.user.has_perm(roles.ALLOW_NEGATIVE_BALANCE)
+        )
     except PoolBusy:
         return view.render({"error": "Another change to this plan is in progress. Try again in a moment.", "key": key}, status=409)
     response = None

@@ -20,6 +20,7 @@ ai_urls = [path("", ai.ai_credits_panel, name="credits")]
 staff_urls = [
     path("", staff.staff_list, name="list"),
     path("add/", staff.staff_add, name="add"),
+    path("confirm-password/", staff.confirm_password, name="confirm_password"),
     path("<int:user_id>/", staff.staff_change, name="change"),
     path("<int:user_id>/password/", staff.staff_password, name="password"),
 ]

@@ -44,10 +44,14 @@ def _tasks_run_in_process(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Tokens, catalogs and cached reads must not leak from one test into the next."""
+    """Tokens, catalogs, cached reads and rate-limit counts must not leak from one test into the next."""
+    from balances import rate_limits
+
     cache.clear()
+    rate_limits.reset()
     yield
     cache.clear()
+    rate_limits.reset()
 
 
 @pytest.fixture(autouse=True)

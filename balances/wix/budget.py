@@ -42,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,33 @@ from .errors import WixBudgetExhausted
 
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
 PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background shares keep to the lower half this long
+
+
+class CallTally:
+    """How many calls the code inside `counting_calls()` spent (its threads included: run_together copies
+    the context). The API charges a token what its request really cost in Wix calls."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def add(self, calls: int) -> None:
+        with self._lock:
+            self.calls += calls
+
+
+_tally: contextvars.ContextVar[CallTally | None] = contextvars.ContextVar("wix_budget_tally", default=None)
+
+
+@contextlib.contextmanager
+def counting_calls() -> Iterator[CallTally]:
+    tally = CallTally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _tally.reset(token)
+
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
@@ -179,6 +207,8 @@ class RateBudget:
             counts, paused_until = self._window(now)
             used = sum(counts.values()) - counts[int(now)] + mine
             if used <= limit and paused_until <= now:
+                if (tally := _tally.get()) is not None:
+                    tally.add(calls)
                 return
             cache.decr(key, calls)
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))

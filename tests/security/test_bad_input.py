@@ -86,6 +86,7 @@ def test_staff_form(owner_client, field, kind):
 def test_staff_password_form(owner_client, frontdesk, kind):
     prefix = f"u{frontdesk.pk}-"
     data = {prefix + "new_password1": BAD[kind], prefix + "new_password2": BAD[kind]}
+    assert owner_client.post(reverse("staff:confirm_password"), {"password": PASSWORD}).status_code == 302
     response = owner_client.post(reverse("staff:password", args=[frontdesk.pk]), data)
     _assert_handled(response, must_refuse=kind in ("empty", "wrong type", "nul"))
 

@@ -23,7 +23,7 @@ PUBLIC = {"login", "healthz", "api_credits", "unsubscribe"}  # healthz: the load
 # unsubscribe: the morning digest's unsubscribe link, intentionally public — its signed single-purpose token
 # is the credential, it works once, and it can only turn that owner's digest off (tests/studio/test_digest.py).
 # Views any signed-in account may use, whatever its permissions.
-ANY_STAFF = {"home", "logout", "login", "healthz"}
+ANY_STAFF = {"home", "logout", "login", "healthz", "password_change", "password_change_done"}
 SAMPLE = {"int": "1", "uuid": str(uuid.UUID(int=1)), "str": "x", "slug": "x", "path": "x"}
 
 
@@ -45,6 +45,22 @@ IDS = [f"{name}:{url}" for name, url, _, _ in URLS]
 def test_the_walk_finds_the_urls():
     urls = {url for _, url, _, _ in URLS}
     assert {reverse("members:list"), reverse("wix:settings"), reverse("staff:list")} <= urls
+    # Built from the URL configuration: pages added since the layout change are walked without a list.
+    assert {reverse("jobs"), reverse("password_change"), reverse("staff:confirm_password")} <= urls
+
+
+def test_every_full_page_offers_log_out(owner_client, wix):
+    """ASVS V7.4.4: every page a signed-in person can open shows the log-out button (walked, not listed)."""
+    pages = 0
+    for name, url, _, _ in URLS:
+        if name in PUBLIC or name == "logout":
+            continue
+        response = owner_client.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        assert f'action="{reverse("logout")}"' in response.content.decode(), url
+        pages += 1
+    assert pages >= 8
 
 
 def test_exactly_the_allowed_views_are_public():

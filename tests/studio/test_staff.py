@@ -7,8 +7,14 @@ from django.test import Client
 from django.urls import reverse
 
 from balances.roles import FRONT_DESK, OWNER
+from tests.helpers import PASSWORD
 
 STRONG = "tulip-orbit-7-granite"
+
+
+def _confirm_password(client):
+    """Privileged staff changes need the password again (studio/reauth.py); tests/security covers the refusal."""
+    assert client.post(reverse("staff:confirm_password"), {"password": PASSWORD}).status_code == 302
 
 
 def _can_log_in(username, password):
@@ -43,6 +49,7 @@ def test_bad_new_accounts_are_refused_with_a_message(owner_client, data, message
 
 
 def test_disabling_an_account_logs_it_out_everywhere(owner_client, frontdesk, wix):
+    _confirm_password(owner_client)
     desk = Client()
     desk.force_login(frontdesk)
     assert desk.get(reverse("members:list")).status_code == 200
@@ -60,6 +67,7 @@ def test_an_owner_cannot_disable_themselves(owner_client, owner):
 
 
 def test_granting_and_revoking_the_adjust_permission(owner_client, frontdesk):
+    _confirm_password(owner_client)
     url = reverse("staff:change", args=[frontdesk.pk])
     owner_client.post(url, {"action": "grant_adjust"})
     assert get_user_model().objects.get(pk=frontdesk.pk).has_perm("balances.adjust_credits")
@@ -68,6 +76,7 @@ def test_granting_and_revoking_the_adjust_permission(owner_client, frontdesk):
 
 
 def test_resetting_a_password_ends_the_old_sessions(owner_client, frontdesk, wix):
+    _confirm_password(owner_client)
     desk = Client()
     desk.force_login(frontdesk)
     url = reverse("staff:password", args=[frontdesk.pk])

@@ -78,6 +78,8 @@ PAGES = {
     "activity": ["normal"],
     "digest:settings": ["normal"],
     "digest:preview": ["normal"],
+    "password_change": ["normal"],
+    "password_change_done": ["normal"],
     "login": ["normal", "form error"],
 }
 

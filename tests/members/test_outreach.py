@@ -6,13 +6,16 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from balances import attention
+from balances import feed
 from balances.wix.connection import connection_fingerprint, current_auth, get_client
 from tests.helpers import wix_calls
 
 
 def _report():
-    return attention.refresh(get_client(), connection_fingerprint(current_auth()), Decimal("1"))
+    """The report the page shows: built from the change feed's state, as the worker builds it."""
+    fingerprint = connection_fingerprint(current_auth())
+    feed.rebuild(get_client(), fingerprint)
+    return feed.cached_state_report(fingerprint, Decimal("1"))
 
 
 def test_a_list_offers_every_members_email_to_copy(fresh_wix, owner_client):

@@ -95,6 +95,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 # A persistent connection that died while the database was away is tested before reuse, so the first
 # request per thread after the database returns does not fail on it.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite (the demo, the tests' first leg): the worker's jobs and the pages write side by side. A write
+    # transaction takes the write lock when it begins (IMMEDIATE), so it waits up to `timeout` for it
+    # instead of failing at once with "database is locked" when a reader tries to upgrade mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,7 +28,7 @@ from django.core import signing
 from django.db import IntegrityError
 from django.utils import timezone
 
-from . import roles
+from . import drift, roles
 from .attention import CATEGORIES, Flagged
 from .audit import AuditEntry
 from .feed import cached_state_report, current_state
@@ -56,9 +55,13 @@ class DriftLine:
     detail: str
 
 
-# The drift list has no home yet: a check that finds members whose numbers disagree registers a function
-# here returning its lines, and the digest shows them under "Drift". Empty = the section is left out.
-DRIFT_SOURCES: list[Callable[[], list[DriftLine]]] = []
+def drift_lines(fingerprint: str) -> tuple[DriftLine, ...]:
+    """The bookings-vs-credits check's members (balances/drift.py, as of its last run), one line each, with
+    what disagrees. Empty (no check ran yet, or nothing disagrees) = the section is left out."""
+    return tuple(
+        DriftLine(member.member_id, member.name, "; ".join(flag.summary for flag in member.flags))
+        for member in drift.for_digest(fingerprint)
+    )
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,6 @@ def build(fingerprint: str, today: date | None = None) -> Digest:
     labels = dict(FeedEvent.By.choices)
     by = Counter(str(labels.get(b, b)) for b in yesterday.values_list("by", flat=True))
     adjustments = tuple(AuditEntry.objects.filter(created_at__gte=start, created_at__lt=end).order_by("-created_at")[:50])
-    drift = tuple(line for source in DRIFT_SOURCES for line in source())
     return Digest(
         day=today,
         as_of=report.as_of if report else None,
@@ -121,7 +123,7 @@ def build(fingerprint: str, today: date | None = None) -> Digest:
         changes_by=dict(by.most_common()),
         changes_total=sum(by.values()),
         adjustments=adjustments,
-        drift=drift,
+        drift=drift_lines(fingerprint) if fingerprint else (),
     )
 
 

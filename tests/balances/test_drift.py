@@ -263,3 +263,17 @@ def test_bookings_made_by_staff_find_their_member_by_contact(serve, mode):
     studio.bookings.uncharge(booking, studio.bookings.now_ms)
     touched(studio)
     only_flag(run(mode), member_of(studio, booking), drift.UPCOMING)
+
+
+def test_the_morning_digest_lists_the_members_whose_bookings_and_credits_disagree(serve, db):
+    """Issue 18's digest shows the drift list: each flagged member once, with what disagrees."""
+    from balances import digest
+
+    studio = build_studio(members=300, seed=7, bookings={"today": TODAY.isoformat(), "credit_mode": "redeem", "drift_cases": True})
+    serve(consistent(studio))
+    assert digest.drift_lines("fp") == ()  # no check ran yet: the section is left out
+    report = drift.refresh(get_client(), "fp", today=TODAY, time_zone=ZONE, mode="redeem")
+    assert report is not None and report.members
+    lines = digest.drift_lines("fp")
+    assert [line.member_id for line in lines] == [m.member_id for m in report.members]
+    assert all(line.detail for line in lines)

@@ -442,7 +442,8 @@ def decode_cursor(kind: str, cursor) -> dict:
     return state
 
 
-def parse_limit(value, field: str, default: int = DEFAULT_LIMIT) -> int:
+def parse_limit(value, field: str, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """A paging limit as Wix validates it: an integer 0..`maximum` (0 or missing = `default`)."""
     if value is None or value == "":
         return default
     try:
@@ -451,8 +452,8 @@ def parse_limit(value, field: str, default: int = DEFAULT_LIMIT) -> int:
         raise validation_error(field, "must be an integer", "FORMAT") from None
     if isinstance(value, float) and value != limit:
         raise validation_error(field, "must be an integer", "FORMAT")
-    if limit > MAX_LIMIT:
-        raise validation_error(field, f"must be at most {MAX_LIMIT}", "MAX", {"max": MAX_LIMIT})
+    if limit > maximum:
+        raise validation_error(field, f"must be at most {maximum}", "MAX", {"max": maximum})
     if limit < 0:
         raise validation_error(field, "must be at least 0", "MIN", {"min": 0})
     return limit or default

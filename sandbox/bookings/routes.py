@@ -15,7 +15,16 @@ from decimal import Decimal
 
 from .. import credentials
 from ..errors import application_error, validation_error
-from ..query import compile_filter, decode_cursor, encode_cursor, is_guid, sort_items, validate_filter, validate_sort
+from ..query import (
+    compile_filter,
+    decode_cursor,
+    encode_cursor,
+    is_guid,
+    parse_limit,
+    sort_items,
+    validate_filter,
+    validate_sort,
+)
 from ..studio import iso
 from . import catalog
 from .store import local_iso, zone
@@ -33,21 +42,9 @@ def _store(studio):
 
 
 def _limit(value, field: str, default: int, maximum: int) -> int:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, str, float)):
+    if isinstance(value, bool) or not (value is None or isinstance(value, (int, str, float))):
         raise validation_error(field, "must be an integer", "FORMAT")
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        raise validation_error(field, "must be an integer", "FORMAT") from None
-    if isinstance(value, float) and value != limit:
-        raise validation_error(field, "must be an integer", "FORMAT")
-    if limit > maximum:
-        raise validation_error(field, f"must be at most {maximum}", "MAX", {"max": maximum})
-    if limit < 0:
-        raise validation_error(field, "must be at least 0", "MIN", {"min": 0})
-    return limit or default
+    return parse_limit(value, field, default, maximum)
 
 
 def _offset(value, field: str) -> int:

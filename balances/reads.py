@@ -8,6 +8,7 @@ for people — so "Next" is answered from the cache.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -43,7 +44,9 @@ class PageQuery(TypedDict):
 
 
 def _page_key(*, search: str, status: str, offset: int, limit: int, cursor: str | None) -> str:
-    return f"page:{search}|{status}|{offset}|{limit}|{cursor or ''}"
+    # What people type goes in hashed: spaces and any length are fine for Redis but not for every cache backend.
+    typed = hashlib.sha256(search.encode()).hexdigest()[:24] if search else ""
+    return f"page:{typed}|{status}|{offset}|{limit}|{cursor or ''}"
 
 
 def member_page_read(

@@ -99,11 +99,7 @@
     if (!target) return;
     if (target.id === "panel") {
       document.body.classList.add("sheet-open");
-      const heading = target.querySelector(".panel-heading") || target;
-      heading.focus();
-      const name = heading.textContent || "Member";
-      announce(name.trim() + " opened.");
-      return;
+      return; // focus waits for afterSettle: htmx binds the panel's links only when the swap settles
     }
     if (target.id === "results" && Date.now() > outcomeUntil) {
       const said = target.querySelector("[data-announce]");
@@ -112,9 +108,17 @@
   });
 
   // An adjustment's outcome (and the quick reason picker) arrive by outerHTML swaps of their box.
+  // Focus moves only after the settle, when htmx has bound the new controls: before it, a fast Tab+Enter on the
+  // +1 link would follow its href as a whole page load instead of opening the form in place.
   document.addEventListener("htmx:afterSettle", function (event) {
     const elt = event.detail.elt;
     if (!elt || !elt.querySelector) return;
+    if (elt.id === "panel") {
+      const heading = elt.querySelector(".panel-heading") || elt;
+      heading.focus();
+      announce((heading.textContent || "Member").trim() + " opened.");
+      return;
+    }
     const said = elt.querySelector("[data-announce]");
     if (said && elt.id !== "results") {
       outcomeUntil = Date.now() + 4000;

@@ -203,3 +203,21 @@ def test_a_needs_attention_list_copies_its_emails(page, wix, browser):
     assert len(copied.split(", ")) == count and "@" in copied
     expect(page.get_by_role("link", name="Export CSV")).to_be_visible()
     screenshot(page, "attention-outreach", full_page=True)
+
+
+def test_the_panel_takes_focus_only_once_its_controls_are_live(page, wix):
+    """htmx binds swapped-in controls when the swap settles (20 ms later by default, longer on a busy machine).
+    Focus handed over before that let a fast Tab+Enter follow the +1 link as a plain page load (seen in CI)."""
+    log_in(page, "Owner")
+    page.goto("/members/?q=Maya")
+    page.evaluate("htmx.config.defaultSettleDelay = 1500")  # a slow machine, made certain
+    page.locator(MAYA).first.focus()
+    list_url = page.url
+    page.keyboard.press("Enter")
+    expect(page.locator("#panel .panel-heading")).to_be_focused()
+    page.keyboard.press("Tab")
+    plus_one = page.get_by_role("link", name="Add 1 credit to 10-Class Pack")
+    expect(plus_one).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#adjust-{DEMO_POOL_ID} .reason-picks button").first).to_be_visible()
+    assert page.url == list_url  # swapped into the panel, not a page load

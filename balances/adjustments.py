@@ -38,7 +38,7 @@ from .formatting import credits_text
 from .pool_lock import PoolBusy, pool_lock
 from .reads import PAGES, member_scope
 from .wix import errors
-from .wix.client import WixClient
+from .wix.client import BalanceChange, WixClient
 from .wix.connection import connection_fingerprint
 from .wix.records import Balance, Transaction
 
@@ -388,11 +388,25 @@ def _send(
         # may have been applied. Unknown, same key — never a 500 inviting a second, fresh attempt.
         log.exception("change %s: failure around the Wix call", entry.idempotency_key)
         return _still_unknown(entry, "", None)
-    after = change.balance.available
-    fields: dict[str, object] = {"transaction_id": change.transaction_id, "available_after": after}
-    if before is not None:  # under the lock nobody else moved it: the exact effect of this change
-        fields["delta"] = after - before.available
+    fields: dict[str, object] = {"transaction_id": change.transaction_id, "available_after": change.balance.available}
+    fields["delta"] = _moved(client, entry, change, before)
     return _settle(entry, AdjustmentResult(Outcome.APPLIED, "Applied.", entry, change.balance), **fields)
+
+
+def _moved(client: WixClient, entry: AuditEntry, change: BalanceChange, before: Balance | None) -> Decimal | None:
+    """What this change moved. Never "after − before": our pool lock keeps colleagues out, not a member
+    booking a class on the site between our read and Wix applying the change (nor a colleague whose
+    lock died with a database connection), and both would be counted as ours.
+    An ADJUST moves exactly its value. A SET moves what Wix's own transaction says; only if that cannot
+    be read is the lock-time estimate recorded (then logged)."""
+    if entry.kind != Kind.SET:
+        return entry.requested
+    if change.transaction_id:
+        try:
+            return client.get_transaction(change.transaction_id).available_change
+        except errors.WixError:
+            log.warning("change %s: its transaction could not be read; delta from the balance", entry.idempotency_key)
+    return change.balance.available - before.available if before is not None else None
 
 
 def _confirm_applied(client: WixClient, entry: AuditEntry, transaction_id: str) -> AdjustmentResult:

@@ -337,6 +337,10 @@ class WixClient:
         data = self._send("GET", f"/benefit-programs/v1/balances/{pool_id}")
         return Balance.from_wire(data.get("balance") or {})
 
+    def get_transaction(self, transaction_id: str) -> Transaction:
+        data = self._send("GET", f"/benefit-programs/v1/transactions/{transaction_id}")
+        return Transaction.from_wire(data.get("transaction") or {})
+
     def change_balance(
         self, pool_id: str, *, idempotency_key: str, value: str, set_exact: bool = False, reason: str = "", member_id: str = ""
     ) -> BalanceChange:

@@ -147,6 +147,34 @@ def test_a_write_slower_than_the_timeout_that_wix_applies_late_is_never_applied_
     assert_reconciled(fresh_wix.studio, pool["id"], START)
 
 
+@pytest.mark.parametrize(
+    ("mode", "amount", "moved"), [("add", "2", 2), ("set", "10", 10 - (START - 1))], ids=["add 2", "set to 10"]
+)
+def test_a_change_records_what_it_moved_even_when_a_booking_lands_in_flight(fresh_wix, pool, owner, mode, amount, moved):
+    """Seen in the soak (a database cut freed the pool lock) and possible any day without one: a member's
+    booking is not ours to lock. The +2 was recorded as after − before = +1 (the set as +5, not +6), so the
+    audit log no longer added up to Wix's balance, and its undo would have taken back the wrong amount."""
+    fresh_wix.faults.script("timeout", hang=0.3, path_prefix=change_path(pool))  # slow, but answered
+
+    def book_while_our_change_is_in_flight():
+        deadline = time.monotonic() + 5
+        while not any(r.status == 0 for r in logged_calls(fresh_wix, change_path(pool))) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        fresh_wix.studio.change_balance(pool["id"], op="ADJUST", value=Decimal(-1), idempotency_key=new_key())
+
+    booked = threading.Thread(target=book_while_our_change_is_in_flight)
+    booked.start()
+    result = adjust(get_client(), owner, request_for(pool, fresh_wix.studio, mode=mode, amount=amount))
+    booked.join()
+    entry = AuditEntry.objects.get()
+    assert result.applied, result.message
+    assert available(fresh_wix.studio, pool["id"]) == START - 1 + moved
+    assert entry.delta == Decimal(moved)
+    undone = undo(get_client(), owner, entry, idempotency_key=new_key())
+    assert undone.applied, undone.message
+    assert available(fresh_wix.studio, pool["id"]) == START - 1  # the booking stays; only our +2 is taken back
+
+
 # --- resuming a pending row goes through the revision check ----------------------------------------
 
 

@@ -74,7 +74,8 @@ def start_server(env) -> tuple[subprocess.Popen, str]:
     while time.monotonic() < deadline:
         line = process.stderr.readline()
         if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-            threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()  # keep draining
+            process.lines = []  # kept, so a 500 comes with its traceback
+            threading.Thread(target=lambda: process.lines.extend(process.stderr), daemon=True).start()  # keep draining
             return process, match.group(1)
         if not line and process.poll() is not None:
             break
@@ -323,7 +324,8 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
             assert fired[kind] > 0, f"{kind} never fired: {summary}"
         assert fired_ours == {"redis": 1, "database": 1, "kill": 1}, summary
         assert tally.double_submits > 0 and outcomes["applied"] > 0
-        assert tally.statuses[500] == 0 and not tally.bodies_500, tally.bodies_500[:3]
+        logged = "".join(line for process, _ in servers for line in process.lines)
+        assert tally.statuses[500] == 0 and not tally.bodies_500, (tally.bodies_500[:3], logged[-6000:])
         assert unresolved == 0, summary
         for found in results:
             assert found["doubled"] == [] and found["lost"] == [] and found["missing"] == [], found

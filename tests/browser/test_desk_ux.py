@@ -221,3 +221,23 @@ def test_the_panel_takes_focus_only_once_its_controls_are_live(page, wix):
     page.keyboard.press("Enter")
     expect(page.locator(f"#adjust-{DEMO_POOL_ID} .reason-picks button").first).to_be_visible()
     assert page.url == list_url  # swapped into the panel, not a page load
+
+
+def test_the_panel_s_controls_work_the_moment_it_is_shown(page, wix):
+    """A click can land as soon as the browser has painted the swapped-in panel, in the next task after the swap.
+    htmx binds new controls when the swap settles; a settle on a timer (htmx's default: 20 ms, far longer on a busy
+    machine) left the panel's buttons dead for that long (seen in CI: Explain clicked, nothing happened)."""
+    log_in(page, "Front desk")
+    page.goto("/members/?q=Maya")
+    page.evaluate(
+        """() => {
+          let done = false;
+          document.body.addEventListener('htmx:afterSwap', (event) => {
+            if (done || event.detail.target.id !== 'panel') return;
+            done = true;
+            setTimeout(() => document.querySelector('#panel .explain-link').click(), 0);  // the very next task
+          });
+        }"""
+    )
+    page.locator(MAYA).first.click()
+    expect(page.locator("#panel .explanation").first).to_contain_text("the same as Wix")

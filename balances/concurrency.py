@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Literal, TypeVar, overload
 
@@ -70,10 +70,13 @@ def run_together(
 @overload
 def run_together(*calls: Callable[[], T], pool: PoolName = ...) -> tuple[T, ...]: ...
 def run_together(*calls: Callable[[], object], pool: PoolName = "wix") -> tuple[object, ...]:
-    """Run independent calls concurrently and return their results in order; re-raise the first failure."""
+    """Run independent calls concurrently and return their results in order; re-raise the first failure, once
+    every call has ended: a call still running after its request answered would spend from the call budget and
+    call Wix for nobody."""
     if len(calls) == 1 or getattr(_inside, "pool", None) == pool:
         return tuple(call() for call in calls)
     futures = [_submit(pool, call) for call in calls]
+    wait(futures)
     return tuple(f.result() for f in futures)
 
 

@@ -9,7 +9,7 @@ import random
 import threading
 import time
 
-FAULT_KINDS = ("status", "timeout", "malformed", "truncated", "reset", "apply_then_fail", "apply_then_timeout")
+FAULT_KINDS = ("status", "timeout", "malformed", "truncated", "reset", "apply_then_fail", "apply_then_timeout", "gather")
 #: Scripted kinds that apply the change first: they match only writes (Change Balance, Revert).
 APPLYING_KINDS = ("apply_then_fail", "apply_then_timeout")
 IDEMPOTENCY_MODES = ("conflict", "conflict_no_data", "replay")
@@ -45,9 +45,22 @@ class ScriptedFault:
     code: str | None = None
     data: dict | None = None
     apply_after: float = 0.0
+    # ``gather``: the rendezvous the ``times`` matching calls share (every copy taken holds the same one).
+    meeting: threading.Barrier | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "meeting"}
+
+    def gather(self) -> bool:
+        """Hold this call until all ``times`` calls of its ``gather`` have arrived; False if ``hang`` seconds
+        passed first (or the faults were reset): the call is then answered alone."""
+        if self.meeting is None:
+            return True
+        try:
+            self.meeting.wait(timeout=self.hang)
+            return True
+        except threading.BrokenBarrierError:
+            return False
 
 
 class Faults:
@@ -115,6 +128,9 @@ class Faults:
         with self._lock:
             for k, v in _DEFAULTS.items():
                 setattr(self, k, v)
+            for f in self._script:
+                if f.meeting is not None:
+                    f.meeting.abort()  # calls still held are served at once
             self._script.clear()
             self._window.clear()
             self._rng = random.Random(self._seed)
@@ -159,7 +175,11 @@ class Faults:
         response), ``apply_then_fail`` (writes only: apply the change, then answer ``status``, default 503),
         ``apply_then_timeout`` (writes only: apply the change ``apply_after`` seconds in — 0 = at once —
         and hold the answer until ``hang`` seconds: Wix applied, the client timed out; a late retry with
-        the same key meets ALREADY_EXECUTED).
+        the same key meets ALREADY_EXECUTED), ``gather`` (no fault on the wire: the next ``times`` matching
+        calls are each held until all of them have arrived, then served normally; one that waits ``hang``
+        seconds is served alone. Calls a client sends side by side then overlap whatever the machine's load,
+        so counting round trips from the log does not depend on timing; a call sent only after another's
+        answer never joins it and shows up as the wait it is).
 
         ``code`` (with ``status`` and ``apply_then_fail``): answer Wix's application error with this code
         and ``data`` (default ``{}``) instead of the generic body for the status, e.g. Change Balance's
@@ -178,6 +198,8 @@ class Faults:
         fault = ScriptedFault(
             kind, int(times), path_prefix, int(status), retry_after, float(hang), code or None, data, float(apply_after)
         )
+        if kind == "gather":
+            fault.meeting = threading.Barrier(int(times))
         with self._lock:
             self._script.append(fault)
         return fault

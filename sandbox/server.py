@@ -212,7 +212,10 @@ class _Handler(QuietHandler):
                 if scripted.kind == "reset":
                     log(0)
                     return self._reset_connection()
-                if scripted.kind == "timeout":
+                if scripted.kind == "gather":
+                    log(0)  # held, like a hanging call, until the rest of its gather arrives
+                    scripted.gather()
+                elif scripted.kind == "timeout":
                     log(0)
                     if sandbox._stopping.wait(scripted.hang):
                         log(0)

@@ -36,12 +36,16 @@ class OwnRedis:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:  # it exited: someone else took the port since free_port() saw it
+                break
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
             except OSError:
                 time.sleep(0.02)
-        raise AssertionError("redis-server did not start")
+                continue
+            if self.process.poll() is None:  # ours answering, not another process on a reused port
+                return self
+        raise AssertionError(f"redis-server did not start on port {self.port}")
 
     def stop(self) -> None:
         if self.process is not None:

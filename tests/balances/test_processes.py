@@ -2,7 +2,8 @@
 one Redis and one database, against one sandbox: one token fetch between them, cache hits across them,
 the call budget respected in total, health and static files served.
 
-Needs Redis (REDIS_TEST_URL, default redis://127.0.0.1:6379/5; the database number is flushed).
+Needs `redis-server`: the test starts its own on a free port (tests/balances/infra.OwnRedis), so no other test, xdist
+worker or person shares or flushes its data.
 """
 
 import os
@@ -15,25 +16,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from sandbox import credentials as sc
+from tests.balances.infra import OwnRedis
 from tests.helpers import PASSWORD, wix_calls
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/5")
 BUDGET = 24
 
 
 @pytest.fixture
 def shared_redis():
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-        client.flushdb()
-    except redis.exceptions.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    yield REDIS_URL
-    client.flushdb()
+    """One Redis for both processes, of this test alone: a fixed database number on the shared server was flushed
+    by whichever test started last (test_call_budget_drain used the same one, in another xdist worker)."""
+    server = OwnRedis().start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

@@ -23,6 +23,27 @@ def test_the_first_failure_is_raised():
         run_together(lambda: 1, boom)
 
 
+def test_a_failure_is_raised_only_after_the_calls_still_running_have_ended():
+    """A request's calls end with it. The first failure used to be raised while its siblings still ran: they spent
+    from the call budget (and called Wix) after the answer had gone out, so a budget read right after a refusal
+    saw their passing counts (test_the_lookup_api_spends_from_the_machines_share, flaky under load)."""
+    failed = threading.Event()
+    ended = []
+
+    def boom():
+        failed.set()
+        raise ValueError("no")
+
+    def slower():
+        failed.wait(5)
+        time.sleep(0.2)  # still running well after the failure
+        ended.append(True)
+
+    with pytest.raises(ValueError, match="no"):
+        run_together(boom, slower)
+    assert ended == [True]
+
+
 def test_calls_nested_inside_a_full_pool_run_inline_instead_of_deadlocking():
     """Every worker of the pool waits on more calls to the same pool: queued, they would never run."""
 

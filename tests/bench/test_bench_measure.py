@@ -41,3 +41,35 @@ def test_single_record_reads_are_per_item_calls_and_queries_are_not():
         "GET /benefit-programs/v1/balances/5b1c8d2e-0f44-4b6e-9a51-2d7e0c3f9a10",
         "GET /members/v1/members/c0a9e6b4-7d3f-4a8e-b1f2-9e8d7c6b5a41",
     ]
+
+
+def test_gathered_side_by_side_calls_are_one_round_trip_however_late_one_of_them_starts():
+    """What the page checks count on: with each group gathered by the sandbox, a sibling call whose thread was
+    descheduled (started long after the other finished its work) still overlaps it in the log."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from sandbox import SandboxServer, build_studio
+    from sandbox import credentials as sc
+
+    server = SandboxServer(build_studio(members=5, seed=1), host="127.0.0.1", port=0).start()
+    auth = {"Authorization": sc.API_KEY, "wix-site-id": sc.SITE_ID}
+
+    def query():
+        assert httpx.post(server.url + "/members/v1/members/query", json={}, headers=auth, timeout=60).status_code == 200
+
+    try:
+        server.faults.script("gather", times=1)
+        server.faults.script("gather", times=2)
+        query()  # the first group: one call
+        with ThreadPoolExecutor(2) as pool:  # the second: two calls sent side by side, one of them late
+            first = pool.submit(query)
+            time.sleep(0.3)
+            second = pool.submit(query)
+            first.result(), second.result()
+        assert round_trips(server.log.records()) == 2
+        assert server.faults.pending() == []
+    finally:
+        server.stop()

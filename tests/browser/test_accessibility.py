@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from balances.directory.sync import rewalk
 from balances.wix.connection import get_client
 from sandbox import DEMO_MEMBER_ID, DEMO_POOL_ID
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import PAGE_TIMEOUT_MS, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +95,7 @@ def axe_page(browser, site, scheme):
     light or dark colour scheme (the stylesheet has both)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=site, bypass_csp=True, color_scheme=scheme)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
 

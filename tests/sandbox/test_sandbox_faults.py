@@ -178,3 +178,32 @@ def test_context_manager_and_loopback_only():
         assert httpx.get(s.url + "/_sandbox/health").json()["members"] == 50
     with pytest.raises(ValueError):
         SandboxServer(build_studio(5), host="0.0.0.0")
+
+
+def test_gather_holds_calls_sent_side_by_side_until_all_have_arrived(server):
+    """Side-by-side calls overlap in the log whatever the load (the benchmark counts round trips from it)."""
+    import concurrent.futures as cf
+
+    server.faults.script("gather", times=2, hang=30)
+    with cf.ThreadPoolExecutor(1) as ex:
+        first = ex.submit(lambda: httpx.get(server.url + BAL, headers=AUTH, timeout=60, **NO_TLS))
+        deadline = time.monotonic() + 30
+        while not [r for r in server.log.records() if r.status == 0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        held = server.log.records()
+        assert [(r.status, r.fault) for r in held] == [(0, "gather")]  # logged as held, like a hanging call
+        assert not first.done()  # and held until the second arrives
+        second = httpx.get(server.url + BAL, headers=AUTH, timeout=60, **NO_TLS)
+        assert second.status_code == 200 and first.result().status_code == 200
+    a, b = sorted(server.log.records(), key=lambda r: r.started)
+    assert (a.fault, b.fault) == ("gather", "gather") and (a.status, b.status) == (200, 200)
+    assert b.started <= a.started + a.duration_ms / 1000  # the first ended only after the second arrived
+    assert server.faults.pending() == []
+
+
+def test_a_gathered_call_left_alone_is_served_after_hang(client, server):
+    server.faults.script("gather", times=2, hang=0.2)
+    assert client.get(BAL).status_code == 200  # nobody came: served alone
+    assert server.log.records()[-1].duration_ms >= 200
+    server.faults.reset()
+    assert server.faults.pending() == []

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
 import time_machine
 from django.test import Client
 from django.urls import reverse
@@ -23,6 +22,7 @@ from balances.api_tokens import create_token
 from balances.wix.budget import MACHINES
 from balances.wix.connection import get_client
 from sandbox import DEMO_EMAIL, DEMO_MEMBER_ID
+from tests.balances.infra import OwnRedis
 from tests.helpers import wix_calls
 
 URL = "/api/v1/credits"
@@ -141,7 +141,6 @@ def test_the_api_503_says_when_to_retry(fresh_wix, client, owner):
     assert int(response["Retry-After"]) >= 1
 
 
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/5")
 OTHER_PROCESS = """
 import django, os
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.demo.settings"
@@ -152,14 +151,14 @@ print([rate_limits.take("api-requests", "cross", 5) for _ in range(3)])
 
 
 def test_limits_are_counted_across_processes(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    settings.RATE_LIMIT_STORAGE_URL = REDIS_URL
+    # A Redis of this test's own: on a fixed database of the shared server, test_processes' flush (another xdist
+    # worker) could wipe the counts between the two processes' takes.
+    server = OwnRedis().start()
+    before = settings.RATE_LIMIT_STORAGE_URL
+    settings.RATE_LIMIT_STORAGE_URL = server.url
     rate_limits.reset()
     try:
-        env = {**os.environ, "RATE_LIMIT_STORAGE_URL": REDIS_URL, "REDIS_URL": REDIS_URL}
+        env = {**os.environ, "RATE_LIMIT_STORAGE_URL": server.url, "REDIS_URL": server.url}
         out = subprocess.run([sys.executable, "-c", OTHER_PROCESS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr[-2000:]
         assert out.stdout.strip().splitlines()[-1] == "[0, 0, 0]"
@@ -167,3 +166,5 @@ def test_limits_are_counted_across_processes(settings):
         assert here[:2] == [0, 0] and here[2] >= 1  # 3 there + 2 here = the 5; the 6th waits
     finally:
         rate_limits.reset()
+        settings.RATE_LIMIT_STORAGE_URL = before  # the autouse reset after each test must not reach a stopped server
+        server.stop()

@@ -6,7 +6,6 @@ Needs Redis (REDIS_TEST_URL, default redis://127.0.0.1:6379/5; the database numb
 """
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import redis
 
+from bench.load import start_gunicorn, stop_gunicorn
 from sandbox import credentials as sc
 from tests.helpers import PASSWORD, wix_calls
 
@@ -80,29 +80,9 @@ def server_env(tmp_path, sandbox, shared_redis):
     return env
 
 
-def start_server(env) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-            return process, match.group(1)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("gunicorn did not start")
-
-
 @pytest.fixture
 def servers(server_env):
-    started = [start_server(server_env) for _ in range(2)]
+    started = [start_gunicorn(server_env) for _ in range(2)]
     urls = [url for _, url in started]
     for url in urls:  # ready when the worker answers its health check
         deadline = time.monotonic() + 30
@@ -114,14 +94,7 @@ def servers(server_env):
                 pass
             time.sleep(0.1)
     yield urls
-    for process, _ in started:
-        process.terminate()
-    for process, _ in started:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.stderr.close()
+    stop_gunicorn(*(process for process, _ in started))
 
 
 def logged_in(url: str) -> httpx.Client:

@@ -6,7 +6,7 @@ source, so paging back and forth and several staff on the same page cost no extr
 Redis in production, so every process shares it). When `load` fails with one of `stale_on` (Wix
 unreachable or rate limiting, Brevo down …), it serves the last good copy (kept `keep_seconds`) marked
 stale, with the failure's message and kind for a banner; with no copy to fall back on the error is
-raised, and callers that must never raise turn it into `Cached.failed(…)`. `refresh=True` always asks
+raised; `read_or_failed` is the same read for callers that must never raise: `Cached.failed(…)` then. `refresh=True` always asks
 the source.
 
 A scope groups the copies that one write can make wrong: `invalidate(scope)` after a write to Wix stops
@@ -204,6 +204,34 @@ def read_through(
             timeout=keep_seconds,
         )
         return Cached(value, fetched_at)
+
+
+def read_or_failed(
+    scope: str,
+    key: str,
+    load: Callable[[], T],
+    *,
+    failing: type[Exception],
+    fresh_seconds: float,
+    keep_seconds: float,
+    describe: Callable[[Exception], str] = _message,
+    refresh: bool = False,
+) -> Cached[T | None]:
+    """`read_through` that never raises a `failing` error: the last good copy (stale) when there is one,
+    otherwise `Cached.failed(…)` with the same wording, so a failing source blanks only its own part."""
+    try:
+        return read_through(
+            scope,
+            key,
+            load,
+            fresh_seconds=fresh_seconds,
+            keep_seconds=keep_seconds,
+            stale_on=(failing,),
+            describe=describe,
+            refresh=refresh,
+        )
+    except failing as error:
+        return Cached.failed(describe(error), type(error))
 
 
 def _served(entry: _Entry[T]) -> Cached[T]:

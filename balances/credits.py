@@ -34,7 +34,7 @@ USABLE_STATUSES = definitions.FREE_TO_BOOK_STATUSES
 
 
 @dataclass(frozen=True)
-class PoolCredits:
+class PoolCredits(definitions.PlanFacts):
     pool_id: str
     member_id: str
     plan_name: str
@@ -48,19 +48,6 @@ class PoolCredits:
     revision: str = ""
     updated: datetime | None = None
     last_transaction_id: str = ""
-
-    @property
-    def unlimited(self) -> bool:
-        return self.available is None
-
-    @property
-    def usable(self) -> bool:
-        return definitions.bookable(self)
-
-    @property
-    def on_hold(self) -> bool:
-        """Paused or pending: its credits exist but cannot be booked (definitions.py)."""
-        return definitions.held(self)
 
     @property
     def available_words(self) -> str:

@@ -53,6 +53,28 @@ def held(plan: Plan) -> bool:
     return plan.status in ON_HOLD_STATUSES
 
 
+class PlanFacts:
+    """`unlimited`, `usable` and `on_hold`, by these definitions, for a plan record (credits.PoolCredits, the
+    change feed's feed.StoredPlan) that has `status`, `available` (None: unlimited) and `reserved`."""
+
+    status: str
+    available: Decimal | None
+    reserved: Decimal | None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.available is None
+
+    @property
+    def usable(self) -> bool:
+        return bookable(self)
+
+    @property
+    def on_hold(self) -> bool:
+        """Paused or pending: its credits exist but cannot be booked."""
+        return held(self)
+
+
 def available_words(plan: Plan) -> str:
     """What a plan's `available` credits are, in the words every screen uses beside the number."""
     if bookable(plan):

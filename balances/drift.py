@@ -296,6 +296,12 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
     def tx_rows(item: str) -> tuple[DriftTransaction, ...]:
         return tuple(_drift_tx(t) for t in (holdings.get(item) or _Holding()).transactions)
 
+    def plan_of(h: _Holding) -> str:
+        return pools[h.pool_id].plan_name if h.pool_id in pools else ""
+
+    def flag_booking(kind: str, member: str, b: Booking, h: _Holding, summary: str) -> None:
+        flags[member].append(Flag(kind, member, summary, h.pool_id, plan_of(h), (booking_row(b),), tx_rows(b.id)))
+
     for b in bookings:
         member = member_of.get(b.contact_id, "")
         if not member:
@@ -304,38 +310,18 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
         holds = h.total_spent + h.total_reserved
         name = services[b.service_id].name
         when = b.start.astimezone(zone).strftime("%a %d %b %H:%M") if b.start else ""
-        plan = pools[h.pool_id].plan_name if h.pool_id in pools else ""
         if b.status not in HELD or not b.charged_to_plan:
             if holds > 0:
                 why = "was cancelled" if b.status not in HELD else "was not paid with a plan"
-                flags[member].append(
-                    Flag(
-                        ORPHAN,
-                        member,
-                        f"{name} {when}: the booking {why}, but {_credits(holds)} stay used for it.",
-                        h.pool_id,
-                        plan,
-                        (booking_row(b),),
-                        tx_rows(b.id),
-                    )
-                )
+                flag_booking(ORPHAN, member, b, h, f"{name} {when}: the booking {why}, but {_credits(holds)} stay used for it.")
             continue
         if not h.transactions and unlimited_covers(member, b.service_id):
             continue  # an unlimited plan paid: no credit to hold
         if b.attendance in MARKED:
             if h.total_spent <= 0:
                 held = " (still reserved)" if h.total_reserved > 0 else ""
-                flags[member].append(
-                    Flag(
-                        UNSPENT,
-                        member,
-                        f"{name} {when}: marked {b.attendance.replace('_', ' ').lower()}, no credit spent{held}.",
-                        h.pool_id,
-                        plan,
-                        (booking_row(b),),
-                        tx_rows(b.id),
-                    )
-                )
+                marked = b.attendance.replace("_", " ").lower()
+                flag_booking(UNSPENT, member, b, h, f"{name} {when}: marked {marked}, no credit spent{held}.")
             continue
         if mode == "reserve":
             if h.total_spent > 0:
@@ -348,17 +334,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
             continue
         else:
             problem = "no credit was spent for it"
-        flags[member].append(
-            Flag(
-                UPCOMING,
-                member,
-                f"{name} {when}: booked with a plan, but {problem}.",
-                h.pool_id,
-                plan,
-                (booking_row(b),),
-                tx_rows(b.id),
-            )
-        )
+        flag_booking(UPCOMING, member, b, h, f"{name} {when}: booked with a plan, but {problem}.")
 
     for item in orphan_items:
         h = holdings[item]
@@ -366,7 +342,6 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
         if holds <= 0:
             continue  # charged and refunded: nothing held
         member = next((t.member_id for t in h.transactions if t.member_id), "")
-        plan = pools[h.pool_id].plan_name if h.pool_id in pools else ""
         what = h.transactions[0]
         flags[member].append(
             Flag(
@@ -374,7 +349,7 @@ def _check(client: WixClient, *, today: date, time_zone: str, mode: str) -> Drif
                 member,
                 f"{_credits(holds)} used for “{what.item_name or 'a class'}”, but Bookings has no plan booking {item}.",
                 h.pool_id,
-                plan,
+                plan_of(h),
                 (),
                 tx_rows(item),
             )

@@ -580,7 +580,7 @@ def _threshold() -> Decimal:
 
 
 @dataclass(frozen=True)
-class StoredPlan:
+class StoredPlan(definitions.PlanFacts):
     """A stored row as the categories read it (attention.categorize; definitions.py decides)."""
 
     pool_id: str
@@ -589,18 +589,6 @@ class StoredPlan:
     reserved: Decimal | None
     plan_name: str
     rollover_cap: Decimal | None
-
-    @property
-    def unlimited(self) -> bool:
-        return self.available is None
-
-    @property
-    def usable(self) -> bool:
-        return definitions.bookable(self)
-
-    @property
-    def on_hold(self) -> bool:
-        return definitions.held(self)
 
 
 def _groups(threshold: Decimal) -> dict[str, list[Row]]:

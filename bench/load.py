@@ -1,21 +1,22 @@
 """A real server with two workers, a bounded load generator on loopback, and the workers' memory.
 
-The server is the production runner: gunicorn on config.wsgi, with config/gunicorn.conf.py when it
-exists (#5 adds it); the command line pins workers and a loopback ephemeral port.
+The server is the production runner: gunicorn with config/gunicorn.conf.py (`start_gunicorn`, which the
+multi-process tests use too); the command line pins workers and a loopback ephemeral port.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -25,6 +26,88 @@ from .measure import median, p95
 GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
 
 
+LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+
+
+def start_gunicorn(
+    env: Mapping[str, str],
+    *,
+    args: Sequence[str] = (),
+    stdout: int | IO[str] = subprocess.DEVNULL,
+    drain: bool = False,
+    keep: list[str] | None = None,
+    timeout: float = 30,
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the production runner (`gunicorn -c config/gunicorn.conf.py`, then `args`) from the repository
+    with exactly `env`; return it and its URL once its error log (stderr) says where it listens.
+
+    The bench and the multi-process tests start it this one way. stdout (the access log) goes to `stdout`.
+    stderr is read only until the listen line unless `drain` keeps reading it in a thread: a server that
+    logs a lot (the soak's faults) would otherwise block on a full pipe. `keep` collects what is drained.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), *args],
+        env=dict(env),
+        cwd=ROOT,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    stderr = process.stderr
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stderr.readline()
+        seen.append(line)
+        if match := LISTENING.search(line):
+            if drain:  # the thread owns the pipe from here and closes it at the end
+                process.stderr = None
+                threading.Thread(target=_read_to_end, args=(stderr, keep), daemon=True).start()
+            return process, match.group(1)
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError("gunicorn did not start:\n" + "".join(seen)[-2000:])
+
+
+def _read_to_end(stream: IO[str], keep: list[str] | None) -> None:
+    with stream:
+        for line in stream:
+            if keep is not None:
+                keep.append(line)
+
+
+def stop_gunicorn(*processes: subprocess.Popen[str], timeout: float = 15) -> None:
+    """A graceful stop (SIGTERM) for every server at once, then wait for each; one that outlasts `timeout`
+    is killed."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a gunicorn master's workers), from /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Fields after the command name (which may contain spaces): state, ppid, ...
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                pids.append(int(entry.name))
+    return sorted(pids)
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -32,67 +115,24 @@ class Server:
     log_path: Path
 
     def worker_pids(self) -> list[int]:
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                # Fields after the command name (which may contain spaces): state, ppid, ...
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.pid:
-                    pids.append(int(entry.name))
-        return sorted(pids)
+        return children_of(self.pid)
 
 
 @contextmanager
 def gunicorn(env: dict[str, str], workdir: Path, *, workers: int = 2) -> Iterator[Server]:
-    args = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi"]
-    if GUNICORN_CONF.exists():
-        args += ["-c", str(GUNICORN_CONF)]
-    args += [
-        "-w",
-        str(workers),
-        "-b",
-        "127.0.0.1:0",
-        "--error-logfile",
-        "-",
-        "--log-level",
-        "info",
-        "--access-logfile",
-        "-",
-        "--access-logformat",
-        '%(p)s "%(r)s" %(s)s',
-    ]  # which worker answered
+    # The access log (stdout) names the worker that answered: warm_every_worker reads it.
+    args = ["-w", str(workers), "-b", "127.0.0.1:0", "--log-level", "info", "--access-logformat", '%(p)s "%(r)s" %(s)s']
     log_path = workdir / "gunicorn.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        process, url = start_gunicorn({**os.environ, **env}, args=args, stdout=log, drain=True)
     try:
-        url = _wait_for_listen(log_path, process, timeout=30)
         server = Server(url, process.pid, log_path)
         deadline = time.monotonic() + 30
         while len(server.worker_pids()) < workers and time.monotonic() < deadline:
             time.sleep(0.05)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for_listen(log_path: Path, process: subprocess.Popen, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        match = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log_path.read_text())
-        if match:
-            return match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()[-2000:]}")
+        stop_gunicorn(process)
 
 
 @dataclass(frozen=True)

@@ -34,29 +34,24 @@ def shared_state_is_configured(app_configs, **kwargs):
     """
     if settings.DEBUG:
         return []
-    errors = []
-    if not settings.REDIS_URL:
-        errors.append(
-            checks.Error(
-                "REDIS_URL is not set: every process would keep its own call budget, locks and rate limits.",
-                hint="Set REDIS_URL=redis://host:6379/0 (shared by every process and server).",
-                id="site_config.E001",
-            )
-        )
-    if not settings.CREDENTIALS_KEYS:
-        errors.append(
-            checks.Error(
-                "CREDENTIALS_KEYS is not set: stored Wix and Brevo secrets cannot be encrypted.",
-                hint="Set CREDENTIALS_KEYS=k1:<32 random bytes, urlsafe base64> (README, Configuration).",
-                id="site_config.E002",
-            )
-        )
-    if settings.TRUSTED_PROXY_COUNT and not settings.TRUSTED_PROXY_IPS:
-        errors.append(
-            checks.Error(
-                "TRUSTED_PROXY_COUNT is set without TRUSTED_PROXY_IPS: X-Forwarded-For would be ignored.",
-                hint="Set TRUSTED_PROXY_IPS to the addresses or CIDR networks of the proxies that connect to the app.",
-                id="site_config.E003",
-            )
-        )
-    return errors
+    rules = [  # (broken, what is wrong, what to do, id)
+        (
+            not settings.REDIS_URL,
+            "REDIS_URL is not set: every process would keep its own call budget, locks and rate limits.",
+            "Set REDIS_URL=redis://host:6379/0 (shared by every process and server).",
+            "site_config.E001",
+        ),
+        (
+            not settings.CREDENTIALS_KEYS,
+            "CREDENTIALS_KEYS is not set: stored Wix and Brevo secrets cannot be encrypted.",
+            "Set CREDENTIALS_KEYS=k1:<32 random bytes, urlsafe base64> (README, Configuration).",
+            "site_config.E002",
+        ),
+        (
+            settings.TRUSTED_PROXY_COUNT and not settings.TRUSTED_PROXY_IPS,
+            "TRUSTED_PROXY_COUNT is set without TRUSTED_PROXY_IPS: X-Forwarded-For would be ignored.",
+            "Set TRUSTED_PROXY_IPS to the addresses or CIDR networks of the proxies that connect to the app.",
+            "site_config.E003",
+        ),
+    ]
+    return [checks.Error(message, hint=hint, id=id_) for broken, message, hint, id_ in rules if broken]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
@@ -101,6 +102,11 @@ class Page:
         chosen = template or self.template
         assert chosen is not None, "a download view renders no template"
         return TemplateResponse(self.request, chosen, {**self.context, **(context or {})}, status=status)
+
+    def invalid(self, form: Any) -> TemplateResponse:
+        """A query or form the view cannot use: 400, its errors in the page's error line, and the page
+        around it (what the view put in `context` first) still rendered."""
+        return self.render({"error": form_errors(form)}, status=400)
 
 
 def page(
@@ -203,6 +209,28 @@ class Pager:
     target: str = ""
     prev_label: str = "← Previous"
     next_label: str = "Next →"
+
+
+def filters_query(request: HttpRequest) -> str:
+    """The request's query string without its page number: the filters that paging and exports keep."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def newest_first(request: HttpRequest, items: Any, number: int | None, *, target: str, per_page: int = 50) -> tuple[Any, Pager]:
+    """Page `number` (default 1) of a log listed newest first (the audit log, Recent activity), and its pager,
+    whose links keep the filters and swap `target`."""
+    rows = Paginator(items, per_page).get_page(number or 1)
+    pager = paginator_pager(
+        rows,
+        f"Page {rows.number} of {rows.paginator.num_pages}",
+        query=filters_query(request),
+        target=target,
+        prev_label="← Newer",
+        next_label="Older →",
+    )
+    return rows, pager
 
 
 def paginator_pager(page: Any, summary: str, *, query: str = "", **options: str) -> Pager:

@@ -133,7 +133,7 @@ def everyone_present(request, view: Page):
     form = EveryoneForm(request.POST)
     view.context.update(day_view=None, fetched=None)
     if not form.is_valid():
-        return view.render({"error": form_errors(form)}, status=400)
+        return view.invalid(form)
     client, connection = view.client, view.fingerprint
     day, event_id, key = form.cleaned_data["day"], form.cleaned_data["event"], form.cleaned_data["key"]
     current = day_view_read(client, connection, day).value

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from balances import roles
 from balances.roles import requires
 from balances.today import day_view_read, studio_time_zone, today_in
-from config.web import Page, form_errors, page
+from config.web import Page, page
 
 from .checkin import undo_entries
 
@@ -42,7 +42,7 @@ def today(request, view: Page):
     form = DayForm(request.GET)
     view.context.update(day_view=None, fetched=None)
     if not form.is_valid():
-        return view.render({"error": form_errors(form)}, status=400)
+        return view.invalid(form)
     client, connection = view.client, view.fingerprint
     day = form.cleaned_data["day"]
     if day is None:  # which day is today depends on the studio's zone (kept an hour: rarely a call)

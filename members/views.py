@@ -13,7 +13,7 @@ from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
 from balances.reads import member_detail_after_change, member_detail_read, member_page_read, prefetch_member_page
 from balances.roles import requires
-from config.web import Page, Pager, form_errors, page
+from config.web import Page, Pager, page
 
 from .forms import MemberFilterForm
 
@@ -42,7 +42,7 @@ def member_list(request, view: Page):
     form = MemberFilterForm(request.GET)
     view.context.update(form=form, page=None)
     if not form.is_valid():
-        return view.render({"error": form_errors(form)}, status=400)
+        return view.invalid(form)
     query = form.cleaned_data
     client, connection = view.client, view.fingerprint
     fetched = member_page_read(

@@ -259,24 +259,24 @@ def query_pools(studio, faults, req: Request):
     return _cursor_results("pools", studio, faults, req, objects, "pools")
 
 
-def get_pool(studio, faults, req: Request):
-    pid = req.params["id"]
-    _check_guid(pid, "poolId")
+def _by_id(studio, req: Request, key: str, find, code: str, noun: str, answer=copy.deepcopy):
+    """`answer(record)` for the record whose GUID is the path's `id` (validated as `key`), read under the
+    studio's lock; Wix's 404 with `code` and {key: id} in its details when there is none."""
+    ident = req.params["id"]
+    _check_guid(ident, key)
     with studio.lock:
-        pool = studio.get_pool(pid)
-        if pool is None:
-            raise application_error(404, "POOL_NOT_FOUND", f"Pool {pid} not found", {"poolId": pid})
-        return {"pool": copy.deepcopy(pool)}
+        found = find(ident)
+        if found is None:
+            raise application_error(404, code, f"{noun} {ident} not found", {key: ident})
+        return answer(found)
+
+
+def get_pool(studio, faults, req: Request):
+    return {"pool": _by_id(studio, req, "poolId", studio.get_pool, "POOL_NOT_FOUND", "Pool")}
 
 
 def get_balance(studio, faults, req: Request):
-    pid = req.params["id"]
-    _check_guid(pid, "poolId")
-    with studio.lock:
-        bal = studio.balance(pid)
-        if bal is None:
-            raise application_error(404, "BALANCE_NOT_FOUND", f"Balance {pid} not found", {"poolId": pid})
-        return {"balance": copy.deepcopy(bal)}
+    return {"balance": _by_id(studio, req, "poolId", studio.balance, "BALANCE_NOT_FOUND", "Balance")}
 
 
 def _balances_for(studio, flt):
@@ -441,13 +441,8 @@ def query_transactions(studio, faults, req: Request):
 
 
 def get_transaction(studio, faults, req: Request):
-    tid = req.params["id"]
-    _check_guid(tid, "transactionId")
-    with studio.lock:
-        tx = studio.find_transaction(tid)
-        if tx is None:
-            raise application_error(404, "TRANSACTION_NOT_FOUND", f"Transaction {tid} not found", {"transactionId": tid})
-        return {"transaction": copy.deepcopy(tx)}
+    found = _by_id(studio, req, "transactionId", studio.find_transaction, "TRANSACTION_NOT_FOUND", "Transaction")
+    return {"transaction": found}
 
 
 # ====================================================================== programs / definitions
@@ -465,13 +460,10 @@ def query_programs(studio, faults, req: Request):
 
 
 def get_program(studio, faults, req: Request):
-    pid = req.params["id"]
-    _check_guid(pid, "programId")
-    with studio.lock:
-        pool = studio.pool_for_program(pid)
-        if pool is None:
-            raise application_error(404, "PROGRAM_NOT_FOUND", f"Program {pid} not found", {"programId": pid})
-        return {"program": studio.program_for_pool(pool)}
+    program = _by_id(
+        studio, req, "programId", studio.pool_for_program, "PROGRAM_NOT_FOUND", "Program", answer=studio.program_for_pool
+    )
+    return {"program": program}
 
 
 def get_program_by_external_id(studio, faults, req: Request):
@@ -492,12 +484,8 @@ def query_pool_definitions(studio, faults, req: Request):
 
 
 def get_pool_definition(studio, faults, req: Request):
-    pid = req.params["id"]
-    _check_guid(pid, "poolDefinitionId")
-    d = studio.get_pool_definition(pid)
-    if d is None:
-        raise application_error(404, "POOL_DEFINITION_NOT_FOUND", f"Pool definition {pid} not found", {"poolDefinitionId": pid})
-    return {"poolDefinition": copy.deepcopy(d)}
+    found = _by_id(studio, req, "poolDefinitionId", studio.get_pool_definition, "POOL_DEFINITION_NOT_FOUND", "Pool definition")
+    return {"poolDefinition": found}
 
 
 # ====================================================================== AI credits

@@ -112,6 +112,31 @@ def fmt(d: Decimal) -> str:
     return s
 
 
+def transaction(tx_id, ts, pool_ref, amount, source, target, beneficiary, details, key, instructing, related) -> dict:
+    """A Benefit Programs transaction as Wix answers it, seeded or live: the idempotency key, the instructing
+    party and the related transaction only when there are any."""
+    tx = {
+        "id": tx_id,
+        "revision": "1",
+        "createdDate": ts,
+        "updatedDate": ts,
+        "pool": pool_ref,
+        "amount": fmt(amount),
+        "source": source,
+        "target": target,
+        "beneficiary": beneficiary,
+        "status": "COMPLETED",
+        "details": details,
+    }
+    if key:
+        tx["idempotencyKey"] = key
+    if instructing:
+        tx["instructingParty"] = instructing
+    if related:
+        tx["relatedTransactionId"] = related
+    return tx
+
+
 def guid_from_rng(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
@@ -676,25 +701,8 @@ class Studio:
                 details["reason"] = rng.choice(reasons)
                 instructing = {"wixUserId": rng.choice(STAFF_USER_IDS)}
                 key = f"adjust-{rng.getrandbits(64):016x}"
-            tx = {
-                "id": self._tx_id(spec.ordinal, idx),
-                "revision": "1",
-                "createdDate": ts,
-                "updatedDate": ts,
-                "pool": ref,
-                "amount": fmt(amount),
-                "source": source,
-                "target": target,
-                "idempotencyKey": key,
-                "beneficiary": member,
-                "status": "COMPLETED",
-                "details": details,
-            }
-            if instructing:
-                tx["instructingParty"] = instructing
-            if related:
-                tx["relatedTransactionId"] = related
-            out.append(tx)
+            tx_id = self._tx_id(spec.ordinal, idx)
+            out.append(transaction(tx_id, ts, ref, amount, source, target, member, details, key, instructing, related))
         return out
 
     @staticmethod
@@ -744,26 +752,8 @@ class Studio:
             a += amount
         elif target == "RESERVED":
             r += amount
-        ts = iso(now_ms())
-        tx = {
-            "id": self.new_id(),
-            "revision": "1",
-            "createdDate": ts,
-            "updatedDate": ts,
-            "pool": self._pool_ref(pool),
-            "amount": fmt(amount),
-            "source": source,
-            "target": target,
-            "beneficiary": pool["beneficiary"],
-            "status": "COMPLETED",
-            "details": details,
-        }
-        if key:
-            tx["idempotencyKey"] = key
-        if instructing:
-            tx["instructingParty"] = instructing
-        if related:
-            tx["relatedTransactionId"] = related
+        ts, ref, member = iso(now_ms()), self._pool_ref(pool), pool["beneficiary"]
+        tx = transaction(self.new_id(), ts, ref, amount, source, target, member, details, key, instructing, related)
         hist.append(tx)
         self._tx_by_id[tx["id"]] = tx
         bal["amount"] = {"available": fmt(a), "reserved": fmt(r)}

@@ -3,15 +3,13 @@
 import re
 
 from django import forms
-from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET
 
 from balances import activity, roles
 from balances.roles import requires
 from balances.studio_state import FeedEvent
-from config.web import Page, form_errors, page, paginator_pager
+from config.web import Page, newest_first, page
 
-PER_PAGE = 50
 MEMBER_ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 
 
@@ -33,19 +31,10 @@ class ActivityFilterForm(forms.Form):
 @page("studio/activity.html", "rows")
 def recent_activity(request, view: Page):
     form = ActivityFilterForm(request.GET)
+    view.context.update(form=form, page=None)
     if not form.is_valid():
-        return view.render({"form": form, "page": None, "error": form_errors(form)}, status=400)
+        return view.invalid(form)
     data = form.cleaned_data
     found = activity.events(member_id=data["member"], kind=data["kind"], by=data["by"])
-    rows = Paginator(found, PER_PAGE).get_page(data["page"] or 1)
-    query = request.GET.copy()
-    query.pop("page", None)
-    pager = paginator_pager(
-        rows,
-        f"Page {rows.number} of {rows.paginator.num_pages}",
-        query=query.urlencode(),
-        target="#activity-rows",
-        prev_label="← Newer",
-        next_label="Older →",
-    )
-    return view.render({"form": form, "page": rows, "items": activity.described(list(rows)), "pager": pager})
+    rows, pager = newest_first(request, found, data["page"], target="#activity-rows")
+    return view.render({"page": rows, "items": activity.described(list(rows)), "pager": pager})

@@ -1,7 +1,6 @@
 """Owners' audit log of credit changes (filter, CSV export, Resolve of an unconfirmed change). Undo of one
 change is the desk's: members/undo.py."""
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -12,11 +11,10 @@ from balances.audit import AuditEntry
 from balances.directory.models import DirectoryEntry
 from balances.resolve import resolve
 from balances.roles import requires
-from config.web import Page, form_errors, page, paginator_pager
+from config.web import Page, filters_query, form_errors, newest_first, page
 
 from .audit_forms import AuditFilterForm
 
-PER_PAGE = 50
 CSV_COLUMNS = [
     "when",
     "staff",
@@ -46,24 +44,15 @@ CSV_COLUMNS = [
 @page("studio/audit.html", "rows")
 def audit_log(request, view: Page):
     form = AuditFilterForm(request.GET)
+    view.context.update(form=form, page=None)
     if not form.is_valid():
-        return view.render({"form": form, "page": None, "error": form_errors(form)}, status=400)
+        return view.invalid(form)
     entries = form.filter(AuditEntry.objects.select_related("reverts").prefetch_related("undos"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    rows = Paginator(entries, PER_PAGE).get_page(form.cleaned_data["page"] or 1)
-    pager = paginator_pager(
-        rows,
-        f"Page {rows.number} of {rows.paginator.num_pages}",
-        query=query.urlencode(),
-        target="#audit-rows",
-        prev_label="← Newer",
-        next_label="Older →",
-    )
+    rows, pager = newest_first(request, entries, form.cleaned_data["page"], target="#audit-rows")
     # A change whose first read failed stored no names: the directory index still knows who the member is.
     nameless = {e.member_id for e in rows if not e.member_name}
     known = dict(DirectoryEntry.objects.filter(member_id__in=nameless).values_list("member_id", "name")) if nameless else {}
-    return view.render({"form": form, "page": rows, "pager": pager, "query": query.urlencode(), "known_names": known})
+    return view.render({"page": rows, "pager": pager, "query": filters_query(request), "known_names": known})
 
 
 @require_GET

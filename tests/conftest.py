@@ -12,7 +12,7 @@ from balances.roles import FRONT_DESK, OWNER
 from balances.wix.connection import reset_clients
 from sandbox import SandboxServer, build_studio
 from sandbox import credentials as sandbox_credentials
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, START
 
 # Autouse: no configured secret in any response body or log line over the whole run.
 pytest_plugins = ["tests.secret_watch"]
@@ -107,6 +107,34 @@ def fresh_wix(settings, fresh_sandbox):
     _point_at(settings, fresh_sandbox)
     yield fresh_sandbox
     reset_clients()
+
+
+@pytest.fixture
+def pool(fresh_wix):
+    """Ada Lovelace's 10-class pack with START credits, on a sandbox of its own."""
+    member = fresh_wix.studio.add_member("Ada", "Lovelace")
+    return fresh_wix.studio.add_pool(member["id"], "pack10", available=str(START))
+
+
+@pytest.fixture
+def quick_timeout(settings, fresh_wix):
+    """Wix calls time out after 0.5 s (after fresh_wix's 2 s): for faults that hang, so each costs little."""
+    settings.WIX_TIMEOUT_SECONDS = 0.5
+    reset_clients()
+
+
+BOOKINGS_DAY = "2026-03-30"  # a Monday; the schedule's clock is 11:30 local, so the morning classes have ended
+
+
+@pytest.fixture
+def bookings_wix(settings):
+    """A sandbox of its own with a Bookings schedule around BOOKINGS_DAY, booking by reserving credits."""
+    server = SandboxServer(
+        build_studio(members=80, seed=5, bookings={"today": BOOKINGS_DAY, "credit_mode": "reserve"}), host="127.0.0.1", port=0
+    ).start()
+    _point_at(settings, server)
+    yield server
+    server.stop()
 
 
 def make_user(username, role, password=PASSWORD):

@@ -3,6 +3,11 @@
 import base64
 from decimal import Decimal
 
+from balances.adjustments import AdjustmentRequest, new_key
+
+CHANGES = "/benefit-programs/v1/balances/"  # Change Balance: POST {CHANGES}{pool ID}/change
+START = Decimal(5)  # what the `pool` fixture (tests/conftest.py) starts with
+
 
 def wix_calls(server, path_prefix="", *, since=0.0):
     """Upstream calls the sandbox received (the control API is never logged), optionally only those
@@ -47,3 +52,21 @@ def credentials_key(kid: str, byte: int) -> str:
 
 # Every test account's password (tests/conftest.make_user), typed again wherever a test logs in or re-checks it.
 PASSWORD = "correct horse battery"
+
+
+def change_path(pool) -> str:
+    return f"{CHANGES}{pool['id']}/change"
+
+
+def request_for(pool, studio, *, mode="add", amount="2", reason="Missed class refund", key=None, revision=None, **extra):
+    """An adjustment of `pool` as the desk's form sends it; by default at the revision Wix has now."""
+    return AdjustmentRequest(
+        member_id=pool["beneficiary"]["memberId"],
+        pool_id=pool["id"],
+        mode=mode,
+        amount=Decimal(amount),
+        reason=reason,
+        idempotency_key=key or new_key(),
+        revision=revision if revision is not None else studio.balance(pool["id"])["revision"],
+        **extra,
+    )

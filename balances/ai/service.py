@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from balances.cache import Cached, read_through
+from balances.cache import Cached, read_or_failed
 from balances.wix.ai_records import AiCredits
 from balances.wix.client import WixClient
 from balances.wix.errors import WixError, WixPermissionError
@@ -25,16 +25,13 @@ def describe(error: Exception) -> str:
 
 def ai_credits(client: WixClient, cache_key: str, *, refresh: bool = False) -> Cached[AiCredits | None]:
     """Never raises for a Wix failure: `Cached.failed(…)` when there are no earlier figures to show."""
-    try:
-        return read_through(
-            f"ai-credits:{cache_key}",
-            "credits",
-            client.get_ai_credits,
-            fresh_seconds=FRESH_SECONDS,
-            keep_seconds=KEEP_SECONDS,
-            stale_on=(WixError,),
-            describe=describe,
-            refresh=refresh,
-        )
-    except WixError as error:
-        return Cached.failed(describe(error), type(error))
+    return read_or_failed(
+        f"ai-credits:{cache_key}",
+        "credits",
+        client.get_ai_credits,
+        failing=WixError,
+        fresh_seconds=FRESH_SECONDS,
+        keep_seconds=KEEP_SECONDS,
+        describe=describe,
+        refresh=refresh,
+    )

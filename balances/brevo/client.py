@@ -122,29 +122,24 @@ class BrevoLoyaltyClient:
         )
         return {str(b.balance_definition_id): to_decimal(b.value) for b in (data.balance or [])}
 
-    def lots(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[Lot]:
-        data = self._call(
-            lambda: self.sdk.balance.get_active_balances_api(
+    def _of_contact(self, call: Callable[..., T], contact_id: int, definition_id: str, *, limit: int, sort: str) -> T:
+        """One of the program's per-contact, per-balance lists (active lots, transaction history)."""
+        return self._call(
+            lambda: call(
                 path_segment(self.program_id),
                 contact_id=contact_id,
                 balance_definition_id=definition_id,
                 limit=limit,
-                sort="asc",
+                sort=sort,
                 request_options=NO_RETRIES,
             )
         )
+
+    def lots(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[Lot]:
+        data = self._of_contact(self.sdk.balance.get_active_balances_api, contact_id, definition_id, limit=limit, sort="asc")
         return [Lot.from_sdk(x) for x in (data.active_balances or [])]
 
     def history(self, contact_id: int, definition_id: str, *, limit: int = 50) -> list[LoyaltyTransaction]:
         # No status filter: open drafts are picked out here, whichever spelling Brevo stored them with.
-        data = self._call(
-            lambda: self.sdk.balance.get_transaction_history_api(
-                path_segment(self.program_id),
-                contact_id=contact_id,
-                balance_definition_id=definition_id,
-                limit=limit,
-                sort="desc",
-                request_options=NO_RETRIES,
-            )
-        )
+        data = self._of_contact(self.sdk.balance.get_transaction_history_api, contact_id, definition_id, limit=limit, sort="desc")
         return [LoyaltyTransaction.from_sdk(x) for x in (data.transaction_history or [])]

@@ -1,14 +1,10 @@
 """Brevo failures as exceptions whose `message` is safe to show in the page (never the key)."""
 
+from balances.upstream import UpstreamError
 
-class BrevoError(Exception):
+
+class BrevoError(UpstreamError):
     default_message = "Brevo returned an error."
-
-    def __init__(self, message: str = "", *, status: int | None = None, code: str = ""):
-        self.message = message or self.default_message
-        self.status = status
-        self.code = code
-        super().__init__(self.message)
 
 
 class BrevoNotConfigured(BrevoError):

@@ -19,7 +19,7 @@ from typing import cast
 from django.conf import settings
 from django.core.cache import cache
 
-from balances.cache import Cached, cached_copy, read_through
+from balances.cache import Cached, cached_copy, read_or_failed, read_through
 from balances.concurrency import map_together, run_together
 from balances.secrets import SecretUnreadable
 
@@ -169,19 +169,16 @@ def _describe(error: Exception) -> str:
 def _loyalty_read(
     source: Source, key: str, load: Callable[[], MemberLoyalty], *, refresh: bool = False
 ) -> Cached[MemberLoyalty | None]:
-    try:
-        return read_through(
-            source.scope,
-            key,
-            load,
-            fresh_seconds=FRESH_SECONDS,
-            keep_seconds=KEEP_SECONDS,
-            stale_on=(BrevoError,),
-            describe=_describe,
-            refresh=refresh,
-        )
-    except BrevoError as error:
-        return Cached.failed(_describe(error), type(error))
+    return read_or_failed(
+        source.scope,
+        key,
+        load,
+        failing=BrevoError,
+        fresh_seconds=FRESH_SECONDS,
+        keep_seconds=KEEP_SECONDS,
+        describe=_describe,
+        refresh=refresh,
+    )
 
 
 def member_loyalty(email: str, *, refresh: bool = False) -> Cached[MemberLoyalty | None]:

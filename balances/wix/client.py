@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_PAGE = 100  # Wix's hard limit for every list and query call
 T = TypeVar("T")
+Params = httpx.QueryParams | dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class CursorPage(Generic[T]):
     items: list[T]
     next_cursor: str | None
     prev_cursor: str | None
+
+
+class CursorQuery(TypedDict, total=False):
+    """What a Benefit Programs query takes (Wix: later pages carry only the cursor)."""
+
+    filter: Wire | None
+    sort: list[Wire] | None
+    limit: int  # at most MAX_PAGE, the default
+    cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,7 @@ class WixClient:
         method: str,
         path: str,
         *,
-        params: httpx.QueryParams | dict[str, Any] | None = None,
+        params: Params = None,
         json: Wire | None = None,
         write: bool = False,
     ) -> Wire:
@@ -144,15 +154,8 @@ class WixClient:
         self.breaker.record_success()
         return data
 
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: httpx.QueryParams | dict[str, Any] | None = None,
-        json: Wire | None = None,
-        write: bool = False,
-    ) -> Wire:
+    def _send_once(self, method: str, path: str, *, params: Params, json: Wire | None, write: bool) -> Wire:
+        """One attempt of `_send`'s call (and one token refresh on 401 for app auth)."""
         started = time.monotonic()
         for attempt in (1, 2):
             headers = {**self.auth.headers(self.http), **self.consistency.headers()}
@@ -162,15 +165,11 @@ class WixClient:
             except httpx.TimeoutException as exc:
                 if isinstance(exc, httpx.ConnectTimeout):
                     raise errors.WixUnavailable("Could not connect to Wix in time.") from exc
-                raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
-                    "Wix did not answer in time." if not write else errors.WixUnknownOutcome.default_message
-                ) from exc
+                raise _answer_lost("Wix did not answer in time.", write=write) from exc
             except httpx.ConnectError as exc:
                 raise errors.WixUnavailable("Could not connect to Wix.") from exc
             except httpx.HTTPError as exc:
-                raise (errors.WixUnknownOutcome if write else errors.WixUnavailable)(
-                    "The connection to Wix broke off." if not write else errors.WixUnknownOutcome.default_message
-                ) from exc
+                raise _answer_lost("The connection to Wix broke off.", write=write) from exc
             self.consistency.remember(response.headers)
             # An app token can expire early (revoked, clock skew): fetch a new one once.
             if response.status_code == 401 and isinstance(self.auth, AppAuth) and attempt == 1:
@@ -253,44 +252,16 @@ class WixClient:
                 query["filter"] = filter
             if sort:
                 query["sort"] = sort
-        data = self._send("POST", path, json={"query": query})
-        cursors = (data.get("metadata") or {}).get("cursors") or {}
-        has_next = (data.get("metadata") or {}).get("hasNext")
-        next_cursor = cursors.get("next") if has_next is not False else None
-        return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
+        return _paged(self._send("POST", path, json={"query": query}), key, "metadata", parse)
 
-    def query_pools(
-        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
-    ) -> CursorPage[Pool]:
-        return self._cursor_query(
-            "/benefit-programs/v1/pools/query", "pools", Pool.from_wire, filter=filter, sort=sort, limit=limit, cursor=cursor
-        )
+    def query_pools(self, **query: Unpack[CursorQuery]) -> CursorPage[Pool]:
+        return self._cursor_query("/benefit-programs/v1/pools/query", "pools", Pool.from_wire, **query)
 
-    def query_balances(
-        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
-    ) -> CursorPage[Balance]:
-        return self._cursor_query(
-            "/benefit-programs/v1/balances/query",
-            "balances",
-            Balance.from_wire,
-            filter=filter,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
+    def query_balances(self, **query: Unpack[CursorQuery]) -> CursorPage[Balance]:
+        return self._cursor_query("/benefit-programs/v1/balances/query", "balances", Balance.from_wire, **query)
 
-    def query_transactions(
-        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
-    ) -> CursorPage[Transaction]:
-        return self._cursor_query(
-            "/benefit-programs/v1/transactions/query",
-            "transactions",
-            Transaction.from_wire,
-            filter=filter,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
+    def query_transactions(self, **query: Unpack[CursorQuery]) -> CursorPage[Transaction]:
+        return self._cursor_query("/benefit-programs/v1/transactions/query", "transactions", Transaction.from_wire, **query)
 
     def list_balances(self, pool_ids: list[str]) -> list[Balance]:
         """List Balances for up to 100 pools by ID (Wix's limit per call), following `cursors.next` when
@@ -365,18 +336,8 @@ class WixClient:
         )
         return str(data.get("transactionId") or "")
 
-    def query_pool_definitions(
-        self, *, filter: Wire | None = None, sort: list[Wire] | None = None, limit: int = MAX_PAGE, cursor: str | None = None
-    ) -> CursorPage[Wire]:
-        return self._cursor_query(
-            "/_api/benefit-programs/v1/pool-definitions/query",
-            "poolDefinitions",
-            dict,
-            filter=filter,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
+    def query_pool_definitions(self, **query: Unpack[CursorQuery]) -> CursorPage[Wire]:
+        return self._cursor_query("/_api/benefit-programs/v1/pool-definitions/query", "poolDefinitions", dict, **query)
 
     # --- bookings (docs/wix.md#bookings) -----------------------------------------------------------
 
@@ -529,6 +490,12 @@ def _paged(data: Wire, key: str, meta_key: str, parse: Callable[[Wire], T]) -> C
     cursors = meta.get("cursors") or {}
     next_cursor = cursors.get("next") if meta.get("hasNext") is not False else None
     return CursorPage([parse(x) for x in data.get(key) or []], next_cursor or None, cursors.get("prev") or None)
+
+
+def _answer_lost(read_message: str, *, write: bool) -> errors.WixError:
+    """The request went out and no answer came back: a read simply failed (Wix unavailable, in words
+    `read_message`), a write may have been applied (unknown outcome)."""
+    return errors.WixUnknownOutcome() if write else errors.WixUnavailable(read_message)
 
 
 def _definite_after_lost_answer(error: errors.WixError) -> bool:

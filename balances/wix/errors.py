@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from balances.upstream import UpstreamError
 
-class WixError(Exception):
-    """Base class. `message` is safe to show in the page; it never contains credentials."""
+
+class WixError(UpstreamError):
+    """Base class. `message` is safe to show in the page; it never contains credentials. `request_id` is
+    Wix's for the call (support asks for it); `data` is the applicationError's payload."""
 
     default_message = "Wix returned an error."
 
@@ -23,12 +26,9 @@ class WixError(Exception):
         request_id: str = "",
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.message = message or self.default_message
-        self.status = status
-        self.code = code
         self.request_id = request_id
         self.data = data or {}
-        super().__init__(self.message)
+        super().__init__(message, status=status, code=code)
 
 
 class WixAuthError(WixError):

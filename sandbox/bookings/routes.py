@@ -65,6 +65,14 @@ def _obj(value, field: str) -> dict:
     return value
 
 
+def _v3_query(req) -> tuple[dict, dict, int, str | None]:
+    """A query body with cursor paging up to 1000: (the body, its `query`, the page size, the cursor if any)."""
+    body = req.json_body()
+    q = _obj(body.get("query"), "query")
+    cp = _obj(q.get("cursorPaging"), "query.cursorPaging")
+    return body, q, _limit(cp.get("limit"), "query.cursorPaging.limit", 50, 1000), cp.get("cursor")
+
+
 def _require_write(req) -> None:
     if credentials.SCOPE_MANAGE not in req.scopes:
         raise application_error(
@@ -378,12 +386,9 @@ def _attendance_filter(flt, field="query.filter"):
 
 def query_attendance(studio, faults, req):
     store = _store(studio)
-    body = req.json_body()
-    q = _obj(body.get("query"), "query")
-    cp = _obj(q.get("cursorPaging"), "query.cursorPaging")
-    limit = _limit(cp.get("limit"), "query.cursorPaging.limit", 50, 1000)
-    if cp.get("cursor"):
-        state = decode_cursor("attendance", cp["cursor"])
+    _, q, limit, cursor = _v3_query(req)
+    if cursor:
+        state = decode_cursor("attendance", cursor)
         flt, sort, offset = state.get("f") or {}, state.get("s"), int(state.get("o", 0))
     else:
         flt = _attendance_filter(q.get("filter") or {})
@@ -602,15 +607,12 @@ def _pool_items(studio, pool: dict) -> list[dict]:
 
 
 def query_pool_items(studio, faults, req):
-    body = req.json_body()
-    q = _obj(body.get("query"), "query")
-    cp = _obj(q.get("cursorPaging"), "query.cursorPaging")
-    limit = _limit(cp.get("limit"), "query.cursorPaging.limit", 50, 1000)
+    body, q, limit, cursor = _v3_query(req)
     fields = body.get("fields") or []
     if not isinstance(fields, list):
         raise validation_error("fields", "must be a list", "FORMAT")
-    if cp.get("cursor"):
-        state = decode_cursor("pool-items", cp["cursor"])
+    if cursor:
+        state = decode_cursor("pool-items", cursor)
         flt, sort, offset, fields = state.get("f") or {}, state.get("s"), int(state.get("o", 0)), state.get("x") or []
     else:
         flt = q.get("filter") or {}
@@ -735,12 +737,9 @@ def _calendar_event(store, ev: dict, tz) -> dict:
 
 def query_calendar_events(studio, faults, req):
     store = _store(studio)
-    body = req.json_body()
-    q = _obj(body.get("query"), "query")
-    cp = _obj(q.get("cursorPaging"), "query.cursorPaging")
-    limit = _limit(cp.get("limit"), "query.cursorPaging.limit", 50, 1000)
-    if cp.get("cursor"):
-        state = decode_cursor("calendar-events", cp["cursor"])
+    body, q, limit, cursor = _v3_query(req)
+    if cursor:
+        state = decode_cursor("calendar-events", cursor)
     else:
         if body.get("fromLocalDate") in (None, "") or body.get("toLocalDate") in (None, ""):
             raise validation_error("fromLocalDate", "fromLocalDate and toLocalDate are required", "REQUIRED_FIELD")

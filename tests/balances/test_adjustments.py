@@ -10,33 +10,13 @@ from django.db import connection
 from balances.adjustments import AdjustmentRequest, PoolBusy, adjust, new_key, undo
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client
+from tests.balances.conftest import lose_the_answer
 from tests.conftest import make_user
-from tests.helpers import available, logged_calls
-
-CHANGE = "/benefit-programs/v1/balances/"
-
-
-@pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Ada", "Lovelace")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
-
-
-def request_for(pool, studio, *, mode="add", amount="2", key=None, revision=None, **extra):
-    return AdjustmentRequest(
-        member_id=pool["beneficiary"]["memberId"],
-        pool_id=pool["id"],
-        mode=mode,
-        amount=Decimal(amount),
-        reason="Missed class refund",
-        idempotency_key=key or new_key(),
-        revision=revision if revision is not None else studio.balance(pool["id"])["revision"],
-        **extra,
-    )
+from tests.helpers import CHANGES, available, change_path, logged_calls, request_for
 
 
 def changes(server, at_least=0):
-    return logged_calls(server, CHANGE, where=lambda r: r.path.endswith("/change"), at_least=at_least)
+    return logged_calls(server, CHANGES, where=lambda r: r.path.endswith("/change"), at_least=at_least)
 
 
 def test_it_applies_once_and_audits_before_and_after(fresh_wix, pool, owner):
@@ -112,7 +92,7 @@ def one_transaction_with(studio, pool, key) -> dict:
 def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settings, kind, times):
     """Timeouts of a write are not retried by the client, nor 503s past its attempts: the person retries."""
     settings.WIX_TIMEOUT_SECONDS = 0.5
-    fresh_wix.faults.script(kind, times=times, path_prefix=f"{CHANGE}{pool['id']}/change", status=503, hang=2.0)
+    fresh_wix.faults.script(kind, times=times, path_prefix=change_path(pool), status=503, hang=2.0)
     change = request_for(pool, fresh_wix.studio, amount="3")
     first = adjust(get_client(), owner, change)
     assert first.outcome == "unknown"
@@ -129,7 +109,7 @@ def test_a_retry_after_a_lost_answer_applies_once(fresh_wix, pool, owner, settin
 
 @pytest.mark.parametrize("kind", ["apply_then_fail", "status"])
 def test_the_clients_own_retry_after_a_503_applies_once(fresh_wix, pool, owner, kind):
-    fresh_wix.faults.script(kind, path_prefix=f"{CHANGE}{pool['id']}/change", status=503)
+    fresh_wix.faults.script(kind, path_prefix=change_path(pool), status=503)
     change = request_for(pool, fresh_wix.studio, amount="3")
     result = adjust(get_client(), owner, change)
     assert result.applied and available(fresh_wix.studio, pool["id"]) == Decimal("8")
@@ -159,7 +139,7 @@ def test_a_crash_between_the_audit_write_and_the_call_leaves_an_honest_row(fresh
 
 
 def test_a_failure_before_the_call_is_recorded_as_failed(fresh_wix, pool, owner):
-    fresh_wix.faults.script("status", times=3, path_prefix=CHANGE + pool["id"], status=503)
+    fresh_wix.faults.script("status", times=3, path_prefix=CHANGES + pool["id"], status=503)
     result = adjust(get_client(), owner, request_for(pool, fresh_wix.studio))
     assert result.outcome == "failed" and not changes(fresh_wix)
     assert AuditEntry.objects.get().outcome == "failed"
@@ -184,14 +164,14 @@ def test_undo_restores_the_balance_exactly_and_only_once(fresh_wix, pool, owner)
     assert not AuditEntry.objects.get(pk=original.pk).undoable
     again = undo(get_client(), owner, original, idempotency_key=new_key())
     assert again.outcome == "refused" and available(fresh_wix.studio, pool["id"]) == Decimal("5")
-    assert len(changes(fresh_wix, at_least=2)) == 2 and not logged_calls(fresh_wix, CHANGE + "changes/")
+    assert len(changes(fresh_wix, at_least=2)) == 2 and not logged_calls(fresh_wix, CHANGES + "changes/")
 
 
 def test_an_undo_whose_answer_was_lost_is_resent_and_never_reverses_twice(fresh_wix, pool, owner, settings):
     settings.WIX_TIMEOUT_SECONDS = 0.5
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    change = f"{CHANGE}{pool['id']}/change"
+    change = change_path(pool)
     fresh_wix.faults.script("timeout", path_prefix=change, hang=1.0)  # Wix applies it after we gave up
     key = new_key()
     lost = undo(get_client(), owner, original, idempotency_key=key)
@@ -207,7 +187,7 @@ def test_an_undo_whose_answer_was_lost_is_resent_and_never_reverses_twice(fresh_
 def test_an_undo_applied_then_answered_503_is_confirmed_by_the_clients_retry(fresh_wix, pool, owner):
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    fresh_wix.faults.script("apply_then_fail", path_prefix=f"{CHANGE}{pool['id']}/change")
+    fresh_wix.faults.script("apply_then_fail", path_prefix=change_path(pool))
     done = undo(get_client(), owner, original, idempotency_key=new_key())
     assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
     assert done.entry.transaction_id == fresh_wix.studio.balance(pool["id"])["lastTransactionId"]
@@ -216,11 +196,11 @@ def test_an_undo_applied_then_answered_503_is_confirmed_by_the_clients_retry(fre
 def test_undo_never_calls_revert_even_where_it_is_gone(fresh_wix, pool, owner):
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="3"))
     original = AuditEntry.objects.get()
-    fresh_wix.faults.script("status", path_prefix=CHANGE + "changes/", status=404)
+    fresh_wix.faults.script("status", path_prefix=CHANGES + "changes/", status=404)
     done = undo(get_client(), owner, original, idempotency_key=new_key())
     assert done.applied and available(fresh_wix.studio, pool["id"]) == Decimal("5")
     assert changes(fresh_wix, at_least=2)[-1].body["adjustOptions"]["value"] == "-3"
-    assert not logged_calls(fresh_wix, CHANGE + "changes/")
+    assert not logged_calls(fresh_wix, CHANGES + "changes/")
 
 
 # Threads need committed rows. The flush afterwards removes the roles; post_migrate (roles.sync_roles) puts them back.
@@ -295,9 +275,7 @@ def test_a_change_reverted_elsewhere_is_refused_not_claimed(fresh_wix, pool, own
 def test_an_undo_lost_again_and_again_is_unknown_then_confirmed_once(fresh_wix, pool, owner):
     adjust(get_client(), owner, request_for(pool, fresh_wix.studio, amount="4"))
     original = AuditEntry.objects.get()
-    change = f"{CHANGE}{pool['id']}/change"
-    fresh_wix.faults.script("apply_then_fail", path_prefix=change)
-    fresh_wix.faults.script("status", times=2, status=503, path_prefix=change)
+    lose_the_answer(fresh_wix, pool)
     key, history = new_key(), len(fresh_wix.studio.transactions_for(pool["id"]))
     lost = undo(get_client(), owner, original, idempotency_key=key)
     assert lost.outcome == "unknown" and len([c for c in changes(fresh_wix) if c.body["idempotencyKey"] == key]) == 3

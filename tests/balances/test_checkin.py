@@ -13,24 +13,13 @@ from balances import checkin
 from balances.audit import AuditEntry
 from balances.checkin import ATTENDED, NOT_ATTENDED, CheckinRequest, check_in, check_in_everyone, new_key, undo_check_in
 from balances.wix.connection import get_client
-from sandbox import SandboxServer, build_studio
-from tests.conftest import _point_at, make_user
+from tests.conftest import BOOKINGS_DAY, make_user
 from tests.helpers import wix_calls
 
 SET = "/bookings/bookings-attendance/set"
 BULK = "/bookings/v2/bulk/attendance/set"
 QUERY = "/bookings/bookings-attendance/query"
-TODAY = "2026-03-30"  # a Monday; the schedule's clock is 11:30 local, so the morning classes have ended
-
-
-@pytest.fixture
-def bookings_wix(settings):
-    server = SandboxServer(
-        build_studio(members=80, seed=5, bookings={"today": TODAY, "credit_mode": "reserve"}), host="127.0.0.1", port=0
-    ).start()
-    _point_at(settings, server)
-    yield server
-    server.stop()
+TODAY = BOOKINGS_DAY  # the day bookings_wix's schedule is around
 
 
 def store(server):

@@ -21,9 +21,12 @@ from django.utils import timezone
 from balances.adjustments import adjust, new_key, undo
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client, reset_clients
-from tests.balances.conftest import CHANGES, START, change_path, lose_the_answer, request_for
+from tests.balances.conftest import lose_the_answer
 from tests.balances.reconcile import assert_reconciled
-from tests.helpers import available, logged_calls
+from tests.helpers import CHANGES, START, available, change_path, logged_calls, request_for
+
+# Faults here hang: Wix calls time out after 0.5 s (tests/conftest.py, quick_timeout).
+pytestmark = pytest.mark.usefixtures("quick_timeout")
 
 
 def adjust_url(pool):

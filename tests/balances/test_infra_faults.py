@@ -17,10 +17,9 @@ from django.urls import reverse
 
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client, reset_clients
-from tests.balances.conftest import START, change_path
 from tests.balances.infra import CuttableProxy, OwnRedis
 from tests.balances.reconcile import assert_reconciled
-from tests.helpers import available, logged_calls
+from tests.helpers import START, available, change_path, logged_calls
 
 RESILIENT = importlib.util.find_spec("config.cache") is not None
 
@@ -69,6 +68,7 @@ def while_the_change_is_in_flight(server, pool, action):
     return thread
 
 
+@pytest.mark.usefixtures("quick_timeout")
 def test_redis_down_the_site_runs_without_it_and_recovers_by_itself(client, owner_client, fresh_wix, pool, own_redis):
     client.raise_request_exception = False
     detail = reverse("members:detail", args=[pool["beneficiary"]["memberId"]])
@@ -87,6 +87,7 @@ def test_redis_down_the_site_runs_without_it_and_recovers_by_itself(client, owne
     assert_reconciled(fresh_wix.studio, pool["id"], START)
 
 
+@pytest.mark.usefixtures("quick_timeout")
 def test_redis_stopped_and_restarted_mid_change_applies_once_and_never_answers_500(
     client, owner_client, fresh_wix, pool, own_redis
 ):
@@ -128,6 +129,7 @@ def db_through_proxy(db_vendor):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("quick_timeout")
 def test_the_database_link_cut_mid_change_never_answers_500_nor_applies_twice(
     client, owner_client, fresh_wix, pool, db_through_proxy
 ):

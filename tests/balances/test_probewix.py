@@ -20,12 +20,6 @@ def probe(*args):
     return out.getvalue()
 
 
-@pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Pro", "Be")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
-
-
 def test_reading_changes_nothing_and_answers_from_our_past_changes(fresh_wix, pool, owner):
     revision = fresh_wix.studio.balance(pool["id"])["revision"]
     adjust(

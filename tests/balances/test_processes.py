@@ -7,7 +7,6 @@ worker or person shares or flushes its data.
 """
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.load import start_gunicorn, stop_gunicorn
 from sandbox import credentials as sc
 from tests.balances.infra import OwnRedis
 from tests.helpers import PASSWORD, wix_calls
@@ -78,29 +78,9 @@ def server_env(tmp_path, sandbox, shared_redis):
     return env
 
 
-def start_server(env) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-            return process, match.group(1)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("gunicorn did not start")
-
-
 @pytest.fixture
 def servers(server_env):
-    started = [start_server(server_env) for _ in range(2)]
+    started = [start_gunicorn(server_env) for _ in range(2)]
     urls = [url for _, url in started]
     for url in urls:  # ready when the worker answers its health check
         deadline = time.monotonic() + 30
@@ -112,14 +92,7 @@ def servers(server_env):
                 pass
             time.sleep(0.1)
     yield urls
-    for process, _ in started:
-        process.terminate()
-    for process, _ in started:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.stderr.close()
+    stop_gunicorn(*(process for process, _ in started))
 
 
 def logged_in(url: str) -> httpx.Client:

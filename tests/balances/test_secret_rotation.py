@@ -18,30 +18,35 @@ def _store_brevo_key(plaintext: str) -> None:
     row.save()
 
 
+def _store_wix_key(plaintext: str) -> None:
+    wix = WixConnection.objects.create(pk=1, method=WixConnection.API_KEY, site_id="site")
+    wix.seal("api_key", plaintext)
+    wix.save()
+
+
+def _rotate_from_k1_to_k2(settings) -> None:
+    """As the README says: the new key first (primary) with the old one, rotate, then retire the old key."""
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]
+    call_command("rotatecredentials")
+    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2)]
+
+
 def test_rotation_keeps_the_brevo_key_readable_after_the_old_key_is_dropped(keys, settings):
     _store_brevo_key("xkeysib-rotation-test-0001")
-    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]  # new primary first
-    call_command("rotatecredentials")
-    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2)]  # then the old key is retired
+    _rotate_from_k1_to_k2(settings)
     assert BrevoConnection.current().api_key() == "xkeysib-rotation-test-0001"
 
 
 def test_rotation_reseals_the_wix_connection_and_the_brevo_key_together(keys, settings):
-    wix = WixConnection.objects.create(pk=1, method=WixConnection.API_KEY, site_id="site")
-    wix.seal("api_key", "IST.rotation-test")
-    wix.save()
+    _store_wix_key("IST.rotation-test")
     _store_brevo_key("xkeysib-rotation-test-0002")
-    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2), credentials_key("k1", 1)]
-    call_command("rotatecredentials")
-    settings.CREDENTIALS_KEYS = [credentials_key("k2", 2)]
+    _rotate_from_k1_to_k2(settings)
     assert WixConnection.load().reveal("api_key") == "IST.rotation-test"
     assert BrevoConnection.current().api_key() == "xkeysib-rotation-test-0002"
 
 
 def test_rotation_changes_nothing_when_one_secret_cannot_be_read(keys, settings):
-    wix = WixConnection.objects.create(pk=1, method=WixConnection.API_KEY, site_id="site")
-    wix.seal("api_key", "IST.rotation-test")
-    wix.save()
+    _store_wix_key("IST.rotation-test")
     _store_brevo_key("xkeysib-rotation-test-0003")
     BrevoConnection.objects.update(api_key_encrypted="v1:k1:tampered")
     before = WixConnection.objects.values_list("api_key_sealed", flat=True).get()

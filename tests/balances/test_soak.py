@@ -16,8 +16,6 @@ import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -34,6 +32,7 @@ from django.test import Client
 from balances.audit import AuditEntry
 from balances.resolve import resolve_stale
 from balances.wix.connection import get_client, reset_clients
+from bench.load import children_of, start_gunicorn, stop_gunicorn
 from sandbox import SandboxServer, build_studio
 from sandbox import credentials as sc
 from tests.balances.infra import CuttableProxy, OwnRedis
@@ -59,41 +58,6 @@ MATRIX = [
     ("status", {"status": 503}),
     ("reset", {}),
 ]
-
-
-def start_server(env) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if match := re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", line):
-            process.lines = []  # kept, so a 500 comes with its traceback
-            threading.Thread(target=lambda: process.lines.extend(process.stderr), daemon=True).start()  # keep draining
-            return process, match.group(1)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError("gunicorn did not start")
-
-
-def workers_of(master: subprocess.Popen) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master.pid:
-                found.append(int(entry.name))
-    return found
 
 
 class Tally:
@@ -175,7 +139,8 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
             "LOG_LEVEL": "ERROR",
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        servers = [start_server(env) for _ in range(2)]
+        logs: list[list[str]] = [[], []]  # their stderr, kept, so a 500 comes with its traceback
+        servers = [start_gunicorn(env, drain=True, keep=log) for log in logs]
         urls = [url for _, url in servers]
         tally = Tally()
         done = threading.Event()
@@ -279,7 +244,7 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
                         if any(r.status == 0 and r.path.endswith("/change") for r in sandbox.log.records()[-50:]):
                             break
                         time.sleep(0.01)
-                    os.kill(workers_of(servers[0][0])[0], signal.SIGKILL)
+                    os.kill(children_of(servers[0][0].pid)[0], signal.SIGKILL)
                 fired_ours[what] += 1
 
         threads = [threading.Thread(target=person, args=(i,)) for i in range(STAFF)]
@@ -324,20 +289,14 @@ def test_soak_two_processes_every_fault_exactly_once(db_vendor, tmp_path):
             assert fired[kind] > 0, f"{kind} never fired: {summary}"
         assert fired_ours == {"redis": 1, "database": 1, "kill": 1}, summary
         assert tally.double_submits > 0 and outcomes["applied"] > 0
-        logged = "".join(line for process, _ in servers for line in process.lines)
+        logged = "".join(line for log in logs for line in log)
         assert tally.statuses[500] == 0 and not tally.bodies_500, (tally.bodies_500[:3], logged[-6000:])
         assert unresolved == 0, summary
         for found in results:
             assert found["doubled"] == [] and found["lost"] == [] and found["missing"] == [], found
             assert found["undelta"] == [] and found["sum_matches"], found
     finally:
-        for process, _ in servers:
-            process.terminate()
-        for process, _ in servers:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_gunicorn(*(process for process, _ in servers))
         proxy.close()
         redis_server.stop()
         sandbox.stop()

@@ -17,12 +17,6 @@ BALANCES = "/benefit-programs/v1/balances/"
 REVERTS = BALANCES + "changes/"
 
 
-@pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Una", "Doe")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
-
-
 def _change(studio, pool, user, mode, amount):
     result = adjust(
         get_client(),

@@ -18,12 +18,6 @@ from tests.helpers import available, logged_calls, wix_calls
 CHANGES = "/benefit-programs/v1/balances/"
 
 
-@pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Ada", "Lovelace")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
-
-
 def adjust_url(pool):
     return reverse("members:adjust", args=[pool["beneficiary"]["memberId"], pool["id"]])
 

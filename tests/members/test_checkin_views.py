@@ -10,23 +10,12 @@ from datetime import datetime
 import pytest
 
 from balances.audit import AuditEntry
-from sandbox import SandboxServer, build_studio
-from tests.conftest import _point_at
+from tests.conftest import BOOKINGS_DAY
 from tests.helpers import wix_calls
 
-DAY = "2026-03-30"
+DAY = BOOKINGS_DAY  # the day bookings_wix's schedule is around
 SET = "/bookings/bookings-attendance/set"
 BULK = "/bookings/v2/bulk/attendance/set"
-
-
-@pytest.fixture
-def bookings_wix(settings):
-    server = SandboxServer(
-        build_studio(members=80, seed=5, bookings={"today": DAY, "credit_mode": "reserve"}), host="127.0.0.1", port=0
-    ).start()
-    _point_at(settings, server)
-    yield server
-    server.stop()
 
 
 def today_class(server, *, min_confirmed=1):

@@ -77,13 +77,19 @@ def inject(server, path_prefix, fault):
         server.faults.script(kind, times=times, path_prefix=path_prefix, **options)
 
 
+def under_fault(wix, settings, page, fault, *, timeout):
+    """`page`'s URL and the Wix path it reads, with `fault` injected there and Wix calls timing out after `timeout`."""
+    settings.WIX_TIMEOUT_SECONDS = timeout
+    reset_clients()
+    url, path_prefix = page_urls(wix)[page]
+    inject(wix, path_prefix, fault)
+    return url, path_prefix
+
+
 @pytest.mark.parametrize("page", ["list", "detail"])
 @pytest.mark.parametrize("fault", RECOVERABLE, ids=list(RECOVERABLE))
 def test_it_rides_out_a_passing_fault(frontdesk_client, wix, settings, page, fault):
-    settings.WIX_TIMEOUT_SECONDS = 0.5
-    reset_clients()
-    url, path_prefix = page_urls(wix)[page]
-    inject(wix, path_prefix, RECOVERABLE[fault])
+    url, path_prefix = under_fault(wix, settings, page, RECOVERABLE[fault], timeout=0.5)
     response = frontdesk_client.get(url)
     assert response.status_code == 200
     assert "Live from Wix at" in response.content.decode()
@@ -94,11 +100,8 @@ def test_it_rides_out_a_passing_fault(frontdesk_client, wix, settings, page, fau
 @pytest.mark.parametrize("page", ["list", "detail"])
 @pytest.mark.parametrize("fault", FAILING, ids=list(FAILING))
 def test_a_lasting_fault_is_a_clear_message_not_a_crash(frontdesk_client, wix, settings, page, fault):
-    settings.WIX_TIMEOUT_SECONDS = 0.3
-    reset_clients()
-    url, path_prefix = page_urls(wix)[page]
     injected, message, attempts = FAILING[fault]
-    inject(wix, path_prefix, injected)
+    url, path_prefix = under_fault(wix, settings, page, injected, timeout=0.3)
     for headers in ({}, {"HX-Request": "true"}):
         response = frontdesk_client.get(url, headers=headers)
         assert response.status_code == 503

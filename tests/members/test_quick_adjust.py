@@ -14,12 +14,6 @@ from .test_adjust_views import adjust_url, hidden
 
 
 @pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Ada", "Lovelace")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
-
-
-@pytest.fixture
 def ended(fresh_wix, pool):
     fresh_wix.studio.set_pool_status(pool["id"], "ENDED")
     return pool

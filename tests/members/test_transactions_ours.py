@@ -2,14 +2,14 @@
 whatever Wix kept (the sandbox, like Wix may, drops `transactionDetails.reason`; we send no party)."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from balances.adjustments import AdjustmentRequest, adjust, new_key
+from balances.adjustments import adjust
 from balances.audit import AuditEntry
 from balances.wix.connection import get_client
+from tests.helpers import request_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +22,7 @@ def test_our_change_and_its_undo_show_who_and_why_from_the_audit_log(owner_clien
     studio = fresh_wix.studio
     member = studio.add_member("Tess", "Trans")
     pool = studio.add_pool(member["id"], "pack10", available="5")
-    result = adjust(
-        get_client(),
-        owner,
-        AdjustmentRequest(
-            member["id"], pool["id"], "add", Decimal(3), "Gift for the workshop", new_key(), studio.balance(pool["id"])["revision"]
-        ),
-    )
+    result = adjust(get_client(), owner, request_for(pool, studio, amount="3", reason="Gift for the workshop"))
     assert result.applied
     tx = studio.find_transaction(result.entry.transaction_id)
     assert "reason" not in tx.get("details", {}) and "instructingParty" not in tx  # Wix kept neither
@@ -49,13 +43,7 @@ def test_a_change_whose_answer_was_lost_is_still_ours_by_its_key(owner_client, o
     studio = fresh_wix.studio
     member = studio.add_member("Lou", "Lost")
     pool = studio.add_pool(member["id"], "pack10", available="5")
-    result = adjust(
-        get_client(),
-        owner,
-        AdjustmentRequest(
-            member["id"], pool["id"], "remove", Decimal(1), "No-show fee", new_key(), studio.balance(pool["id"])["revision"]
-        ),
-    )
+    result = adjust(get_client(), owner, request_for(pool, studio, mode="remove", amount="1", reason="No-show fee"))
     AuditEntry.objects.filter(pk=result.entry.pk).update(transaction_id="", outcome=AuditEntry.Outcome.UNKNOWN)
     panel = owner_client.get(reverse("members:detail", args=[member["id"]])).content.decode()
     row = _row(panel, "-1 free")

@@ -6,7 +6,6 @@ import re
 import uuid
 from decimal import Decimal
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
@@ -15,12 +14,6 @@ from balances.audit import AuditEntry
 from tests.helpers import available, logged_calls
 
 CHANGES = "/benefit-programs/v1/"
-
-
-@pytest.fixture
-def pool(fresh_wix):
-    member = fresh_wix.studio.add_member("Ada", "Lovelace")
-    return fresh_wix.studio.add_pool(member["id"], "pack10", available="5")
 
 
 def _adjust(client, pool, mode="add", amount="3"):

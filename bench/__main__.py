@@ -85,6 +85,19 @@ def main(argv=None) -> int:
         ]
         from . import feed as feed_lines
 
+        def desk_leg() -> None:
+            step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
+            desk.desk(
+                report,
+                env,
+                workdir,
+                server,
+                staff=args.desk_staff,
+                budget=args.budget,
+                warmup=args.desk_warmup,
+                seconds=args.desk_seconds,
+            )
+
         try:
             point_at(server)
             env["WIX_API_BASE_URL"] = server.url
@@ -92,18 +105,9 @@ def main(argv=None) -> int:
             if args.feed_only:
                 feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
                 raise _FeedOnly
+
             if args.only_desk:
-                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
-                desk.desk(
-                    report,
-                    env,
-                    workdir,
-                    server,
-                    staff=args.desk_staff,
-                    budget=args.budget,
-                    warmup=args.desk_warmup,
-                    seconds=args.desk_seconds,
-                )
+                desk_leg()
                 args.big_members = 0
                 raise _DeskOnly
             step("goals 1-2: calls and time per page, ours and naive")
@@ -122,17 +126,7 @@ def main(argv=None) -> int:
                 step("issue 18: the change feed")
                 feed_lines.measure(report, server, budget=args.budget, window=args.feed_window, progress=step)
             if args.desk_seconds:
-                step(f"desk: {args.desk_staff} staff at {args.budget} calls/min")
-                desk.desk(
-                    report,
-                    env,
-                    workdir,
-                    server,
-                    staff=args.desk_staff,
-                    budget=args.budget,
-                    warmup=args.desk_warmup,
-                    seconds=args.desk_seconds,
-                )
+                desk_leg()
         except (_FeedOnly, _DeskOnly):
             pass
         finally:

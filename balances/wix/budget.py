@@ -20,6 +20,8 @@ site); code outside any share spends as `people`:
     changes    0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
     people     10 % (for changes)  briefly, then the page shows its last good copy or refuses clearly
     reloads    25 %                never: a person's page with its last good copy at hand shows that instead
+    extras     25 %                never: the part of a person's page that can come a moment later (the
+                                   member panel's recent transactions: its numbers come first)
     machines   20 %                briefly: the site's booking flow asks again, people are waiting here
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
@@ -112,6 +114,7 @@ class Share:
 CHANGES = Share("changes", Fraction(0), Waits.BRIEFLY)
 PEOPLE = Share("people", Fraction(1, 10), Waits.BRIEFLY)
 RELOADS = Share("reloads", Fraction(1, 4), Waits.NEVER)
+EXTRAS = Share("extras", Fraction(1, 4), Waits.NEVER)
 MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
@@ -120,7 +123,7 @@ DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
 FEED = Share("feed", Fraction(1, 2), Waits.FOR_ROOM)
 DIRECTORY = Share("directory", Fraction(3, 5), Waits.FOR_ROOM)
 SHARES: dict[str, Share] = {
-    s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY)
+    s.name: s for s in (CHANGES, PEOPLE, RELOADS, EXTRAS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY)
 }
 
 

@@ -55,7 +55,9 @@ def row_copy(connection: str, member_id: str, *, subscope: str) -> Cached[Member
     )
 
 
-def member_record(connection: str, member_id: str, *, subscope: str, max_age: float | None = MEMBER_RECORD_SECONDS) -> Member | None:
+def member_record(
+    connection: str, member_id: str, *, subscope: str, max_age: float | None = MEMBER_RECORD_SECONDS
+) -> Member | None:
     """The newest record of this member that a member page or a panel read, if younger than `max_age`
     (None: any age)."""
     found: list[tuple[datetime, Member]] = []

@@ -19,12 +19,11 @@ import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TypedDict, TypeVar
 
 from django.conf import settings
-
-from dataclasses import replace
-from datetime import UTC, datetime
 
 from . import held
 from .cache import Cached, cached_copy, generation, peek, read_through, remember

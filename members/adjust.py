@@ -24,8 +24,6 @@ STATUS: dict[str, int] = {
 }
 
 
-
-
 def _fresh_form(balance, **values) -> AdjustForm:
     return AdjustForm(
         initial={
@@ -100,9 +98,7 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     try:
         # Whether the plan has ended is judged on the balance the change reads anyway, under its lock: a
         # read of its own spent as a page and was refused when pages had spent their share (issue 13).
-        result = adjust(
-            client, request.user, change, may_go_negative=context["may_go_negative"], may_change_ended=context["owner"]
-        )
+        result = adjust(client, request.user, change, may_go_negative=context["may_go_negative"], may_change_ended=context["owner"])
     except PoolBusy:
         # Nothing was written or sent: the same form (same key) can simply be sent again.
         return view.render({"error": "Another change to this plan is in progress. Try again in a moment."}, status=409)

@@ -12,10 +12,10 @@ from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
 from balances.reads import (
+    known_plan_names,
     member_detail_after_change,
     member_page_read,
     member_panel_read,
-    known_plan_names,
     member_transactions_read,
     prefetch_member_page,
 )

@@ -96,7 +96,9 @@ def test_when_wix_cannot_be_read_after_the_change_the_form_says_applied_without_
     assert "now 8 free to book" in body and "Wix not reachable" not in body
 
 
-def test_when_only_the_transactions_cannot_be_read_after_the_change_the_panel_shows_the_new_numbers(owner_client, fresh_wix, member_pool):
+def test_when_only_the_transactions_cannot_be_read_after_the_change_the_panel_shows_the_new_numbers(
+    owner_client, fresh_wix, member_pool
+):
     """The panel's numbers are their own read: a history Wix cannot give right now does not hide them."""
     member, pool = member_pool
     owner_client.get(reverse("members:detail", args=[member["id"]]), headers=HX)

@@ -9,6 +9,7 @@ from balances.wix.budget import (
     DIRECTORY,
     DRIFT,
     EXPORTS,
+    EXTRAS,
     FEED,
     MACHINES,
     PEOPLE,
@@ -33,6 +34,7 @@ def test_the_table_names_every_share_with_its_number():
         "changes": 0,  # a change a person is sending: first in line
         "people": 10,  # a page a person opened leaves a tenth for changes
         "reloads": 25,  # a person's page with its last good copy at hand
+        "extras": 25,  # the part of a person's page that can come a moment later (the panel's transactions)
         "machines": 20,
         "prefetch": 25,
         "scans": 50,
@@ -41,7 +43,7 @@ def test_the_table_names_every_share_with_its_number():
         "feed": 50,
         "directory": 60,
     }
-    assert (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY) == tuple(SHARES.values())
+    assert (CHANGES, PEOPLE, RELOADS, EXTRAS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY) == tuple(SHARES.values())
 
 
 def test_machines_stop_at_eighty_percent_and_people_go_on(budget):

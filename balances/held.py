@@ -84,6 +84,14 @@ def _stored_member(member_id: str) -> Member | None:
     return _member(member_id, info.name, info.email, "") if info is not None else None
 
 
+def stored_names(member_id: str, pool_id: str) -> tuple[str, str] | None:
+    """(member name, plan name) of one of the member's plans from our own database — the change feed's row
+    of the pool and the search index — for an audit row (names only: never a number)."""
+    pool = PoolState.objects.filter(pool_id=pool_id, member_id=member_id).only("plan_name").first()
+    member = _stored_member(member_id) if pool is not None and pool.plan_name else None
+    return (member.name, pool.plan_name) if pool is not None and member is not None else None
+
+
 def _member(member_id: str, name: str, email: str, phone: str) -> Member:
     # Status is not kept there: "" is shown as no status at all, never as a guess.
     return Member(member_id, name, "", "", email, "", "", None, None, phone)

@@ -99,7 +99,9 @@ def remember_rows(connection: str, page: MemberPage, *, generation: tuple[int, i
         log.warning("could not keep a member page's rows", exc_info=True)
 
 
-def member_detail_read(client: WixClient, connection: str, member_id: str, *, refresh: bool = False) -> Cached[MemberDetail]:
+def member_detail_read(
+    client: WixClient, connection: str, member_id: str, *, refresh: bool = False, member_too: bool = False
+) -> Cached[MemberDetail]:
     """A member's numbers (plans and balances, transactions not loaded): a recent copy of the panel, else
     the row of a member page still fresh, else Wix. When our own call budget is the limit, the freshest
     numbers we hold (the panel's last copy, a member page's row, the change feed's state), marked stale with
@@ -112,7 +114,8 @@ def member_detail_read(client: WixClient, connection: str, member_id: str, *, re
             credits = row.value
             detail = MemberDetail(credits.member, credits.pools, plan_names={p.pool_id: p.plan_name for p in credits.pools})
             return Cached(detail, row.fetched_at, from_cache=True)
-    known = held.member_record(connection, member_id, subscope=PAGES)
+    # `member_too`: the person asked for everything again (Refresh), their record included.
+    known = None if member_too else held.member_record(connection, member_id, subscope=PAGES)
     try:
         fetched = _wix_read(
             connection,
@@ -161,7 +164,7 @@ def member_panel_read(client: WixClient, connection: str, member_id: str, *, ref
 
     beside = start(transactions)
     try:
-        numbers = member_detail_read(client, connection, member_id, refresh=refresh)
+        numbers = member_detail_read(client, connection, member_id, refresh=refresh, member_too=refresh)
     finally:
         recent = beside.result()
     if recent is None or recent.stale or numbers.stale:

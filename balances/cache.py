@@ -238,6 +238,29 @@ def _served(entry: _Entry[T]) -> Cached[T]:
     return Cached(entry.value, entry.fetched_at, from_cache=True)
 
 
+def generation(scope: str, subscope: str = "") -> Generation:
+    """The write counts of a scope and subscope now: a copy stored with them (`remember`) is fresh only
+    until a write moves either. Read it before the load whose results are stored, never after."""
+    return _generation(scope, subscope)
+
+
+def remember(
+    scope: str,
+    copies: dict[str, object],
+    *,
+    generation: Generation,
+    fetched_at: datetime,
+    fresh_seconds: float,
+    keep_seconds: float,
+) -> None:
+    """Store copies that another read brought along (the rows of a member page), each under its own key,
+    as of when that read asked and with the generation it started from; read them with `cached_copy`."""
+    cache.set_many(
+        {_key(scope, key): _Entry(generation, fetched_at, fresh_seconds, value) for key, value in copies.items()},
+        timeout=keep_seconds,
+    )
+
+
 def peek(scope: str, key: str, *, fresh_seconds: float | None = None, subscope: str = "") -> bool:
     """Is there a fresh copy? (Prefetching skips work that is already done.) Reads only the copy's
     small stamp: unpickling a whole page to look at its date would cost a warm page a millisecond."""

@@ -86,6 +86,19 @@ def map_together(function: Callable[[T], U], items: Iterable[T], *, pool: PoolNa
     return list(run_together(*(partial(function, item) for item in items), pool=pool)) if items else []
 
 
+def start(call: Callable[[], T], *, pool: PoolName = "wix") -> Future[T]:
+    """Begin one call in `pool` and return at once: the caller does its own (flat) work meanwhile, then
+    waits on the result — one round trip for both. Inside that pool already, the call runs inline."""
+    if getattr(_inside, "pool", None) == pool:
+        done: Future[T] = Future()
+        try:
+            done.set_result(call())
+        except BaseException as error:  # handed to whoever waits on the result, as a pool would
+            done.set_exception(error)
+        return done
+    return _submit(pool, call)
+
+
 def in_background(call: Callable[[], None], *, pool: PoolName = "prefetch") -> Future[None]:
     """Start `call` without waiting for it (work nobody asked for yet, such as the next page)."""
     return _submit(pool, call)

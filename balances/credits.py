@@ -197,11 +197,17 @@ class MemberPage:
 
 @dataclass(frozen=True)
 class MemberDetail:
+    """One member's panel: the member, every plan with its numbers, and — when loaded — the recent
+    transactions (None: not loaded with these numbers; the panel fetches them on their own request)."""
+
     member: Member
     pools: tuple[PoolCredits, ...]
-    transactions: tuple[Transaction, ...]
-    plan_names: dict[str, str]
+    transactions: tuple[Transaction, ...] | None = None
+    plan_names: dict[str, str] = field(default_factory=dict)
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Where numbers not read from Wix just now came from, for the stale banner: "" (a Wix read of this
+    # panel), "the member list" (a row of a member page) or "the change feed" (balances/feed.py's state).
+    held_from: str = ""
 
     @property
     def credits(self) -> MemberCredits:
@@ -396,19 +402,25 @@ def _members_with_pool_status(
     return MemberPage(rows=rows, limit=limit, next_cursor=next_cursor, prev_cursor=prev_cursor, by_cursor=True)
 
 
-def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) -> MemberDetail:
-    """One member: every pool with full balance details and the recent transactions, in one round trip."""
+def member_detail(client: WixClient, member_id: str, *, member: Member | None = None) -> MemberDetail:
+    """One member's plans with full balance details, in one round trip: Query Pools and Query Balances side
+    by side, plus Get Member only when `member` (the record a member page just read) is not given.
+
+    Both pool calls are needed: a plan without credits has no balance record (or a "0" one, undocumented
+    either way), so only Query Pools shows it, and only Query Balances has the numbers. The recent
+    transactions are a read of their own (`member_transactions`): the numbers come first, and a panel
+    never waits or fails for its history."""
     by_member = {"beneficiary.memberId": member_id}
-    member, pools, balances, recent = run_together(
-        lambda: client.get_member(member_id),
+    calls: list[Callable[[], object]] = [
         lambda: list(client.iterate(client.query_pools, filter=by_member)),
         lambda: list(client.iterate(client.query_balances, filter=by_member)),
-        lambda: (
-            client.query_transactions(
-                filter=by_member, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=transactions
-            ).items
-        ),
-    )
+    ]
+    if member is None:
+        calls.append(lambda: client.get_member(member_id))
+    answers = run_together(*calls)
+    pools, balances = cast(list[Pool], answers[0]), cast(list[Balance], answers[1])
+    if member is None:
+        member = cast(Member, answers[2])
     balance_by_pool = {b.pool_id: b for b in balances}
     empty = Catalog({})
     credits = [
@@ -417,9 +429,13 @@ def member_detail(client: WixClient, member_id: str, *, transactions: int = 25) 
         else PoolCredits.without_balance(p)
         for p in pools
     ]
-    return MemberDetail(
-        member=member,
-        pools=_sorted_pools(credits),
-        transactions=tuple(recent),
-        plan_names={p.id: p.plan_name for p in pools},
+    return MemberDetail(member=member, pools=_sorted_pools(credits), plan_names={p.id: p.plan_name for p in pools})
+
+
+def member_transactions(client: WixClient, member_id: str, *, limit: int = 25) -> tuple[Transaction, ...]:
+    """The member's most recent transactions, newest first (one Query Transactions call)."""
+    return tuple(
+        client.query_transactions(
+            filter={"beneficiary.memberId": member_id}, sort=[{"fieldName": "createdDate", "order": "DESC"}], limit=limit
+        ).items
     )

@@ -47,6 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--desk-staff", type=int, default=20, help="the desk leg: staff at the desk")
     parser.add_argument("--desk-warmup", type=float, default=20.0, help="the desk leg: unmeasured seconds first")
     parser.add_argument("--only-desk", action="store_true", help="run only the desk leg (20 staff at the production budget)")
+    parser.add_argument(
+        "--desk-cold",
+        action="store_true",
+        help="the desk leg starts from an empty database (no change-feed state, no search index), as a new deployment",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     # Every page size must be full in both studios, or their call counts could not be compared.
@@ -96,6 +101,7 @@ def main(argv=None) -> int:
                 budget=args.budget,
                 warmup=args.desk_warmup,
                 seconds=args.desk_seconds,
+                cold=args.desk_cold,
             )
 
         try:

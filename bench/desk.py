@@ -1,11 +1,22 @@
 """The desk under the production call budget: 20 front-desk staff opening member panels and adjusting
 credits through two gunicorn workers sharing Redis, at 200 Wix calls a minute (the sandbox enforces it as
-Wix would), with background work running (the needs-attention scan, next-page prefetch).
+Wix would), with background work running (the worker: change feed, Resolve, the search index's jobs;
+next-page prefetch).
 
-The goal is 0 × 503 on panel opens and adjustments: a panel falls back on its last good copy when the
-budget (not Wix) is the limit, and changes outrank pages (balances/wix/budget.py). The figure is reported
-as measured; what stays is a person who opens a member nobody has opened yet while the minute's calls
-are spent — there is no copy to show, only "retry in N s".
+The goal is 0 × 503 on panel opens and adjustments. A panel's numbers cost Query Pools + Query Balances
+(Get Member only without a record of the member read minutes ago), its recent transactions come beside
+them only while a quarter of the budget is left, and when our own budget (not Wix) is the limit a panel
+is drawn from the freshest numbers Credit Desk holds — its last copy, a member page's row, or the change
+feed's state — under the stale banner with their age (balances/reads.py, balances/held.py). Changes
+outrank pages: every read a change makes spends as the change (balances/wix/budget.py).
+
+By default the desk opens the way a desk that has been running does: the change feed's state and the
+members' search index exist (their first build ran before the leg, outside its call window). People open
+members nobody has shown them (the harder case: no member page's row to draw on), and adjust only plans
+the front desk is offered an Adjust button for (not ENDED ones: those are the owner's and answer 403).
+`--desk-cold` starts from an empty database instead — the first minutes after a new deployment, while
+people's calls leave the feed's first build no room: then a member nobody opened yet has nothing to
+fall back on, and the figure says so.
 """
 
 from __future__ import annotations
@@ -108,6 +119,7 @@ def desk(
     seconds: float = 60,
     think: tuple[float, float] = (5.0, 15.0),
     adjust_share: float = 0.15,
+    cold: bool = False,
 ) -> None:
     """Each person: an action every `think` seconds (a busy desk: a check-in every 10 s on average) — 20 %
     a member list page, 15 % (`adjust_share`) an adjustment (open the form, send it), the rest a panel."""
@@ -121,6 +133,10 @@ def desk(
     # The members the desk sees today (bookings): a few dozen, opened again and again.
     with_pools = [p for p in studio.pools if studio.balance(p["id"]) is not None and not p.get("unlimited")]
     today = rng.sample(with_pools, min(60, len(with_pools)))
+    # The Adjust button (and +1/−1) is offered to front desk staff on plans that have not ended.
+    adjustable = [p for p in today if p["status"] != "ENDED"] or today
+    if not cold:
+        _settle_in()
     redis_process, redis_url = _start_redis()
     # Wix's own limit, as the sandbox enforces it — counted from now: the earlier legs' calls are not in
     # this leg's (fresh) Redis budget, so they must not be in Wix's window either.
@@ -171,7 +187,8 @@ def desk(
                         elif roll < 1 - adjust_share:
                             kind, response, took = _get(http, f"/members/{member}/", kind="panel")
                         else:
-                            kind, response, took = _adjust(http, member, pool["id"])
+                            chosen = r.choice(adjustable)
+                            kind, response, took = _adjust(http, chosen["beneficiary"]["memberId"], chosen["id"])
                         if measuring.is_set() and response is not None:
                             tally.add(kind, response.status_code, took, "Showing the last data" in response.text)
                             if response.status_code == 503 and len(tally.samples) < 200:
@@ -208,8 +225,9 @@ def desk(
         Row(
             "13",
             f"desk at {budget} calls/min: {staff} staff (an action every {think[0]:g}–{think[1]:g} s, {adjust_share:.0%} "
-            f"adjustments), 2 workers + scan + prefetch, {seconds:.0f} s after {warmup:.0f} s warm-up",
-            f"panel opens {panel_503}/{panels} × 503 ({tally.stale['panel']} from the last good copy, p95 "
+            f"adjustments), 2 workers + worker + prefetch, {'cold start' if cold else 'feed state and search index built'}, "
+            f"{seconds:.0f} s after {warmup:.0f} s warm-up",
+            f"panel opens {panel_503}/{panels} × 503 ({tally.stale['panel']} from data held, p95 "
             f"{ms(p95(tally.latencies.get('panel', [0])))}); adjustments {adjust_503}/{adjusts} × 503 (p95 "
             f"{ms(p95(tally.latencies.get('adjust', [0])))}); member lists {list_503}/{lists} × 503; "
             f"Wix answered 429 {_wix_429s(server, leg_started)} times",
@@ -226,6 +244,19 @@ def desk(
             report.notes.append(f"desk: {times} × 503 on {kind}: “{text}”")
     report.check("desk: every simulated person ran to the end", not tally.crashes, "; ".join(tally.crashes[:3]))
     report.check("desk: the staff were measured", panels + adjusts + lists > 0, f"{panels} panels, {adjusts} adjustments")
+
+
+def _settle_in() -> None:
+    """What a desk that has been running holds: the change feed's state (its full rebuild runs once, when
+    there is none) and the members' search index (its jobs fill it). Built here, before the leg's call
+    window opens, on the same database the servers use."""
+    from balances import feed
+    from balances.directory.sync import rewalk
+    from balances.wix.connection import connection_fingerprint, current_auth, get_client
+
+    client = get_client()
+    feed.rebuild(client, connection_fingerprint(current_auth()))
+    rewalk(client)
 
 
 def _wix_429s(server, since: float) -> int:

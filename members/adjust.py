@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from balances import roles
-from balances.adjustments import AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
+from balances.adjustments import ENDED, ENDED_REFUSED, AdjustmentRequest, Outcome, PoolBusy, adjust, new_key
 from balances.desk.models import QuickReasons
 from balances.roles import requires
 from config.web import Page, page
@@ -22,10 +22,6 @@ STATUS: dict[str, int] = {
     Outcome.FAILED: 502,
     Outcome.UNKNOWN: 503,
 }
-
-
-ENDED = "ENDED"
-ENDED_REFUSED = "This plan has ended. Only an owner can change an ended plan."
 
 
 def _fresh_form(balance, **values) -> AdjustForm:
@@ -89,8 +85,6 @@ def adjust_credits(request, view: Page, member_id, pool_id):
     if not form.is_valid():
         return view.render(status=400)
     data = form.cleaned_data
-    if not context["owner"] and client.get_balance(pool_id).status == ENDED:  # one read, for non-owners only
-        return view.render({"error": ENDED_REFUSED, "form": None}, status=403)
     change = AdjustmentRequest(
         member_id=member_id,
         pool_id=pool_id,
@@ -102,11 +96,15 @@ def adjust_credits(request, view: Page, member_id, pool_id):
         allow_negative=data["allow_negative"],
     )
     try:
-        result = adjust(client, request.user, change, may_go_negative=context["may_go_negative"])
+        # Whether the plan has ended is judged on the balance the change reads anyway, under its lock: a
+        # read of its own spent as a page and was refused when pages had spent their share (issue 13).
+        result = adjust(client, request.user, change, may_go_negative=context["may_go_negative"], may_change_ended=context["owner"])
     except PoolBusy:
         # Nothing was written or sent: the same form (same key) can simply be sent again.
         return view.render({"error": "Another change to this plan is in progress. Try again in a moment."}, status=409)
 
+    if result.forbidden:
+        return view.render({"error": result.message, "form": None}, status=403)
     context.update(result=result, balance=result.balance, seen_available=data["seen_available"], seen_revision=data["revision"])
     keep = {"mode": data["mode"], "amount": data["amount"], "reason": data["reason"]}
     if result.outcome == Outcome.UNKNOWN:

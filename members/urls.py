@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("<uuid:member_id>/", views.member_detail, name="detail"),
+    path("<uuid:member_id>/transactions/", views.member_transactions, name="transactions"),
     path("<uuid:member_id>/pools/<uuid:pool_id>/adjust/", adjust.adjust_credits, name="adjust"),
     path("<uuid:member_id>/pools/<uuid:pool_id>/explain/", pool_views.explain_balance, name="explain"),
     path("export.csv", export.export_members, name="export"),

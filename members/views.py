@@ -11,7 +11,14 @@ from balances import roles
 from balances.ai.service import ai_credits
 from balances.brevo.service import loyalty_column
 from balances.models import StudioPreferences
-from balances.reads import member_detail_after_change, member_detail_read, member_page_read, prefetch_member_page
+from balances.reads import (
+    known_plan_names,
+    member_detail_after_change,
+    member_page_read,
+    member_panel_read,
+    member_transactions_read,
+    prefetch_member_page,
+)
 from balances.roles import requires
 from config.web import Page, Pager, page
 
@@ -113,8 +120,18 @@ def member_list(request, view: Page):
 @page("members/detail.html", "panel", not_found="No member with this ID exists in Wix.")
 def member_detail(request, view: Page, member_id):
     view.context["detail"] = None
-    fetched = member_detail_read(view.client, view.fingerprint, str(member_id), refresh=view.refresh)
+    fetched = member_panel_read(view.client, view.fingerprint, str(member_id), refresh=view.refresh)
     return view.render({"detail": fetched.value, "fetched": fetched, "refresh_url": _refresh_url(request)})
+
+
+@require_GET
+@requires(roles.VIEW_MEMBERS)
+@page("members/transactions.html", "recent", not_found="No member with this ID exists in Wix.")
+def member_transactions(request, view: Page, member_id):
+    """The panel's recent transactions on their own request, when they did not come with its numbers."""
+    fetched = member_transactions_read(view.client, view.fingerprint, str(member_id))
+    names = known_plan_names(view.fingerprint, str(member_id))
+    return view.render({"transactions": fetched.value, "recent": fetched, "plan_names": names})
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ site); code outside any share spends as `people`:
     changes    0 %                 briefly (WIX_BUDGET_WAIT_SECONDS), then refuses clearly
     people     10 % (for changes)  briefly, then the page shows its last good copy or refuses clearly
     reloads    25 %                never: a person's page with its last good copy at hand shows that instead
+    extras     25 %                never: the part of a person's page that can come a moment later (the
+                                   member panel's recent transactions: its numbers come first)
     machines   20 %                briefly: the site's booking flow asks again, people are waiting here
     prefetch   25 %                never: a guess that finds no room is skipped
     scans      50 %                as long as the window takes: a whole-studio scan must not stop halfway
@@ -33,6 +35,10 @@ site); code outside any share spends as `people`:
 "Leaves" counts every call in the window, whoever made it: a share may spend only while the window
 holds less than (1 − leaves) of the budget. After a person was refused, the shares that never serve a
 waiting person (prefetch, scans, exports, drift, feed, machines) keep to the lower half for PEOPLE_FIRST_SECONDS.
+After a change found no room, pages leave changes a quarter (CHANGES_FIRST) instead of a tenth for
+CHANGES_FIRST_SECONDS: with pages spending up to the tenth they leave in every window, the changes of a
+busy desk got that tenth and no more (the desk bench: 4 of 16 adjustments refused), while the pages that
+yield fall back on their last good copy or the data Credit Desk holds (balances/held.py).
 While Redis is away (config/cache.py: `degraded`) each process counts alone and so spends at most
 budget ÷ WIX_PROCESSES.
 """
@@ -56,6 +62,8 @@ from .errors import WixBudgetExhausted
 
 WINDOW_SECONDS = 61  # the default of settings.WIX_BUDGET_WINDOW_SECONDS (tests shorten it)
 PEOPLE_FIRST_SECONDS = 60  # after a person was refused, background shares keep to the lower half this long
+CHANGES_FIRST_SECONDS = 60  # after a change found no room, pages leave changes CHANGES_FIRST this long
+CHANGES_FIRST = Fraction(1, 4)
 
 
 class CallTally:
@@ -86,6 +94,8 @@ def counting_calls() -> Iterator[CallTally]:
 
 # (calls to leave unspent, longest wait) for the code running in this context; None = interactive.
 _background: contextvars.ContextVar[tuple[int, float] | None] = contextvars.ContextVar("wix_budget_background", default=None)
+# A change a person is sending (RateBudget.writing): when it finds no room, pages leave it more for a while.
+_changing: contextvars.ContextVar[bool] = contextvars.ContextVar("wix_budget_changing", default=False)
 # A person's read with its last good copy at hand (cache.read_through): spends as RELOADS, whatever else holds.
 _copy_at_hand: contextvars.ContextVar[bool] = contextvars.ContextVar("wix_budget_copy_at_hand", default=False)
 
@@ -112,6 +122,7 @@ class Share:
 CHANGES = Share("changes", Fraction(0), Waits.BRIEFLY)
 PEOPLE = Share("people", Fraction(1, 10), Waits.BRIEFLY)
 RELOADS = Share("reloads", Fraction(1, 4), Waits.NEVER)
+EXTRAS = Share("extras", Fraction(1, 4), Waits.NEVER)
 MACHINES = Share("machines", Fraction(1, 5), Waits.BRIEFLY)
 PREFETCH = Share("prefetch", Fraction(1, 4), Waits.NEVER)
 SCANS = Share("scans", Fraction(1, 2), Waits.FOR_ROOM)
@@ -120,7 +131,7 @@ DRIFT = Share("drift", Fraction(1, 2), Waits.FOR_ROOM)
 FEED = Share("feed", Fraction(1, 2), Waits.FOR_ROOM)
 DIRECTORY = Share("directory", Fraction(3, 5), Waits.FOR_ROOM)
 SHARES: dict[str, Share] = {
-    s.name: s for s in (CHANGES, PEOPLE, RELOADS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY)
+    s.name: s for s in (CHANGES, PEOPLE, RELOADS, EXTRAS, MACHINES, PREFETCH, SCANS, EXPORTS, DRIFT, FEED, DIRECTORY)
 }
 
 
@@ -170,13 +181,22 @@ class RateBudget:
     def _pause_key(self) -> str:
         return f"wix:budget:{self.name}:paused"
 
+    @property
+    def _changes_waiting_key(self) -> str:
+        return f"wix:budget:{self.name}:changes_waiting"
+
     def _window(self, now: float) -> tuple[dict[int, int], float]:
         """Calls per second over the window (current second included) and any pause Wix imposed."""
+        counts, paused_until, _ = self._window_and_changes(now)
+        return counts, paused_until
+
+    def _window_and_changes(self, now: float) -> tuple[dict[int, int], float, bool]:
+        """The window, any pause Wix imposed, and whether a change found no room lately — in one cache read."""
         second = int(now)
         seconds = range(second - self.window + 1, second + 1)
-        found = cache.get_many([self._key(s) for s in seconds] + [self._pause_key])
+        found = cache.get_many([self._key(s) for s in seconds] + [self._pause_key, self._changes_waiting_key])
         counts = {s: int(found.get(self._key(s)) or 0) for s in seconds}
-        return counts, float(found.get(self._pause_key) or 0)
+        return counts, float(found.get(self._pause_key) or 0), bool(found.get(self._changes_waiting_key))
 
     def remaining(self) -> int:
         counts, paused_until = self._window(time.time())
@@ -191,11 +211,12 @@ class RateBudget:
         if _copy_at_hand.get():
             keep, default_wait = max(keep, int(self.per_minute * RELOADS.leaves)), 0.0
         deadline = time.monotonic() + (default_wait if max_wait is None else max_wait)
-        limit = self.per_minute - keep
+        changing = _changing.get()
         for_people = background is None or keep <= self.write_reserve  # a person waits on it (a page or a change)
         if not for_people and cache.get(self._people_refused_key):
             # People were turned away moments ago: background work steps aside for a while.
-            limit = min(limit, self.per_minute // 2)
+            keep = max(keep, self.per_minute - self.per_minute // 2)
+        first_try = True
         while True:
             now = time.time()
             key = self._key(int(now))
@@ -204,13 +225,19 @@ class RateBudget:
                 mine = calls
             else:
                 mine = cache.incr(key, calls)
-            counts, paused_until = self._window(now)
+            counts, paused_until, changes_waiting = self._window_and_changes(now)
+            # A change found no room lately: every page and background job leaves changes a quarter.
+            kept = max(keep, int(self.per_minute * CHANGES_FIRST)) if changes_waiting and not changing else keep
+            limit = self.per_minute - kept
             used = sum(counts.values()) - counts[int(now)] + mine
             if used <= limit and paused_until <= now:
                 if (tally := _tally.get()) is not None:
                     tally.add(calls)
                 return
             cache.decr(key, calls)
+            if changing and first_try and paused_until <= now:
+                cache.set(self._changes_waiting_key, 1, timeout=CHANGES_FIRST_SECONDS)
+            first_try = False
             wait = max(paused_until - now, self._seconds_until_room(counts, now, used - limit))
             if time.monotonic() + wait > deadline:
                 if for_people and paused_until <= now:
@@ -243,9 +270,15 @@ class RateBudget:
         finally:
             _background.reset(token)
 
-    def writing(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
         """A change a person is waiting on (its re-reads included): CHANGES, first in line."""
-        return self.share(CHANGES)
+        token = _changing.set(True)
+        try:
+            with self.share(CHANGES):
+                yield
+        finally:
+            _changing.reset(token)
 
     def share(self, share: Share) -> contextlib.AbstractContextManager[None]:
         """Calls made inside spend from `share` (a row of SHARES)."""

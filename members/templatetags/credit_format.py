@@ -17,6 +17,16 @@ def signed(value):
 
 
 @register.filter
+def ago(moment):
+    """How long ago `moment` was, as the pages say it ("12 s ago", "4 min ago"): a stale copy's age."""
+    from datetime import UTC, datetime
+
+    from members.attention import age_text
+
+    return age_text((datetime.now(UTC) - moment).total_seconds()) if moment else ""
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key)
 

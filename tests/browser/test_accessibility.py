@@ -63,6 +63,7 @@ PAGES = {
     "members:detail": ["normal", "error"],
     "members:adjust": ["normal", "form error"],
     "members:explain": ["normal"],
+    "members:transactions": ["normal"],
     "members:attention": ["normal"],
     "audit:list": ["normal"],
     "api_tokens": ["normal"],

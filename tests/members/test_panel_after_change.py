@@ -89,8 +89,24 @@ def test_when_wix_cannot_be_read_after_the_change_the_form_says_applied_without_
     adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
     form = owner_client.get(adjust_url, headers=HX).content.decode()
     data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
-    fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/transactions/")
+    fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/pools/")
     response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
     body = response.content.decode()
     assert response.status_code == 200 and "HX-Retarget" not in response
     assert "now 8 free to book" in body and "Wix not reachable" not in body
+
+
+def test_when_only_the_transactions_cannot_be_read_after_the_change_the_panel_shows_the_new_numbers(
+    owner_client, fresh_wix, member_pool
+):
+    """The panel's numbers are their own read: a history Wix cannot give right now does not hide them."""
+    member, pool = member_pool
+    owner_client.get(reverse("members:detail", args=[member["id"]]), headers=HX)
+    adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
+    form = owner_client.get(adjust_url, headers=HX).content.decode()
+    data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
+    fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/transactions/")
+    response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and response["HX-Retarget"] == f"#member-{member['id']}"
+    assert "now <strong>8</strong>" in body and "Load recent transactions" in body and "banner-stale" not in body

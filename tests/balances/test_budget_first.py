@@ -82,8 +82,7 @@ def test_a_change_names_its_audit_row_from_what_we_hold_and_reads_only_the_balan
     from balances.audit import AuditEntry
     from balances.directory.sync import rewalk
     from balances.wix.connection import connection_fingerprint, current_auth
-    from tests.balances.conftest import request_for
-    from tests.helpers import wix_calls
+    from tests.helpers import request_for, wix_calls
 
     feed.rebuild(get_client(), connection_fingerprint(current_auth()))
     rewalk(get_client())

@@ -23,6 +23,14 @@ def _hidden(body, name):
     return re.search(rf'name="{name}" value="([^"]*)"', body).group(1)
 
 
+def _form_in_the_panel(client, member, pool):
+    """Open the member's panel, then the plan's adjust form in it: its URL and hidden fields."""
+    client.get(reverse("members:detail", args=[member["id"]]), headers=HX)
+    adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
+    form = client.get(adjust_url, headers=HX).content.decode()
+    return adjust_url, {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
+
+
 def _numbers(body, pool_id):
     """Every place the panel states this one-plan member's free credits."""
     return {
@@ -85,10 +93,7 @@ def test_the_full_adjust_page_still_answers_with_its_own_page(owner_client, fres
 def test_when_wix_cannot_be_read_after_the_change_the_form_says_applied_without_old_numbers(owner_client, fresh_wix, member_pool):
     """The last good copy predates the change: it must not come back as the new panel."""
     member, pool = member_pool
-    owner_client.get(reverse("members:detail", args=[member["id"]]), headers=HX)  # a copy in the cache
-    adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
-    form = owner_client.get(adjust_url, headers=HX).content.decode()
-    data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
+    adjust_url, data = _form_in_the_panel(owner_client, member, pool)  # the panel leaves a copy in the cache
     fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/pools/")
     response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
     body = response.content.decode()
@@ -101,10 +106,7 @@ def test_when_only_the_transactions_cannot_be_read_after_the_change_the_panel_sh
 ):
     """The panel's numbers are their own read: a history Wix cannot give right now does not hide them."""
     member, pool = member_pool
-    owner_client.get(reverse("members:detail", args=[member["id"]]), headers=HX)
-    adjust_url = reverse("members:adjust", args=[member["id"], pool["id"]])
-    form = owner_client.get(adjust_url, headers=HX).content.decode()
-    data = {n: _hidden(form, n) for n in ("idempotency_key", "revision", "seen_available", "in_panel")}
+    adjust_url, data = _form_in_the_panel(owner_client, member, pool)
     fresh_wix.faults.script("status", times=10, status=503, path_prefix="/benefit-programs/v1/transactions/")
     response = owner_client.post(adjust_url, {**data, "mode": "add", "amount": "1", "reason": "Makeup class"}, headers=HX)
     body = response.content.decode()

@@ -221,10 +221,7 @@ class RateBudget:
             now = time.time()
             key = self._key(int(now))
             # Count first, then look: two processes racing may both back off, but never both overspend.
-            if cache.add(key, calls, self.window + 60):
-                mine = calls
-            else:
-                mine = cache.incr(key, calls)
+            mine = _count(key, calls, self.window + 60)
             counts, paused_until, changes_waiting = self._window_and_changes(now)
             # A change found no room lately: every page and background job leaves changes a quarter.
             kept = max(keep, int(self.per_minute * CHANGES_FIRST)) if changes_waiting and not changing else keep
@@ -234,7 +231,10 @@ class RateBudget:
                 if (tally := _tally.get()) is not None:
                     tally.add(calls)
                 return
-            cache.decr(key, calls)
+            try:
+                cache.decr(key, calls)
+            except ValueError:  # the counter is gone (Redis restarted empty): nothing of ours left to take back
+                pass
             if changing and first_try and paused_until <= now:
                 cache.set(self._changes_waiting_key, 1, timeout=CHANGES_FIRST_SECONDS)
             first_try = False
@@ -289,3 +289,18 @@ class RateBudget:
         else:
             max_wait = float(self.window)
         return self.background(keep=int(self.per_minute * share.leaves), max_wait=max_wait)
+
+
+def _count(key: str, calls: int, timeout: int) -> int:
+    """Add `calls` to the counter at `key` and return its total. The counter can vanish between the add
+    that found it and the incr (Redis restarted empty, or the cache switched to or from its fallback):
+    Django's incr then raises ValueError — count afresh rather than fail the Wix call (a 500)."""
+    for _ in range(3):
+        if cache.add(key, calls, timeout):
+            return calls
+        try:
+            return int(cache.incr(key, calls))
+        except ValueError:
+            continue
+    cache.set(key, calls, timeout)
+    return calls

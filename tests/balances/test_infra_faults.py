@@ -173,3 +173,29 @@ def test_an_unreachable_database_answers_503_and_json_under_the_api(client, owne
     db_through_proxy.restore()
     close_old_connections()  # what the WSGI handler does as each request starts (the test client skips it)
     assert owner_client.get(reverse("members:list")).status_code == 200  # no stale connection left behind
+
+
+def test_the_call_budget_counts_on_when_redis_loses_its_keys_mid_count(own_redis, settings):
+    """Seen in the soak as a 500 on a change: Redis restarted empty between the budget's "add" (the
+    second's counter exists) and its "incr", so incr met no key and raised ValueError out of the Wix call."""
+    import redis
+
+    from balances.wix.budget import RateBudget
+
+    settings.WIX_CALLS_PER_MINUTE = 10**9
+    budget = RateBudget.for_upstream("https://example.invalid", "flushed-site")
+    stop = threading.Event()
+
+    def flush_all_the_time():
+        flusher = redis.Redis.from_url(own_redis.url)
+        while not stop.is_set():
+            flusher.flushall()
+
+    flushing = threading.Thread(target=flush_all_the_time)
+    flushing.start()
+    try:
+        for _ in range(3000):
+            budget.spend(max_wait=0)
+    finally:
+        stop.set()
+        flushing.join()
